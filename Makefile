@@ -1,0 +1,42 @@
+# The two commands of the README:  `make demo`  and  `make test`.
+# Everything they need is installed here: a virtualenv with the project, and Kafka plus the
+# schema registry from Maven Central (cached under ~/.cache/sec-digester and ~/.m2).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint unit integration bench infra-artifacts clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+infra-artifacts: $(STAMP)
+	$(BIN)/sec-digester infra fetch
+
+demo: $(STAMP) infra-artifacts
+	$(BIN)/sec-digester demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check services tests bench
+	$(BIN)/ruff format --check services tests bench
+	$(BIN)/mypy
+
+test: lint infra-artifacts
+	$(BIN)/python -m pytest tests -q
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests/unit -q
+
+integration: infra-artifacts
+	$(BIN)/python -m pytest tests/integration -q
+
+bench: infra-artifacts
+	$(BIN)/python -W ignore::DeprecationWarning -m bench.serialization
+	$(BIN)/python -m bench.infra_startup
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

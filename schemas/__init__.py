@@ -1,0 +1,1 @@
+"""Avro schemas of the records (shipped inside the package as services.schemas)."""

@@ -1,0 +1,5 @@
+"""`python -m services` is `sec-digester`."""
+
+from services.cli import main
+
+main()

@@ -1,0 +1,255 @@
+"""The offline analyzer: the default when no LLM is configured. No network, no randomness, no
+clock: the same filing and text always give the same `Analysis`.
+
+Rules:
+- Priority is the highest of the form's rank (table below) and the rank of each 8-K item
+  (items.CATALOG). Amendments ("/A") rank as their original unless listed. Unknown forms are low.
+- Event types: the form's (if it names one), then each item's, in item order, without the
+  exhibit list (9.01).
+- The body read is the item sections (exhibit list left out) when there are any, else the whole
+  text; of each, at most the first 100,000 characters. Boilerplate sentences are never read:
+  forward-looking disclaimers, "shall not be deemed filed", signatures, cover-page instructions,
+  and neither are headings.
+- Summary: up to three sentences, at most 400 characters, in document order, chosen by score:
+  the rank of their item, an opening "On <date>," (how 8-Ks state their event), figures,
+  tone words, and how early they come in their section. A best sentence longer than 400
+  characters stands alone, cut at a word. With no text (or no sentence worth reading) the
+  summary says who filed what: "Form 4 filed by X (reporting) for Y (issuer)".
+- Keywords: up to eight terms of the body, by count, weighted up for finance tone words;
+  never function words, words every filing uses, or the filer's own name. Word pairs count
+  when they occur at least twice; a term sharing a word with a better one is left out. Ties go
+  to the term seen first.
+- Sentiment: the tone of the body's sentences (sentiment.py); 0 without text.
+- Metrics (financial_metrics.py) are read only where results are reported: item 2.02, or an
+  annual, quarterly or foreign current report; from the whole text, press release included.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+
+from services.analyze.analysis import Analysis, Metric, Priority
+from services.analyze.financial_metrics import extract_metrics
+from services.analyze.items import CATALOG, EXHIBITS_ITEM
+from services.analyze.lexicon import FILING_BACKGROUND, STOPWORDS, TONE_WORDS
+from services.analyze.sentiment import Tone, tokens, tone_of_tokens
+from services.analyze.text import sentences
+from services.common.records import Filing
+
+_L, _M, _H, _C = Priority.LOW, Priority.MEDIUM, Priority.HIGH, Priority.CRITICAL
+# (priority, event type) -> the form types that have them.
+_FORM_GROUPS: dict[tuple[Priority, str], tuple[str, ...]] = {
+    (_C, "tender_offer"): ("SC TO-T",),
+    (_H, "tender_offer"): ("SC TO-T/A",),
+    (_H, "issuer_tender_offer"): ("SC TO-I",),
+    (_H, "tender_offer_response"): ("SC 14D9", "SC14D9C"),
+    (_H, "activist_stake"): ("SC 13D", "SCHEDULE 13D"),
+    (_H, "going_private"): ("SC 13E3",),
+    (_H, "delisting"): ("25-NSE", "25"),
+    (_H, "deregistration"): ("15-12B", "15-12G", "15-15D", "15F-12B", "15F-12G", "15F-15D"),
+    (_H, "late_filing"): ("NT 10-K", "NT 10-Q", "NT 20-F"),
+    (_H, "merger_vote"): ("DEFM14A", "PREM14A", "DEFM14C", "PREM14C"),
+    (_H, "proxy_contest"): ("PREC14A", "DEFC14A", "DFAN14A"),
+    (_M, ""): ("8-K",),  # its events are its items
+    (_M, "current_report"): ("6-K",),
+    (_M, "annual_report"): ("10-K", "10-KT", "20-F", "40-F"),
+    (_M, "quarterly_report"): ("10-Q", "10-QT"),
+    (_M, "merger_registration"): ("S-4", "F-4"),
+    (_M, "merger_communication"): ("425",),
+    (_M, "securities_registration"): ("S-1", "F-1", "S-3", "F-3", "S-3ASR", "F-3ASR", "S-11"),
+    (_M, "proxy_statement"): ("DEF 14A", "PRE 14A", "DEFA14A", "DEF 14C", "PRE 14C"),
+    (_L, "passive_stake"): ("SC 13G", "SCHEDULE 13G"),
+    (_L, "insider_holding"): ("3",),
+    (_L, "insider_transaction"): ("4", "5"),
+    (_L, "insider_sale_notice"): ("144",),
+    (_L, "private_placement"): ("D",),
+    (_L, "institutional_holdings"): ("13F-HR", "13F-NT"),
+    (_L, "free_writing_prospectus"): ("FWP",),
+    (_L, "employee_plan_registration"): ("S-8", "S-8 POS", "11-K"),
+}
+_FORMS = {form: rule for rule, forms in _FORM_GROUPS.items() for form in forms}
+_FORM_PREFIXES = {
+    "424B": (_L, "prospectus"),
+    "485": (_L, "fund_prospectus"),
+    "497": (_L, "fund_prospectus"),
+    "N-": (_L, "fund_filing"),
+    "NPORT": (_L, "fund_holdings"),
+}
+_RESULTS_ITEM = "2.02"  # Results of Operations and Financial Condition
+_RESULTS_FORMS = frozenset({"10-K", "10-KT", "10-Q", "10-QT", "20-F", "40-F", "6-K"})
+
+_MAX_BODY_CHARS = 100_000
+_MAX_SUMMARY_CHARS = 400
+_MAX_SENTENCES = 3
+_MAX_KEYWORDS = 8
+# Matched against lower-cased text: a case-insensitive search of this many alternatives is
+# four times slower, and it runs on every sentence.
+_BOILERPLATE = re.compile(
+    r"forward[- ]looking|safe harbor|shall not be deemed|deemed (?:to be )?\W?filed|incorporated"
+    r" (?:herein )?by reference|pursuant to the requirements|duly (?:caused|authorized)|/s/"
+    r"|check the appropriate box|emerging growth company|cautionary|risks,? (?:and )?uncertainties"
+    r"|undertakes? no obligation|actual results (?:may|could) differ|exact name of registrant"
+    r"|commission file number|telephone number|https?://|www\.|\bfurnished\b|exhibit \d"
+    r"|risk factors|offer to (?:sell|buy)|solicitation of an offer"
+)
+_ENUMERATOR = re.compile(r"^(?:\(?[a-z0-9]{1,4}\)|[\u2022\u25cf*-])\s+", re.IGNORECASE)
+_EVENT_OPENING = re.compile(r"^On [A-Z][a-z]+\.? \d{1,2}, \d{4}")
+_FIGURE = re.compile(r"\$\s?\d|\d(?:\.\d+)?\s?(?:%|percent)")
+_ACTING_ROLES = ("filer", "filed by", "reporting")
+
+
+@dataclass(frozen=True, slots=True)
+class _Sentence:
+    text: str
+    position: int  # in the body, for document order and ties
+    words: list[str]
+    tone: Tone
+    score: float
+
+
+def _form_rule(form_type: str) -> tuple[Priority, str]:
+    form = " ".join(form_type.upper().split())
+    original = form.removesuffix("/A")
+    if rule := _FORMS.get(form) or _FORMS.get(original):
+        return rule
+    prefix = next((prefix for prefix in _FORM_PREFIXES if original.startswith(prefix)), None)
+    return _FORM_PREFIXES[prefix] if prefix else (_L, "")
+
+
+def _is_heading(text: str) -> bool:
+    """Title Case without a verb ("Departure of Directors or Certain Officers"), or a lead-in
+    to a table or list ("...approved the following actions:")."""
+    words = [word for word in re.findall(r"[A-Za-z][\w'-]+", text) if len(word) > 3]
+    capitalised = sum(word[0].isupper() for word in words)
+    return text.endswith(":") or (bool(words) and capitalised >= 0.8 * len(words))
+
+
+def _body_sentences(sections: Sequence[tuple[Priority, str]]) -> list[_Sentence]:
+    found: list[_Sentence] = []
+    for rank, section in sections:
+        for in_section, raw in enumerate(sentences(section[:_MAX_BODY_CHARS])):
+            text = _ENUMERATOR.sub("", raw.strip())
+            if _BOILERPLATE.search(text.lower()) or _is_heading(text):
+                continue
+            words = tokens(text)
+            tone = tone_of_tokens(words)
+            score = rank.rank + 1.0 / (1 + in_section)
+            score += 1.0 if _EVENT_OPENING.match(text) else 0.0
+            score += 0.5 if _FIGURE.search(text) else 0.0
+            score += 0.25 * min(tone.hits, 4)
+            score -= 0.5 if len(text) < 60 else 0.0
+            found.append(_Sentence(text, len(found), words, tone, score))
+    return found
+
+
+def _shortened(text: str) -> str:
+    if len(text) <= _MAX_SUMMARY_CHARS:
+        return text
+    return text[: _MAX_SUMMARY_CHARS - 1].rsplit(" ", 1)[0] + "\u2026"
+
+
+def _summary(body: Sequence[_Sentence]) -> str:
+    readable = sorted(
+        (s for s in body if len(s.text) >= 40 and len(s.words) >= 6),
+        key=lambda s: (-s.score, s.position),
+    )
+    if readable and len(readable[0].text) > _MAX_SUMMARY_CHARS:
+        return _shortened(readable[0].text)  # the best sentence leads, even cut short
+    chosen: list[_Sentence] = []
+    for sentence in readable:
+        used = sum(len(s.text) + 1 for s in chosen)
+        if len(chosen) < _MAX_SENTENCES and used + len(sentence.text) <= _MAX_SUMMARY_CHARS:
+            chosen.append(sentence)
+    return " ".join(s.text for s in sorted(chosen, key=lambda s: s.position))
+
+
+def _metadata_summary(filing: Filing, items: Sequence[str]) -> str:
+    acting = [e for e in filing.entities if e.role in _ACTING_ROLES]
+    subjects = [e for e in filing.entities if e.role not in _ACTING_ROLES]
+    summary = f"Form {filing.form_type}"
+    if acting:
+        summary += " filed by " + "; ".join(f"{e.name} ({e.role})" for e in acting)
+    if subjects:
+        summary += " for " + "; ".join(f"{e.name} ({e.role})" for e in subjects)
+    titles = [f"Item {code} {CATALOG[code].title}" for code in items if code in CATALOG]
+    summary += (": " + "; ".join(titles)) if titles else ""
+    return _shortened(summary)
+
+
+def _keywords(body: Sequence[_Sentence], own_names: set[str]) -> tuple[str, ...]:
+    excluded = STOPWORDS | own_names
+    counts: Counter[str] = Counter()
+    for sentence in body:
+        salient = [w if len(w) > 2 and w not in excluded else "" for w in sentence.words]
+        counts.update(w for w in salient if w and w not in FILING_BACKGROUND)
+        counts.update(
+            f"{first} {second}"
+            for first, second in pairwise(salient)
+            if first and second and not (first in FILING_BACKGROUND and second in FILING_BACKGROUND)
+        )
+    weighted: dict[str, float] = {}
+    for term, count in counts.items():
+        words = term.split()
+        if count >= 2 or len(words) == 1:  # a pair seen once is chance, not a phrase
+            tone_bonus = 1.5 if TONE_WORDS.intersection(words) else 1.0
+            weighted[term] = count * len(words) * tone_bonus
+    # Counter keeps first-seen order, and sorted() is stable: ties go to the earlier term.
+    chosen: list[str] = []
+    used_words: set[str] = set()  # a term sharing a word with a chosen one adds nothing
+    for term in sorted(weighted, key=lambda term: -weighted[term]):
+        words = term.split()
+        if used_words.isdisjoint(words):
+            chosen.append(term)
+            used_words.update(words)
+            if len(chosen) == _MAX_KEYWORDS:
+                break
+    return tuple(chosen)
+
+
+class OfflineAnalyzer:
+    """Analyzes a filing from its metadata and, when fetched, its text. Stateless."""
+
+    name = "offline"
+
+    def analyze(
+        self,
+        filing: Filing,
+        text: str | None = None,
+        items: Sequence[str] | None = None,
+        item_texts: Mapping[str, str] | None = None,
+    ) -> Analysis:
+        """`text`: the readable text of what was fetched (primary document, with exhibits such
+        as the EX-99.1 press release appended); `items`: detected item codes (default: the
+        filing's); `item_texts`: each item's section (items.item_sections)."""
+        codes = tuple(items if items is not None else filing.items)
+        form_priority, form_event = _form_rule(filing.form_type)
+        known = [CATALOG[code] for code in codes if code in CATALOG]
+        priority = max([form_priority, *(item.priority for item in known)], key=lambda p: p.rank)
+        events = [form_event] if form_event else []
+        events += [i.event_type for i in known if i.code != EXHIBITS_ITEM]
+        by_code = item_texts or {}
+        sections = [
+            (item.priority, by_code[code])
+            for code, item in CATALOG.items()  # in item order
+            if code in by_code and code != EXHIBITS_ITEM
+        ] or [(_L, text or "")]
+        body = _body_sentences(sections)
+        own_names = {word for e in filing.entities for word in tokens(e.name)}
+        original_form = filing.form_type.upper().removesuffix("/A")
+        reports_results = _RESULTS_ITEM in codes or original_form in _RESULTS_FORMS
+        metrics: dict[str, Metric] = {}
+        if text and reports_results:
+            metrics = extract_metrics(text[:_MAX_BODY_CHARS])
+        tone = sum((sentence.tone for sentence in body), Tone())
+        return Analysis(
+            summary=_summary(body) or _metadata_summary(filing, codes),
+            sentiment=round(tone.score, 4),
+            priority=priority,
+            keywords=_keywords(body, own_names),
+            event_types=tuple(dict.fromkeys(events)),
+            metrics=metrics,
+        )

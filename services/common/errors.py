@@ -1,0 +1,84 @@
+"""The exception tree of sec-digester, written down in one place.
+
+Every error the services raise derives from `SecDigesterError`. Its `retriable` flag is the
+one thing the processing loops look at: a retriable error is retried (with backoff) and the
+record is not given up; a non-retriable one sends the record to the dead-letter topic (analyze)
+or is reported to the user (CLI, gateway). Library errors are translated at the boundary where
+they are caught, with `raise ... from exc`, so the original stays in the traceback.
+
+    SecDigesterError
+    ├── ConfigurationError          bad setting; names the setting
+    ├── InfrastructureError         local Kafka/registry processes (infra up/down)
+    ├── KafkaClientError            broker I/O; retriable as librdkafka says
+    ├── SchemaRegistryError         registry I/O or refusal
+    │   └── IncompatibleSchemaError a schema change that breaks compatibility
+    ├── SerializationError          a record that cannot be encoded or decoded
+    └── UpstreamError               an HTTP source (EDGAR, an LLM API)
+        └── MalformedResponseError  an answer that does not parse (HTML error page, truncated XML)
+"""
+
+from __future__ import annotations
+
+
+class SecDigesterError(Exception):
+    """Base class. `retriable` says whether trying the same thing again may succeed."""
+
+    retriable: bool = False
+
+    def __init__(self, message: str, *, retriable: bool | None = None) -> None:
+        super().__init__(message)
+        if retriable is not None:
+            self.retriable = retriable
+
+
+class ConfigurationError(SecDigesterError):
+    """A setting is missing or invalid. The message names the setting (env var and flag)."""
+
+
+class InfrastructureError(SecDigesterError):
+    """The local Kafka or registry process could not be fetched, started or stopped."""
+
+
+class KafkaClientError(SecDigesterError):
+    """A Kafka operation failed; `retriable` follows librdkafka's own classification."""
+
+    retriable = True
+
+
+class SchemaRegistryError(SecDigesterError):
+    """The schema registry could not be reached or refused a request."""
+
+    retriable = True
+
+
+class IncompatibleSchemaError(SchemaRegistryError):
+    """A schema would break the subject's compatibility rule."""
+
+    retriable = False
+
+
+class SerializationError(SecDigesterError):
+    """A record could not be encoded to, or decoded from, the Avro wire format."""
+
+
+class UpstreamError(SecDigesterError):
+    """An HTTP upstream (EDGAR, an LLM endpoint) failed; 5xx, 429 and timeouts are retriable."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str,
+        status: int | None = None,
+        retriable: bool | None = None,
+    ) -> None:
+        super().__init__(message, retriable=retriable)
+        self.url = url
+        self.status = status
+
+
+class MalformedResponseError(UpstreamError):
+    """The upstream answered, but not with what it should have (an HTML error page instead of
+    Atom, a truncated document). Retriable: the next poll usually gets a good page."""
+
+    retriable = True

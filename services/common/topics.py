@@ -1,0 +1,88 @@
+"""`topics create`: the three topics, with the configured partitions and retention, idempotently.
+
+An existing topic is left as it is, never altered: adding partitions would move keys to other
+partitions and break per-filing ordering for consumers mid-stream, so a difference from the
+configuration is reported for the operator to decide.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.admin._config import ConfigResource
+from confluent_kafka.cimpl import NewTopic
+
+from services.common.kafka import connection_config, translate
+from services.common.settings import TopicSettings
+
+
+@dataclass(frozen=True)
+class TopicReport:
+    name: str
+    created: bool
+    partitions: int
+    retention_ms: str
+    note: str = ""
+
+
+def _wanted(settings: TopicSettings) -> list[NewTopic]:
+    def topic(name: str, retention_ms: int) -> NewTopic:
+        return NewTopic(
+            name,
+            num_partitions=settings.topic_partitions,
+            replication_factor=settings.topic_replication_factor,
+            config={
+                "retention.ms": str(retention_ms),
+                "cleanup.policy": "delete",
+                # With replication 1 (local) this is 1; in a cluster acks=all then means "2 of 3".
+                "min.insync.replicas": str(min(2, settings.topic_replication_factor)),
+            },
+        )
+
+    return [
+        topic(settings.topic_raw, settings.topic_retention_ms),
+        topic(settings.topic_analyzed, settings.topic_retention_ms),
+        topic(settings.topic_dlq, settings.topic_dlq_retention_ms),
+    ]
+
+
+def _create_topics(settings: TopicSettings) -> list[TopicReport]:
+    admin = AdminClient(connection_config(settings))
+    wanted = _wanted(settings)
+    futures = admin.create_topics(wanted, operation_timeout=30, request_timeout=30)
+    created: dict[str, bool] = {}
+    for name, future in futures.items():
+        try:
+            future.result()
+            created[name] = True
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                raise translate(exc, f"create topic {name}") from exc
+            created[name] = False
+    metadata = admin.list_topics(timeout=30)
+    resources = [ConfigResource(ConfigResource.Type.TOPIC, t.topic) for t in wanted]
+    configs = {res.name: f.result() for res, f in admin.describe_configs(resources).items()}
+    reports = []
+    for topic in wanted:
+        partitions = len(metadata.topics[topic.topic].partitions)
+        retention = configs[topic.topic]["retention.ms"].value
+        wanted_retention = (topic.config or {})["retention.ms"]
+        notes = []
+        if partitions != topic.num_partitions:
+            notes.append(f"has {partitions} partitions, configuration says {topic.num_partitions}")
+        if retention != wanted_retention:
+            notes.append(f"retention.ms is {retention}, configuration says {wanted_retention}")
+        reports.append(
+            TopicReport(topic.topic, created[topic.topic], partitions, retention, "; ".join(notes))
+        )
+    return reports
+
+
+async def create_topics(settings: TopicSettings) -> list[TopicReport]:
+    try:
+        return await asyncio.to_thread(_create_topics, settings)
+    except KafkaException as exc:
+        raise translate(exc, "create topics") from exc

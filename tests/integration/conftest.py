@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+import pytest_asyncio
+
+from services.common.settings import TopicSettings
+from services.infra import local
+from services.infra.settings import InfraSettings
+from tests.support.infra import infra_settings_for_tests, provision, topic_settings
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/integration" in str(item.path):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InfraSettings]:
+    settings = infra_settings_for_tests(tmp_path_factory.mktemp("infra"))
+    try:
+        local.up(settings)
+        yield settings
+    finally:
+        local.down(settings)
+
+
+@pytest_asyncio.fixture
+async def topics(infra: InfraSettings) -> AsyncIterator[TopicSettings]:
+    """A fresh set of topics (one partition) with the schemas registered for them."""
+    settings = topic_settings(infra)
+    await provision(settings)
+    yield settings

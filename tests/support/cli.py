@@ -1,0 +1,42 @@
+"""Running `sec-digester` as a user does: a separate process, configured by its environment."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from services.common.settings import CommonSettings
+
+
+def environment_for(settings: CommonSettings, **extra: str) -> dict[str, str]:
+    """The environment that points a command at the same Kafka, registry and topics."""
+    env = {key: value for key, value in os.environ.items() if key.upper() not in _SETTING_NAMES}
+    env |= {
+        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+        "SCHEMA_REGISTRY_URL": settings.schema_registry_url,
+        "TOPIC_RAW": settings.topic_raw,
+        "TOPIC_ANALYZED": settings.topic_analyzed,
+        "TOPIC_DLQ": settings.topic_dlq,
+        "LOG_FORMAT": "json",
+    }
+    return env | extra
+
+
+def run_cli(
+    *args: str, env: dict[str, str], timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "services", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        check=False,
+    )
+
+
+# Settings a developer may have exported; tests must not inherit them.
+_SETTING_NAMES = {name.upper() for name in CommonSettings.model_fields} | {
+    "INFRA_DIR", "INFRA_KAFKA_PORT", "INFRA_CONTROLLER_PORT", "INFRA_REGISTRY_PORT",
+}  # fmt: skip

@@ -1,0 +1,32 @@
+"""Filings for tests that need a record but not a particular EDGAR filing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from services.common.records import Entity, Filing, FilingSource
+
+CORPUS_DIR = Path(__file__).resolve().parents[2] / "samples" / "edgar-corpus"
+_EASTERN = dt.timezone(dt.timedelta(hours=-5))
+
+
+def sample_filing(sequence: int = 1, form_type: str = "8-K") -> Filing:
+    """A plausible 8-K; timestamps at millisecond precision, as the schema stores them."""
+    accession = f"0000019617-26-{sequence:06d}"
+    folder = f"https://www.sec.gov/Archives/edgar/data/19617/{accession.replace('-', '')}"
+    return Filing(
+        accession_number=accession,
+        form_type=form_type,
+        accepted_at=dt.datetime(2026, 6, 24, 16, 30, 5, tzinfo=_EASTERN),
+        filed_date=dt.date(2026, 6, 24),
+        entities=(
+            Entity(cik="0000019617", name="JPMORGAN CHASE & CO", role="filer", tickers=("JPM",)),
+        ),
+        tickers=("JPM",),
+        index_url=f"{folder}/{accession}-index.htm",
+        size_bytes=123_456,
+        items=("8.01", "9.01"),
+        source=FilingSource.LIVE,
+        detected_at=dt.datetime(2026, 6, 24, 20, 30, 6, 250_000, tzinfo=dt.UTC),
+    )
