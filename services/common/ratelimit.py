@@ -13,14 +13,20 @@ import time
 from collections import deque
 
 
+_JITTER_MARGIN_S = 0.1
+
+
 class RequestLimiter:
     def __init__(self, max_per_second: float) -> None:
         if max_per_second <= 0:
             raise ValueError("max_per_second must be positive")
         # A fractional rate (e.g. 2.5/s for one of two analyze replicas) becomes a longer
         # window holding a whole number of requests.
-        self._window_s = max(1.0, 1.0 / max_per_second)
-        self._capacity = max(1, int(max_per_second * self._window_s))
+        window_s = max(1.0, 1.0 / max_per_second)
+        self._capacity = max(1, int(max_per_second * window_s))
+        # What counts is when requests *arrive* at SEC; network jitter can bunch two requests
+        # sent a window apart, so the window we enforce is a little longer than the promise.
+        self._window_s = window_s + _JITTER_MARGIN_S
         self._starts: deque[float] = deque()
         self._paused_until = 0.0
         self._lock = asyncio.Lock()
