@@ -37,6 +37,7 @@ integration: infra-artifacts
 bench: infra-artifacts
 	$(BIN)/python -W ignore::DeprecationWarning -m bench.serialization
 	$(BIN)/python -m bench.infra_startup
+	$(BIN)/python -m bench.ingest
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

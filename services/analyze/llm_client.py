@@ -1,7 +1,7 @@
 """The one place that calls litellm: one chat completion, its usage and cost, and litellm's
 errors translated to ours.
 
-Import litellm only through this module. It does three things on import that matter here:
+Import litellm only through this module, which deals with three things litellm does by default:
 - It downloads its model price map from GitHub unless LITELLM_LOCAL_MODEL_COST_MAP is "True"
   (read once, at import). This module sets that default before importing litellm, so the
   analyzer reaches nothing but the configured api_base and prices come from the map bundled
@@ -9,8 +9,10 @@ Import litellm only through this module. It does three things on import that mat
   "False" in the environment.
 - It prints a "Give Feedback / Get Help" banner to stdout with every exception unless
   `suppress_debug_info` is set; it is set here, since our logs say what failed.
-- It attaches its own stderr handler to the "LiteLLM" loggers; they propagate too, and only
-  warnings and above reach either.
+- It gives its "LiteLLM" logger a stderr handler of its own, on top of propagating to the root
+  logger, and logs every call at INFO ("LiteLLM completion() model=..."): with the services'
+  INFO logging, each call would print two unstructured multi-line records. Here that logger
+  loses its own handler (records reach the services' handlers only) and keeps WARNING and up.
 
 No retries happen here: litellm's own (`num_retries`) and the OpenAI SDK's (`max_retries`) are
 both turned off, so the analyzer's policy is the only one and every attempt is counted.
@@ -22,6 +24,7 @@ window exceeded); a 429 becomes `RateLimitedError` carrying its Retry-After.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,12 +41,21 @@ from services.common.errors import ConfigurationError, UpstreamError
 
 litellm.suppress_debug_info = True
 
+
+def _quiet_litellm_logger() -> None:
+    logger = logging.getLogger("LiteLLM")
+    logger.setLevel(logging.WARNING)
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+
+
+_quiet_litellm_logger()
+
 _MAX_ERROR_CHARS = 300
-# Transient by nature; any other status >= 500 is treated the same way.
+# Transient by nature (429 has its own class); any other status >= 500 is treated the same way.
 _RETRIABLE = (
     litellm_errors.Timeout,
     litellm_errors.APIConnectionError,
-    litellm_errors.RateLimitError,
     litellm_errors.InternalServerError,
     litellm_errors.ServiceUnavailableError,
     litellm_errors.BadGatewayError,

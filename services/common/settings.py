@@ -103,12 +103,17 @@ class EdgarSettings(CommonSettings):
             for url in (self.edgar_base_url, self.edgar_data_url)
         )
         declared = self.edgar_user_agent and re.search(r"\S+@\S+\.\S+", self.edgar_user_agent)
-        if talks_to_sec and not declared:
+        if self.uses_edgar and talks_to_sec and not declared:
             raise ValueError(
                 "EDGAR_USER_AGENT must name your company and a contact e-mail "
                 '(e.g. "Example Corp contact@example.com"): SEC blocks undeclared tools'
             )
         return self
+
+    @property
+    def uses_edgar(self) -> bool:
+        """Whether this configuration makes requests to EDGAR at all."""
+        return True
 
     @property
     def user_agent(self) -> str:

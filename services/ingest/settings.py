@@ -39,6 +39,10 @@ class IngestSettings(EdgarSettings):
         "ingest_speed": "speed",
     }
 
+    @property
+    def uses_edgar(self) -> bool:
+        return self.ingest_source != "replay"  # a replay reads files, not EDGAR
+
     @model_validator(mode="after")
     def _source_has_what_it_needs(self) -> Self:
         if self.ingest_source == "index" and self.ingest_date is None:

@@ -92,14 +92,6 @@ def load_submission(path: Path) -> Submission:
 
 SUBMISSION = load_submission(META)
 
-# litellm's response model is built on its first use, and pydantic warns about a `ReadOnly`
-# item of one of litellm's TypedDicts; the project's warnings-as-errors would turn that into a
-# failed call. The message names the one class concerned.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Item 'summary' on TypedDict class 'ChatCompletionReasoningItem':UserWarning"
-)
-
-
 @pytest.fixture(autouse=True)
 def api_key(monkeypatch: pytest.MonkeyPatch) -> None:
     # litellm reads the provider's usual variable; the stub accepts any key.

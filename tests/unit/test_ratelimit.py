@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from services.common.edgar import RetryPolicy, retry_after_seconds
+from services.common.ratelimit import RequestLimiter
+
+
+async def _start_times(limiter: RequestLimiter, count: int) -> list[float]:
+    starts = []
+    for _ in range(count):
+        await limiter.acquire()
+        starts.append(time.monotonic())
+    return starts
+
+
+@pytest.mark.asyncio
+async def test_no_one_second_window_holds_more_than_the_limit() -> None:
+    starts = await _start_times(RequestLimiter(10), 25)
+    for i, start in enumerate(starts):
+        assert sum(1 for s in starts[i:] if s - start < 1.0) <= 10
+
+
+@pytest.mark.asyncio
+async def test_a_fractional_rate_spaces_requests_out() -> None:
+    starts = await _start_times(RequestLimiter(2.5), 4)
+    # 2.5/s is one request per 0.4 s on average: 4 requests need at least one full window.
+    assert starts[-1] - starts[0] >= 1.0
+
+
+@pytest.mark.asyncio
+async def test_a_pause_holds_every_caller() -> None:
+    limiter = RequestLimiter(10)
+    limiter.pause_for(0.5)
+    begun = time.monotonic()
+    await asyncio.gather(limiter.acquire(), limiter.acquire())
+    assert time.monotonic() - begun >= 0.5
+
+
+def test_retry_after_forms() -> None:
+    assert retry_after_seconds("2") == 2.0
+    assert retry_after_seconds(None) is None
+    assert retry_after_seconds("soon") is None
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past
+
+
+def test_backoff_is_jittered_and_capped() -> None:
+    policy = RetryPolicy(base_delay_s=0.5, max_delay_s=4.0)
+    delays = [policy.backoff(attempt) for attempt in range(10) for _ in range(20)]
+    assert all(0 <= d <= 4.0 for d in delays)
+    assert len(set(delays)) > 100
