@@ -12,7 +12,6 @@ import asyncio
 import time
 from collections import deque
 
-
 _JITTER_MARGIN_S = 0.1
 
 

@@ -92,6 +92,7 @@ def load_submission(path: Path) -> Submission:
 
 SUBMISSION = load_submission(META)
 
+
 @pytest.fixture(autouse=True)
 def api_key(monkeypatch: pytest.MonkeyPatch) -> None:
     # litellm reads the provider's usual variable; the stub accepts any key.
