@@ -39,6 +39,7 @@ def local_topics() -> TopicSettings:
         topic_raw=f"bench.{suffix}.raw",
         topic_analyzed=f"bench.{suffix}.analyzed",
         topic_dlq=f"bench.{suffix}.dlq",
+        topic_llm_cache=f"bench.{suffix}.llm-cache",
     )
 
 

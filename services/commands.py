@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
+from services.analyze.settings import AnalyzeSettings
 from services.cli import Command
 from services.common.registry import check_subjects, open_registry, register_subjects
 from services.common.settings import SchemaSettings, TopicSettings
@@ -114,6 +115,8 @@ COMMANDS = [
             "services.commands:topics_create"),
     Command(("ingest",), "EDGAR into the raw topic", IngestSettings,
             "services.ingest.main:run_ingest"),
+    Command(("analyze",), "the raw topic into analyses, exactly once", AnalyzeSettings,
+            "services.analyze.main:run_analyze"),
     Command(("demo",), "everything, locally, on the bundled corpus", DemoSettings,
             "services.demo:run_demo"),
 ]  # fmt: skip

@@ -64,14 +64,18 @@ class CommonSettings(BaseSettings):
     topic_raw: TopicName = "sec.filings.raw"
     topic_analyzed: TopicName = "sec.filings.analyzed"
     topic_dlq: TopicName = "sec.filings.dlq"
+    # Compacted; analyze's LLM answers by accession and model, so nothing is paid for twice.
+    topic_llm_cache: TopicName = "sec.filings.llm-cache"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
 
     @model_validator(mode="after")
     def _topics_distinct(self) -> Self:
-        names = [self.topic_raw, self.topic_analyzed, self.topic_dlq]
+        names = [self.topic_raw, self.topic_analyzed, self.topic_dlq, self.topic_llm_cache]
         if len(set(names)) != len(names):
-            raise ValueError(f"TOPIC_RAW, TOPIC_ANALYZED and TOPIC_DLQ must differ, got {names}")
+            raise ValueError(
+                f"TOPIC_RAW, TOPIC_ANALYZED, TOPIC_DLQ and TOPIC_LLM_CACHE must differ, got {names}"
+            )
         return self
 
     @model_validator(mode="after")

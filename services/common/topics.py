@@ -29,14 +29,14 @@ class TopicReport:
 
 
 def _wanted(settings: TopicSettings) -> list[NewTopic]:
-    def topic(name: str, retention_ms: int) -> NewTopic:
+    def topic(name: str, retention_ms: int, cleanup_policy: str = "delete") -> NewTopic:
         return NewTopic(
             name,
             num_partitions=settings.topic_partitions,
             replication_factor=settings.topic_replication_factor,
             config={
                 "retention.ms": str(retention_ms),
-                "cleanup.policy": "delete",
+                "cleanup.policy": cleanup_policy,
                 # With replication 1 (local) this is 1; in a cluster acks=all then means "2 of 3".
                 "min.insync.replicas": str(min(2, settings.topic_replication_factor)),
             },
@@ -46,6 +46,8 @@ def _wanted(settings: TopicSettings) -> list[NewTopic]:
         topic(settings.topic_raw, settings.topic_retention_ms),
         topic(settings.topic_analyzed, settings.topic_retention_ms),
         topic(settings.topic_dlq, settings.topic_dlq_retention_ms),
+        # Compaction keeps the latest answer per (accession, model) for ever.
+        topic(settings.topic_llm_cache, -1, cleanup_policy="compact"),
     ]
 
 

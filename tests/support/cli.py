@@ -18,6 +18,7 @@ def environment_for(settings: CommonSettings, **extra: str) -> dict[str, str]:
         "TOPIC_RAW": settings.topic_raw,
         "TOPIC_ANALYZED": settings.topic_analyzed,
         "TOPIC_DLQ": settings.topic_dlq,
+        "TOPIC_LLM_CACHE": settings.topic_llm_cache,
         "LOG_FORMAT": "json",
     }
     return env | extra

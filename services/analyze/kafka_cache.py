@@ -1,0 +1,61 @@
+"""The LLM analysis cache on a compacted Kafka topic: durable across restarts and replicas.
+
+Key: `<accession>|<model>`; value: `CachedAnalysis.to_dict()` as JSON (an internal topic that
+only analyze reads, so no registry schema). At start-up the topic is read into memory; each new
+entry is written by a plain idempotent producer, outside the analysis transaction, so an answer
+that was paid for stays cached even if its batch is aborted and retried.
+"""
+
+from __future__ import annotations
+
+import confluent_kafka
+import orjson
+import structlog
+
+from services.analyze.analysis_cache import CachedAnalysis, InMemoryAnalysisCache
+from services.common.errors import ConfigurationError
+from services.common.kafka import KafkaConsumer, KafkaProducer, consumer_config
+from services.common.settings import CommonSettings
+
+log = structlog.get_logger(__name__)
+
+
+class KafkaAnalysisCache(InMemoryAnalysisCache):
+    def __init__(self, producer: KafkaProducer, topic: str, max_entries: int = 1_000_000) -> None:
+        super().__init__(max_entries)
+        self._producer = producer
+        self._topic = topic
+
+    async def load(self, settings: CommonSettings) -> KafkaAnalysisCache:
+        """Read every entry of the cache topic (the compacted topic keeps the latest per key)."""
+        config = consumer_config(settings, client_id="sec-digester-llm-cache") | {
+            "enable.partition.eof": True
+        }
+        async with KafkaConsumer(config) as consumer:
+            metadata = await consumer.run("metadata", consumer.handle.list_topics, self._topic, 30)
+            described = metadata.topics[self._topic]
+            if described.error is not None or not described.partitions:
+                raise ConfigurationError(
+                    f"topic {self._topic} does not exist: run `sec-digester topics create` "
+                    "(TOPIC_LLM_CACHE)"
+                )
+            await consumer.run("assign", consumer.handle.assign, [
+                confluent_kafka.TopicPartition(self._topic, p, confluent_kafka.OFFSET_BEGINNING)
+                for p in described.partitions
+            ])  # fmt: skip
+            at_end: set[int] = set()
+            while len(at_end) < len(described.partitions):
+                for message in await consumer.consume(max_records=5000, wait_s=1.0):
+                    value, partition = message.value(), message.partition()
+                    if message.error() is not None and partition is not None:
+                        at_end.add(partition)
+                    elif value:
+                        await super().put(CachedAnalysis.from_dict(orjson.loads(value)))
+        log.info("llm cache loaded", topic=self._topic, entries=len(self))
+        return self
+
+    async def put(self, entry: CachedAnalysis) -> None:
+        await super().put(entry)
+        await self._producer.send(
+            self._topic, key=entry.key.encode(), value=orjson.dumps(entry.to_dict())
+        )

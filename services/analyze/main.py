@@ -1,0 +1,109 @@
+"""`sec-digester analyze`: the raw topic in, analyses and dead letters out, exactly once.
+
+Every client is opened here and closed on the way out, whatever happened: the registry, the
+transactional producer (its transactional id is stable per instance, so a restart first aborts
+what the previous life left open), the consumer (closing it leaves the group at once), the
+EDGAR client and, with an LLM configured, the cache producer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from typing import TYPE_CHECKING
+
+import structlog
+
+from services.analyze.documents import DocumentFetcher
+from services.analyze.offline import OfflineAnalyzer
+from services.analyze.pipeline import FilingAnalyzer
+from services.analyze.processor import Codecs, TransactionalProcessor
+from services.analyze.settings import AnalyzeSettings
+from services.common.avro import AvroCodec
+from services.common.edgar import EdgarClient, RetryPolicy
+from services.common.health import serve_health
+from services.common.kafka import KafkaConsumer, KafkaProducer, consumer_config, producer_config
+from services.common.lifecycle import shutdown_event
+from services.common.probes import kafka_reachable, registry_reachable
+from services.common.ratelimit import RequestLimiter
+from services.common.registry import RegistryClient, open_registry, subject_for
+from services.common.schemas import SchemaName
+
+if TYPE_CHECKING:
+    from services.analyze.llm import LlmAnalyzer
+
+log = structlog.get_logger(__name__)
+
+
+async def _codecs(registry: RegistryClient, settings: AnalyzeSettings) -> Codecs:
+    async def codec(topic: str, schema: SchemaName) -> AvroCodec:
+        return await AvroCodec(registry, subject_for(topic), schema).open()
+
+    return Codecs(
+        raw=await codec(settings.topic_raw, SchemaName.FILING),
+        analysis=await codec(settings.topic_analyzed, SchemaName.FILING_ANALYSIS),
+        dead_letter=await codec(settings.topic_dlq, SchemaName.DEAD_LETTER),
+    )
+
+
+async def _llm_analyzer(
+    settings: AnalyzeSettings, stack: contextlib.AsyncExitStack
+) -> LlmAnalyzer | None:
+    """The LLM analyzer with its durable cache, or None for the offline analyzer."""
+    if not settings.llm_model:
+        return None
+    # litellm is imported only when an LLM is configured (it takes seconds to import).
+    from services.analyze.kafka_cache import KafkaAnalysisCache
+    from services.analyze.llm import LlmAnalyzer, LlmConfig
+
+    cache_producer = await stack.enter_async_context(
+        KafkaProducer(producer_config(settings, client_id="sec-digester-llm-cache"))
+    )
+    cache = await KafkaAnalysisCache(cache_producer, settings.topic_llm_cache).load(settings)
+    config = LlmConfig(
+        model=settings.llm_model, api_base=settings.llm_api_base, timeout_s=settings.llm_timeout_s,
+        max_attempts=settings.llm_max_attempts, max_concurrency=settings.llm_max_concurrency,
+        max_input_chars=settings.llm_max_input_chars,
+    )  # fmt: skip
+    return LlmAnalyzer(config, cache)
+
+
+async def run_analyze(settings: AnalyzeSettings) -> int:
+    stop = shutdown_event()
+    structlog.contextvars.bind_contextvars(service="analyze", group=settings.analyze_group_id)
+    async with contextlib.AsyncExitStack() as stack:
+        registry = await stack.enter_async_context(open_registry(settings))
+        codecs = await _codecs(registry, settings)
+        llm = await _llm_analyzer(settings, stack)
+        producer = await stack.enter_async_context(KafkaProducer(producer_config(
+            settings, client_id="sec-digester-analyze", transactional_id=settings.transactional_id,
+        )))  # fmt: skip
+        consumer = await stack.enter_async_context(KafkaConsumer(consumer_config(
+            settings, client_id="sec-digester-analyze", group_id=settings.analyze_group_id,
+        )))  # fmt: skip
+        edgar = await stack.enter_async_context(EdgarClient(
+            user_agent=settings.user_agent,
+            limiter=RequestLimiter(settings.edgar_requests_per_second),
+            timeout_s=settings.edgar_timeout_s,
+            retry=RetryPolicy(max_attempts=settings.edgar_max_attempts),
+        ))  # fmt: skip
+        fetcher = DocumentFetcher(
+            edgar, settings.edgar_base_url, fetch_forms=settings.fetch_forms,
+            max_document_bytes=settings.analyze_max_document_bytes,
+        )  # fmt: skip
+        analyzer = FilingAnalyzer(fetcher, OfflineAnalyzer(), llm)
+        processor = TransactionalProcessor(
+            consumer=consumer, producer=producer, codecs=codecs, analyzer=analyzer,
+            topics=(settings.topic_raw, settings.topic_analyzed, settings.topic_dlq),
+            batch_size=settings.analyze_batch_size, concurrency=settings.analyze_concurrency,
+        )  # fmt: skip
+        await stack.enter_async_context(serve_health(
+            settings.analyze_health_host, settings.analyze_health_port,
+            alive=lambda: time.time() - processor.last_progress < 300,
+            checks={"kafka": lambda: kafka_reachable(settings),
+                    "registry": lambda: registry_reachable(settings)},
+        ))  # fmt: skip
+        log.info("analyze started", analyzer="llm" if llm else "offline", model=settings.llm_model)
+        await processor.run(stop)
+    log.info("analyze stopped")
+    return 0

@@ -1,0 +1,22 @@
+"""What an operator watches on analyze (Prometheus, served on /metrics)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+RECORDS = Counter("analyze_records_total", "Raw records processed, by outcome", ["outcome"])
+STAGE_SECONDS = Histogram(
+    "analyze_stage_seconds",
+    "Time per filing (fetch, analyze) or per batch (produce) in each stage",
+    ["stage"],
+    buckets=(0.001, 0.005, 0.02, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60),
+)
+LLM_TOKENS = Counter("analyze_llm_tokens_total", "LLM tokens paid for", ["kind"])
+LLM_COST = Counter("analyze_llm_cost_usd_total", "LLM cost in USD (calls litellm can price)")
+DEAD_LETTERS = Counter(
+    "analyze_dead_letters_total", "Records sent to the dead-letter topic", ["error_type"]
+)
+CONSUMER_LAG = Gauge(
+    "analyze_consumer_lag", "Records behind the end of the raw topic", ["partition"]
+)
+BATCHES_ABORTED = Counter("analyze_batches_aborted_total", "Transactions aborted and retried")

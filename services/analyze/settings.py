@@ -1,0 +1,53 @@
+"""Settings of `sec-digester analyze`."""
+
+from __future__ import annotations
+
+import socket
+from typing import Annotated
+
+from pydantic import Field
+
+from services.common.settings import EdgarSettings, Port
+
+# Forms whose documents say something a reader acts on; the rest are analyzed from metadata.
+_DEFAULT_FETCH_FORMS = (
+    "8-K,8-K/A,6-K,10-K,10-K/A,10-Q,10-Q/A,20-F,40-F,SC 13D,SC 13D/A,SCHEDULE 13D,"
+    "SCHEDULE 13D/A,SC TO-T,SC TO-T/A,SC 14D9,DEFM14A,S-4,425"
+)
+
+
+class AnalyzeSettings(EdgarSettings):
+    analyze_group_id: str = "sec-digester-analyze"
+    # Stable per instance (a pod name, a host name): a restarted instance's first act is to
+    # abort what its previous life left open, instead of readers waiting for a timeout.
+    analyze_instance_id: str = socket.gethostname()
+    analyze_batch_size: Annotated[int, Field(ge=1, le=10_000)] = 200
+    analyze_concurrency: Annotated[int, Field(ge=1, le=256)] = 16
+    # SEC allows 10 requests/s for the whole deployment: ingest's share is 4 by default, and
+    # this share is divided among the analyze replicas.
+    analyze_max_requests_per_second: Annotated[float, Field(gt=0, le=10)] = 5.0
+    analyze_replicas: Annotated[int, Field(ge=1, le=1000)] = 1
+    analyze_fetch_forms: str = _DEFAULT_FETCH_FORMS
+    analyze_max_document_bytes: Annotated[int, Field(ge=10_000)] = 5_000_000
+    analyze_health_host: str = "0.0.0.0"  # noqa: S104 (probes come from outside the pod)
+    analyze_health_port: Port = 8002
+    llm_model: str | None = None
+    llm_api_base: str | None = None
+    llm_timeout_s: Annotated[float, Field(gt=0)] = 60.0
+    llm_max_attempts: Annotated[int, Field(ge=1, le=10)] = 3
+    llm_max_concurrency: Annotated[int, Field(ge=1, le=256)] = 4
+    llm_max_input_chars: Annotated[int, Field(ge=1000)] = 24_000
+
+    @property
+    def fetch_forms(self) -> frozenset[str]:
+        return frozenset(
+            f.strip().upper() for f in self.analyze_fetch_forms.split(",") if f.strip()
+        )
+
+    @property
+    def edgar_requests_per_second(self) -> float:
+        return self.analyze_max_requests_per_second / self.analyze_replicas
+
+    @property
+    def transactional_id(self) -> str:
+        return f"{self.analyze_group_id}-{self.analyze_instance_id}"
