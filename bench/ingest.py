@@ -20,21 +20,17 @@ import time
 from pathlib import Path
 
 from bench._setup import CORPUS, local_topics, print_header
-from services.common.avro import AvroCodec
-from services.common.kafka import KafkaProducer, producer_config
 from services.common.records import Filing, FilingSource
-from services.common.registry import open_registry, subject_for
-from services.common.schemas import SchemaName
 from services.common.settings import TopicSettings
 from services.emulator.server import run_emulator
-from services.ingest.corpus import list_snapshots, load_snapshot
+from services.ingest.corpus import list_snapshots
 from services.ingest.daily_index import parse_daily_index
 from services.ingest.feed import FeedEntry, merge_entries, parse_feed
-from services.ingest.publisher import FilingPublisher
 from services.ingest.tickers import TickerMap
 from tests.support.cli import environment_for
 from tests.support.infra import provision
 from tests.support.processes import ServiceProcess, free_port
+from tests.support.seeding import publish_filings, snapshot_filings
 from tests.support.topic_reader import read_topic
 
 INDEX = CORPUS / "www.sec.gov/Archives/edgar/daily-index/2020/QTR1/form.20200318.idx"
@@ -67,15 +63,9 @@ def _renumbered(filing: Filing, copy: int) -> Filing:
 
 async def _publish_all(settings: TopicSettings, filings: list[Filing]) -> float:
     await provision(settings)
-    async with open_registry(settings) as registry:
-        codec = await AvroCodec(registry, subject_for(settings.topic_raw), SchemaName.FILING).open()
-        config = producer_config(settings, client_id="bench", transactional_id=settings.topic_raw)
-        async with KafkaProducer(config) as producer:
-            publisher = FilingPublisher(producer, codec, settings.topic_raw, set())
-            start = time.perf_counter()
-            for offset in range(0, len(filings), 5000):  # the backfill's transaction size
-                await publisher.publish(filings[offset : offset + 5000])
-            return time.perf_counter() - start
+    start = time.perf_counter()
+    await publish_filings(settings, filings)
+    return time.perf_counter() - start
 
 
 async def bench_backfill() -> None:
@@ -92,11 +82,7 @@ async def bench_backfill() -> None:
 
 
 async def _seed(settings: TopicSettings, snapshot: str) -> None:
-    entries, now = load_snapshot(CORPUS, snapshot), dt.datetime.now(dt.UTC)
-    filings = merge_entries(
-        entries, source=FilingSource.LIVE, detected_at=now, tickers=TickerMap.bundled()
-    )
-    await _publish_all(settings, filings)
+    await _publish_all(settings, snapshot_filings(snapshot))
 
 
 def bench_detection(log_dir: Path) -> None:

@@ -13,6 +13,7 @@ they are caught, with `raise ... from exc`, so the original stays in the traceba
     ├── SchemaRegistryError         registry I/O or refusal
     │   └── IncompatibleSchemaError a schema change that breaks compatibility
     ├── SerializationError          a record that cannot be encoded or decoded
+    ├── BadParameterError           a client's request parameter (gateway); names it
     └── UpstreamError               an HTTP source (EDGAR, an LLM API)
         └── MalformedResponseError  an answer that does not parse (HTML error page, truncated XML)
 """
@@ -82,3 +83,11 @@ class MalformedResponseError(UpstreamError):
     Atom, a truncated document). Retriable: the next poll usually gets a good page."""
 
     retriable = True
+
+
+class BadParameterError(SecDigesterError):
+    """A client sent an invalid parameter or frame; the message starts with its name."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(f"{parameter}: {message}")
+        self.parameter = parameter

@@ -1,0 +1,126 @@
+"""Stream positions: the `from` parameter, cursors, and turning them into offsets.
+
+A position is the next offset to deliver, for every partition of the topic. A cursor writes it
+as `P:O[,P:O...]`; `from` also accepts earliest, latest, committed (the client's consumer group),
+a bare offset (single-partition topics) and an ISO-8601 timestamp (Kafka's offsets-for-times).
+Parsing is pure and raises `BadParameterError`; resolving asks the broker.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from services.common.errors import BadParameterError
+
+if TYPE_CHECKING:
+    from services.gateway.offsets import BrokerOffsets
+
+Positions = dict[int, int]  # partition -> next offset to deliver
+_CURSOR = re.compile(r"^\d+:\d+(,\d+:\d+)*$")
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
+
+
+@dataclass(frozen=True)
+class StartSpec:
+    kind: Literal["earliest", "latest", "committed", "offset", "cursor", "time"]
+    offset: int | None = None
+    cursor: Positions | None = None
+    time: dt.datetime | None = None
+
+
+def format_cursor(positions: Positions) -> str:
+    return ",".join(f"{p}:{o}" for p, o in sorted(positions.items()))
+
+
+def parse_cursor(text: str, parameter: str = "cursor") -> Positions:
+    if not _CURSOR.match(text):
+        raise BadParameterError(parameter, f"{text!r} is not a cursor (P:O[,P:O...])")
+    positions: Positions = {}
+    for pair in text.split(","):
+        partition, offset = (int(n) for n in pair.split(":"))
+        if partition in positions:
+            raise BadParameterError(parameter, f"partition {partition} appears twice in {text!r}")
+        positions[partition] = offset
+    return positions
+
+
+def parse_from(value: str | None, *, client_id: str | None) -> StartSpec:
+    """The `from` parameter; absent means committed with a client_id, else latest."""
+    if value is None or value == "":
+        return StartSpec("committed" if client_id else "latest")
+    if value == "earliest":
+        return StartSpec("earliest")
+    if value == "latest":
+        return StartSpec("latest")
+    if value == "committed":
+        if not client_id:
+            raise BadParameterError("from", "committed needs a client_id")
+        return StartSpec("committed")
+    if value.isdigit():
+        return StartSpec("offset", offset=int(value))
+    if ":" in value and _CURSOR.match(value):
+        return StartSpec("cursor", cursor=parse_cursor(value, "from"))
+    if _ISO.match(value):
+        try:
+            moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise BadParameterError("from", f"{value!r} is not a valid time: {exc}") from exc
+        return StartSpec("time", time=moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC))
+    raise BadParameterError(
+        "from",
+        f"{value!r} is not earliest, latest, committed, an offset, a cursor (P:O,...) "
+        "or an ISO-8601 time",
+    )
+
+
+class PositionResolver:
+    """Turns a StartSpec into offsets for every partition of one topic."""
+
+    def __init__(self, offsets: BrokerOffsets, topic: str, partitions: list[int]) -> None:
+        self._offsets = offsets
+        self.topic = topic
+        self.partitions = partitions
+
+    async def resolve(self, spec: StartSpec, client_id: str | None = None) -> Positions:
+        low = await self._offsets.ends(self.topic, self.partitions, earliest=True)
+        high = await self._offsets.ends(self.topic, self.partitions)
+        if spec.kind == "earliest":
+            return low
+        if spec.kind == "latest":
+            return high
+        if spec.kind == "committed":
+            assert client_id is not None
+            committed = await self._offsets.committed(client_id, self.topic, self.partitions)
+            # Partitions never acknowledged start at the end: a new durable client subscribes
+            # from now on (from=earliest reads the history first).
+            return {p: _clamp(committed.get(p, high[p]), low[p], high[p]) for p in self.partitions}
+        if spec.kind == "offset":
+            if len(self.partitions) != 1:
+                raise BadParameterError(
+                    "from",
+                    f"a bare offset needs a single-partition topic; this one has "
+                    f"{len(self.partitions)}: use a cursor P:O,...",
+                )
+            only = self.partitions[0]
+            return {only: _clamp(spec.offset or 0, low[only], high[only])}
+        if spec.kind == "cursor":
+            assert spec.cursor is not None
+            unknown = set(spec.cursor) - set(self.partitions)
+            if unknown:
+                raise BadParameterError("from", f"the topic has no partition {sorted(unknown)}")
+            # A partition missing from the cursor starts at its beginning: nothing is skipped.
+            return {p: _clamp(spec.cursor.get(p, low[p]), low[p], high[p]) for p in self.partitions}
+        assert spec.time is not None
+        found = await self._offsets.at_time(
+            self.topic, self.partitions, int(spec.time.timestamp() * 1000)
+        )
+        # -1: nothing at or after that time in this partition, so it starts at its end.
+        return {p: found[p] if found[p] >= 0 else high[p] for p in self.partitions}
+
+
+def _clamp(offset: int, low: int, high: int) -> int:
+    """An offset outside what the partition holds starts at its nearest end."""
+    return min(max(offset, low), high)

@@ -1,0 +1,50 @@
+"""Settings of `sec-digester gateway`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, SecretStr, model_validator
+
+from services.common.settings import CommonSettings, Port
+
+
+class GatewaySettings(CommonSettings):
+    gateway_host: str = "0.0.0.0"  # noqa: S104 (a server for clients elsewhere)
+    gateway_port: Port = 8000
+    # Comma-separated keys; none = no authentication (local use).
+    gateway_api_keys: SecretStr | None = None
+    gateway_max_connections_per_key: Annotated[int, Field(ge=1)] = 100
+    # Clients only send acks and pings: anything bigger is a mistake or an attack.
+    gateway_max_frame_bytes: Annotated[int, Field(ge=256, le=1_048_576)] = 4096
+    # Comma-separated origins allowed to call the API from a browser ("" = same origin only).
+    gateway_cors_origins: str = ""
+    # Frames queued for one client before it counts as too slow and is closed.
+    gateway_client_queue: Annotated[int, Field(ge=10, le=1_000_000)] = 10_000
+    # Recent records kept in memory for the REST API (older ones: replay the topic).
+    gateway_index_size: Annotated[int, Field(ge=100, le=10_000_000)] = 100_000
+    # Recent records each shared tail keeps, so a client that finished replaying joins live
+    # without another trip to Kafka.
+    gateway_tail_buffer: Annotated[int, Field(ge=100, le=1_000_000)] = 20_000
+    gateway_commit_interval_s: Annotated[float, Field(gt=0)] = 0.5
+
+    @property
+    def api_keys(self) -> frozenset[str]:
+        if self.gateway_api_keys is None:
+            return frozenset()
+        return frozenset(
+            k.strip() for k in self.gateway_api_keys.get_secret_value().split(",") if k.strip()
+        )
+
+    @property
+    def cors_origins(self) -> list[str]:
+        return [o.strip() for o in self.gateway_cors_origins.split(",") if o.strip()]
+
+    @model_validator(mode="after")
+    def _no_wildcard_with_keys(self) -> GatewaySettings:
+        if "*" in self.cors_origins and self.api_keys:
+            raise ValueError(
+                "GATEWAY_CORS_ORIGINS='*' cannot be combined with GATEWAY_API_KEYS: "
+                "name the origins that may send credentials"
+            )
+        return self

@@ -1,0 +1,212 @@
+"""`sec-digester analyze` as separate processes on real Kafka, the registry and the emulator.
+
+The analyzed and dead-letter topics are read back by a plain read_committed confluent-kafka
+consumer (tests/support/topic_reader.py), which is what "exactly once" is judged by.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from confluent_kafka import Producer
+
+from services.common.records import Entity, Filing, FilingSource
+from services.common.settings import TopicSettings
+from services.emulator.server import EmulatorHandle, run_emulator
+from services.infra.settings import InfraSettings
+from tests.support.cli import environment_for
+from tests.support.infra import provision, topic_settings
+from tests.support.openai_stub import answer, serve_openai_stub
+from tests.support.processes import ServiceProcess, free_port
+from tests.support.records import CORPUS_DIR, sample_filing
+from tests.support.seeding import publish_filings, snapshot_filings
+from tests.support.topic_reader import TopicRecord, read_topic
+from tests.support.waiting import wait_for
+
+SNAPSHOT = "2025-12-12T18-02-33"
+
+
+@pytest.fixture
+def emulator() -> Iterator[EmulatorHandle]:
+    with run_emulator(CORPUS_DIR, SNAPSHOT) as handle:
+        yield handle
+
+
+def analyze_env(topics: TopicSettings, emulator: EmulatorHandle, **extra: str) -> dict[str, str]:
+    defaults = {
+        "EDGAR_BASE_URL": emulator.base_url,
+        "EDGAR_DATA_URL": emulator.data_url,
+        "EDGAR_USER_AGENT": "sec-digester tests contact@example.com",
+        "ANALYZE_MAX_REQUESTS_PER_SECOND": "10",
+        "ANALYZE_HEALTH_PORT": str(free_port()),
+        "ANALYZE_BATCH_SIZE": "100",
+        "EDGAR_MAX_ATTEMPTS": "2",
+    }
+    return environment_for(topics, **(defaults | extra))
+
+
+def topic_records(topics: TopicSettings, topic: str) -> list[TopicRecord]:
+    return read_topic(topics.kafka_bootstrap_servers, topics.schema_registry_url, topic)
+
+
+def wait_for_count(topics: TopicSettings, topic: str, count: int, timeout_s: float = 180) -> None:
+    wait_for(lambda: len({r.key for r in topic_records(topics, topic)}) >= count or None,
+             timeout_s=timeout_s, what=f"{count} records on {topic}", interval_s=1.0)  # fmt: skip
+
+
+def assert_each_once(records: list[TopicRecord], expected: set[str]) -> None:
+    counts = Counter(r.key for r in records)
+    assert {k: n for k, n in counts.items() if n > 1} == {}
+    assert set(counts) == expected
+
+
+def test_kill_9_mid_stream_loses_and_duplicates_nothing(
+    topics: TopicSettings, emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    filings = snapshot_filings(SNAPSHOT)
+    asyncio.run(publish_filings(topics, filings))
+    # Documents are not fetched here: this is about the transactions, not about EDGAR.
+    env = analyze_env(topics, emulator, ANALYZE_FETCH_FORMS="")
+    analyze = ServiceProcess("analyze", ["analyze"], env, tmp_path)
+    with analyze:
+        for progress in (300, 1500):
+            wait_for_count(topics, topics.topic_analyzed, progress)
+            analyze.kill()
+            analyze.start()
+        wait_for_count(topics, topics.topic_analyzed, len(filings))
+    records = topic_records(topics, topics.topic_analyzed)
+    assert_each_once(records, {f.accession_number for f in filings})
+    assert {r.value["document_status"] for r in records} == {"skipped"}
+    assert all(r.value["analyzer"]["name"] == "offline" for r in records)
+    # Same key, same partitioner: an analysis lands in the partition of its filing.
+    assert all(r.value["filing"]["accession_number"] == r.key for r in records)
+
+
+def test_a_corrupt_record_is_dead_lettered_and_the_partition_moves_on(
+    topics: TopicSettings, emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    good = [sample_filing(n, form_type="4") for n in range(1, 6)]
+    asyncio.run(publish_filings(topics, good[:3]))
+    corrupt = {b"not-avro": b"this is not Avro", b"unknown-schema": b"\x00\x7f\xff\xff\xf0garbage"}
+    producer = Producer({"bootstrap.servers": topics.kafka_bootstrap_servers})
+    for key, value in corrupt.items():
+        producer.produce(topics.topic_raw, key=key, value=value)
+    producer.flush(10)
+    asyncio.run(publish_filings(topics, good[3:]))
+    with ServiceProcess("analyze", ["analyze"], analyze_env(topics, emulator), tmp_path):
+        wait_for_count(topics, topics.topic_analyzed, len(good))
+        wait_for_count(topics, topics.topic_dlq, len(corrupt))
+    assert_each_once(
+        topic_records(topics, topics.topic_analyzed), {f.accession_number for f in good}
+    )
+    letters = {r.key: r.value for r in topic_records(topics, topics.topic_dlq)}
+    assert set(letters) == {k.decode() for k in corrupt}
+    for key, value in corrupt.items():
+        letter = letters[key.decode()]
+        assert letter["value"] == value  # the original bytes, untouched
+        assert letter["topic"] == topics.topic_raw
+        assert letter["service"] == "analyze"
+        assert letter["error_type"] in {"SerializationError", "SchemaRegistryError"}
+        assert letter["reason"]
+
+
+_JPM_FOLDER = "https://www.sec.gov/Archives/edgar/data/19617/000001961726000241"
+
+
+def _jpmorgan_8k() -> Filing:
+    """The JPMorgan 8-K whose complete submission and documents are in the corpus."""
+    accession = "0000019617-26-000241"
+    return Filing(
+        accession_number=accession, form_type="8-K",
+        accepted_at=dt.datetime(2026, 6, 24, 16, 5, tzinfo=dt.UTC), filed_date=dt.date(2026, 6, 24),
+        entities=(Entity("0000019617", "JPMORGAN CHASE & CO", "filer", ("JPM",)),),
+        tickers=("JPM",), index_url=f"{_JPM_FOLDER}/{accession}-index.htm",
+        size_bytes=60_000, source=FilingSource.LIVE, detected_at=dt.datetime.now(dt.UTC),
+    )  # fmt: skip
+
+
+def test_documents_present_absent_and_skipped(
+    topics: TopicSettings, emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    absent = next(f for f in snapshot_filings(SNAPSHOT) if f.form_type == "8-K")
+    skipped = sample_filing(77, form_type="4")
+    asyncio.run(publish_filings(topics, [_jpmorgan_8k(), absent, skipped]))
+    with ServiceProcess("analyze", ["analyze"], analyze_env(topics, emulator), tmp_path):
+        wait_for_count(topics, topics.topic_analyzed, 3)
+    by_key = {r.key: r.value for r in topic_records(topics, topics.topic_analyzed)}
+    jpm = by_key["0000019617-26-000241"]
+    assert jpm["document_status"] == "fetched"
+    assert "5.02" in jpm["items"]
+    assert jpm["analysis"]["priority"] in {"high", "critical"}
+    assert jpm["analysis"]["summary"]
+    missing = by_key[absent.accession_number]
+    assert missing["document_status"] == "not_found"
+    assert missing["analysis"]["summary"]  # analyzed from its metadata
+    assert by_key[skipped.accession_number]["document_status"] == "skipped"
+
+
+def test_three_partitions_and_two_processes_share_the_work(
+    infra: InfraSettings, emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    topics = topic_settings(infra, partitions=3)
+    asyncio.run(provision(topics))
+    filings = snapshot_filings(SNAPSHOT)
+    asyncio.run(publish_filings(topics, filings))
+    envs = [
+        analyze_env(topics, emulator, ANALYZE_FETCH_FORMS="", ANALYZE_INSTANCE_ID=f"instance-{n}")
+        for n in range(2)
+    ]
+    processes = [
+        ServiceProcess(f"analyze-{n}", ["analyze"], env, tmp_path) for n, env in enumerate(envs)
+    ]
+    with processes[0], processes[1]:
+        wait_for_count(topics, topics.topic_analyzed, len(filings))
+        done = [
+            httpx.get(f"http://127.0.0.1:{env['ANALYZE_HEALTH_PORT']}/metrics", timeout=5).text
+            for env in envs
+        ]
+    assert_each_once(
+        topic_records(topics, topics.topic_analyzed), {f.accession_number for f in filings}
+    )
+    assert all('analyze_records_total{outcome="analyzed"}' in text for text in done)
+
+
+@pytest.mark.asyncio
+async def test_the_llm_path_and_its_cache_survive_a_restart(
+    topics: TopicSettings, emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    filing = sample_filing(5, form_type="4")
+    await publish_filings(topics, [filing])
+    verdict = {
+        "summary": "Director bought shares.", "sentiment": 0.4, "priority": "medium",
+        "keywords": ["purchase"], "event_types": ["insider_trade"], "metrics": {},
+    }  # fmt: skip
+    async with serve_openai_stub() as stub:
+        stub.script(answer(verdict, completion_tokens=42))
+        env = analyze_env(topics, emulator, LLM_MODEL="openai/test-model",
+                          LLM_API_BASE=stub.api_base, OPENAI_API_KEY="test-key")  # fmt: skip
+        with ServiceProcess("analyze", ["analyze"], env, tmp_path):
+            await asyncio.to_thread(wait_for_count, topics, topics.topic_analyzed, 1)
+        first = topic_records(topics, topics.topic_analyzed)[0].value
+        assert first["analyzer"]["name"] == "llm"
+        assert first["analyzer"]["model"] == "openai/test-model"
+        assert first["analyzer"]["completion_tokens"] == 42
+        assert first["analysis"]["summary"] == "Director bought shares."
+        # Replaying the raw topic (a new group reads it from the start) pays nothing again.
+        replay_env = env | {"ANALYZE_GROUP_ID": "replay", "ANALYZE_HEALTH_PORT": str(free_port())}
+        with ServiceProcess("analyze-replay", ["analyze"], replay_env, tmp_path):
+            await asyncio.to_thread(wait_for_count, topics, topics.topic_analyzed, 1)
+            await asyncio.to_thread(
+                wait_for, lambda: len(topic_records(topics, topics.topic_analyzed)) >= 2 or None,
+                timeout_s=120, what="the replayed analysis",
+            )  # fmt: skip
+        assert len(stub.requests) == 1
+    second = topic_records(topics, topics.topic_analyzed)[1].value
+    assert second["analyzer"]["note"] == "cached"
+    assert second["analysis"]["summary"] == "Director bought shares."
