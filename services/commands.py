@@ -16,6 +16,7 @@ from services.common.registry import check_subjects, open_registry, register_sub
 from services.common.settings import SchemaSettings, TopicSettings
 from services.common.topics import create_topics
 from services.demo import DemoSettings
+from services.gateway.settings import GatewaySettings
 from services.infra import local
 from services.infra.artifacts import fetch_artifacts
 from services.infra.settings import InfraSettings
@@ -117,6 +118,8 @@ COMMANDS = [
             "services.ingest.main:run_ingest"),
     Command(("analyze",), "the raw topic into analyses, exactly once", AnalyzeSettings,
             "services.analyze.main:run_analyze"),
+    Command(("gateway",), "WebSocket, SSE and REST on the topics", GatewaySettings,
+            "services.gateway.main:run_gateway"),
     Command(("demo",), "everything, locally, on the bundled corpus", DemoSettings,
             "services.demo:run_demo"),
 ]  # fmt: skip

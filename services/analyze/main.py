@@ -78,9 +78,21 @@ async def run_analyze(settings: AnalyzeSettings) -> int:
         producer = await stack.enter_async_context(KafkaProducer(producer_config(
             settings, client_id="sec-digester-analyze", transactional_id=settings.transactional_id,
         )))  # fmt: skip
-        consumer = await stack.enter_async_context(KafkaConsumer(consumer_config(
-            settings, client_id="sec-digester-analyze", group_id=settings.analyze_group_id,
-        )))  # fmt: skip
+        consumer = await stack.enter_async_context(
+            KafkaConsumer(
+                consumer_config(
+                    settings,
+                    client_id="sec-digester-analyze",
+                    group_id=settings.analyze_group_id,
+                )
+                | {
+                    # Static membership: a restarted instance takes its partitions back at once,
+                    # instead of the group waiting a session timeout for the dead member.
+                    "group.instance.id": settings.analyze_instance_id,
+                    "session.timeout.ms": 20_000,
+                }
+            )
+        )
         edgar = await stack.enter_async_context(EdgarClient(
             user_agent=settings.user_agent,
             limiter=RequestLimiter(settings.edgar_requests_per_second),

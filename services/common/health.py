@@ -22,15 +22,16 @@ from starlette.routing import Route
 Check = Callable[[], Awaitable[bool]]
 
 
-def health_app(alive: Callable[[], bool], checks: Mapping[str, Check]) -> Starlette:
+def health_routes(alive: Callable[[], bool], checks: Mapping[str, Check]) -> list[Route]:
+    """/healthz, /readyz and /metrics, for any Starlette app."""
+
     async def healthz(request: Request) -> Response:
         ok = alive()
         return JSONResponse({"status": "ok" if ok else "stalled"}, status_code=200 if ok else 503)
 
     async def readyz(request: Request) -> Response:
-        results = dict(
-            zip(checks, await asyncio.gather(*(c() for c in checks.values())), strict=True)
-        )
+        outcomes = await asyncio.gather(*(check() for check in checks.values()))
+        results = dict(zip(checks, outcomes, strict=True))
         failing = [name for name, ok in results.items() if not ok]
         body = {"status": "ready" if not failing else "not ready", "checks": results}
         return JSONResponse(body, status_code=503 if failing else 200)
@@ -38,9 +39,7 @@ def health_app(alive: Callable[[], bool], checks: Mapping[str, Check]) -> Starle
     async def metrics(request: Request) -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
-    return Starlette(
-        routes=[Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics)]
-    )
+    return [Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics)]
 
 
 class EmbeddedServer(uvicorn.Server):
@@ -73,9 +72,8 @@ async def serve_health(
     host: str, port: int, alive: Callable[[], bool], checks: Mapping[str, Check]
 ) -> AsyncIterator[None]:
     """Serve the health endpoints for the duration of the block."""
-    config = uvicorn.Config(
-        health_app(alive, checks), host=host, port=port, log_level="warning", lifespan="off"
-    )
+    app = Starlette(routes=health_routes(alive, checks))
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
     server = EmbeddedServer(config)
     task = asyncio.create_task(server.serve())
     await server.wait_started(task)

@@ -21,6 +21,7 @@ from confluent_kafka import (
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.admin._listoffsets import OffsetSpec
 
+from services.common.errors import ConfigurationError
 from services.common.kafka import translate
 from services.common.lifecycle import sleep_or_stop
 from services.gateway.positions import Positions
@@ -41,6 +42,18 @@ class BrokerOffsets:
         self._admin = AdminClient(config)
         self._interval_s = interval_s
         self._pending: dict[tuple[str, str], Positions] = {}  # (client_id, topic) -> positions
+
+    async def partitions(self, topic: str) -> list[int]:
+        def query() -> list[int]:
+            described = self._admin.list_topics(topic, timeout=15).topics[topic]
+            if described.error is not None or not described.partitions:
+                raise ConfigurationError(
+                    f"topic {topic} does not exist: run `sec-digester topics create`"
+                )
+            return sorted(described.partitions)
+
+        found: list[int] = await self._blocking(query, f"describe {topic}")
+        return found
 
     async def ends(self, topic: str, partitions: list[int], *, earliest: bool = False) -> Positions:
         return await self._list(topic, partitions, _EARLIEST if earliest else _LATEST)
@@ -86,9 +99,11 @@ class BrokerOffsets:
         for key in keys:
             positions = self._pending.pop(key)
             group = group_of(key[0])
-            request = [ConsumerGroupTopicPartitions(
-                group, [TopicPartition(key[1], p, o) for p, o in positions.items()]
-            )]  # fmt: skip
+            request = [
+                ConsumerGroupTopicPartitions(
+                    group, [TopicPartition(key[1], p, o) for p, o in positions.items()]
+                )
+            ]
             try:
                 await self._blocking(
                     lambda r=request, g=group: self._admin.alter_consumer_group_offsets(

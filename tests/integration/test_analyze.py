@@ -47,6 +47,7 @@ def analyze_env(topics: TopicSettings, emulator: EmulatorHandle, **extra: str) -
         "ANALYZE_HEALTH_PORT": str(free_port()),
         "ANALYZE_BATCH_SIZE": "100",
         "EDGAR_MAX_ATTEMPTS": "2",
+        "ANALYZE_GROUP_ID": f"analyze-{topics.topic_raw}",
     }
     return environment_for(topics, **(defaults | extra))
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 from services.common.records import Entity, Filing, FilingSource
 
@@ -30,3 +32,45 @@ def sample_filing(sequence: int = 1, form_type: str = "8-K") -> Filing:
         source=FilingSource.LIVE,
         detected_at=dt.datetime(2026, 6, 24, 20, 30, 6, 250_000, tzinfo=dt.UTC),
     )
+
+
+def sample_analysis(
+    sequence: int,
+    *,
+    ticker: str = "JPM",
+    form_type: str = "8-K",
+    priority: str = "medium",
+    items: tuple[str, ...] = ("8.01",),
+) -> dict[str, Any]:
+    """A FilingAnalysis record (the dict fastavro writes) for gateway tests."""
+    filing = dataclasses.replace(
+        sample_filing(sequence, form_type),
+        tickers=(ticker,),
+        items=items,
+        entities=(Entity(cik="0000019617", name=f"{ticker} INC", role="filer", tickers=(ticker,)),),
+    )
+    return {
+        "filing": filing.to_avro(),
+        "document_url": None,
+        "document_status": "skipped",
+        "document_detail": None,
+        "items": list(items),
+        "analysis": {
+            "summary": f"Filing {sequence} of {ticker}.",
+            "sentiment": 0.1,
+            "priority": priority,
+            "keywords": [],
+            "event_types": [],
+            "metrics": {},
+        },
+        "analyzer": {
+            "name": "offline",
+            "model": None,
+            "latency_ms": 1.0,
+            "prompt_tokens": 0,
+            "completion_tokens": 0,
+            "cost_usd": None,
+            "note": None,
+        },
+        "analyzed_at": dt.datetime.now(dt.UTC),
+    }

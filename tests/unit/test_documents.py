@@ -1,13 +1,12 @@
 """DocumentFetcher through a real EdgarClient against the EDGAR emulator serving the recorded
-corpus, and the index-page parser on every recorded index page."""
+corpus: which way it reads a filing, what it reads, and what it does when EDGAR fails."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -19,17 +18,13 @@ from services.analyze.documents import (
     DocumentStatus,
     FilingDocuments,
 )
-from services.analyze.documents_index import document_path, locate, parse_index_page
 from services.analyze.text import html_to_text, parse_submission
 from services.common.edgar import EdgarClient, RetryPolicy
-from services.common.errors import SerializationError
 from services.common.ratelimit import RequestLimiter
 from services.common.records import Entity, Filing, FilingSource
 from services.emulator import EmulatorHandle, Fault, FaultKind, run_emulator
-from services.emulator.faults import ERROR_PAGE
 
 CORPUS = Path(__file__).resolve().parents[2] / "samples" / "edgar-corpus"
-MANIFEST = [json.loads(line) for line in (CORPUS / "manifest.jsonl").read_text().splitlines()]
 SEC = "https://www.sec.gov"
 FETCH_FORMS = frozenset({"8-K", "10-K"})
 MAX_BYTES = 1_000_000
@@ -348,70 +343,3 @@ async def test_a_closed_edgar_client_raises(emulator: EmulatorHandle) -> None:
         documents = fetcher(edgar, emulator)
     with pytest.raises(RuntimeError):
         await documents.fetch(feed_filing(JPM, JPM.size_bytes))
-
-
-# --- the index page -------------------------------------------------------------------------
-
-INDEX_PAGES = sorted(r["path"] for r in MANIFEST if r["path"].endswith("-index.html"))
-
-
-def recorded_primary(folder: Path) -> str | None:
-    """The .htm document the corpus recorded in a filing's folder, if any."""
-    pages = sorted(path.name for path in folder.glob("*.htm"))
-    return pages[0] if pages else None
-
-
-@pytest.mark.parametrize("page", INDEX_PAGES, ids=lambda path: Path(path).name)
-def test_every_recorded_index_page_lists_what_the_complete_submission_holds(page: str) -> None:
-    cik, name = Path(page).parts[-2], Path(page).name
-    accession = name.removesuffix("-index.html")
-    folder_path = f"/Archives/edgar/data/{cik}/{accession.replace('-', '')}"
-    listed = parse_index_page((CORPUS / page).read_bytes(), folder_path)
-    submission = parse_submission(archive_file(f"{folder_path}/{accession}.txt").read_bytes())
-    by_sequence = {doc.sequence: doc for doc in submission.documents}
-    [primary] = [doc for doc in listed if doc.type == submission.header.form_type]
-    assert primary.sequence == 1
-    assert primary.filename == by_sequence[1].filename
-    assert primary.filename == recorded_primary(archive_file(folder_path))
-    assert primary.path == f"{folder_path}/{primary.filename}"  # the /ix?doc= viewer left out
-    for doc in listed:
-        assert doc.path.startswith(folder_path + "/")
-        if doc.sequence is None:  # the complete submission row
-            assert (doc.filename, doc.type) == (f"{accession}.txt", "")
-        else:
-            assert (doc.type, doc.filename) == (
-                by_sequence[doc.sequence].type,
-                by_sequence[doc.sequence].filename,
-            )
-    exhibits = [doc.filename for doc in listed if doc.type.startswith("EX-99")]
-    assert exhibits == [doc.filename for doc in submission.documents_of_type("EX-99")]
-
-
-def test_a_page_without_a_document_table_is_unreadable() -> None:
-    with pytest.raises(SerializationError, match="no document table"):
-        parse_index_page(ERROR_PAGE, "/Archives/edgar/data/1/000000000125000001")
-
-
-@pytest.mark.parametrize(
-    ("href", "path"),
-    [
-        ("/ix?doc=/Archives/edgar/data/1/0001/a.htm", "/Archives/edgar/data/1/0001/a.htm"),
-        ("/Archives/edgar/data/1/0001/b.htm", "/Archives/edgar/data/1/0001/b.htm"),
-        (
-            "https://www.sec.gov/Archives/edgar/data/1/0001/c.htm",
-            "/Archives/edgar/data/1/0001/c.htm",
-        ),
-        ("d.htm", "/Archives/edgar/data/1/0001/d.htm"),
-    ],
-)
-def test_document_links_become_paths_in_the_archive(href: str, path: str) -> None:
-    assert document_path(href, "/Archives/edgar/data/1/0001") == path
-
-
-def test_the_folder_is_the_index_urls_else_the_first_entitys() -> None:
-    filing = feed_filing(JPM, None)
-    located = locate(filing, "http://edgar.test/")
-    assert located is not None
-    assert located.submission == f"http://edgar.test{JPM.submission_path}"
-    assert located.index_pages == tuple(f"http://edgar.test{p}" for p in JPM.index_paths)
-    assert locate(replace(filing, index_url=SEC), "http://edgar.test") == located

@@ -1,0 +1,182 @@
+"""The gateway's Starlette app: one port for WebSocket, SSE, REST, health, metrics, dashboard.
+
+The lifespan opens everything the app serves from and closes it on the way out: the registry
+client, one shared tail consumer per topic (analyzed, raw), the broker-offsets client (durable
+client positions), and the REST index, loaded from the recent end of the analyzed topic before
+the tail takes over from exactly where the load stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import confluent_kafka
+import orjson
+import structlog
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import FileResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+
+from services.common.avro import AvroCodec
+from services.common.errors import SecDigesterError
+from services.common.health import health_routes
+from services.common.kafka import KafkaConsumer, connection_config, consumer_config
+from services.common.probes import kafka_reachable, registry_reachable
+from services.common.registry import RegistryClient, open_registry, subject_for
+from services.common.schemas import SchemaName
+from services.gateway.auth import ApiKeyMiddleware, ConnectionLimiter, cors_options
+from services.gateway.index import FilingIndex
+from services.gateway.offsets import BrokerOffsets
+from services.gateway.positions import PositionResolver, Positions
+from services.gateway.rest import rest_routes
+from services.gateway.settings import GatewaySettings
+from services.gateway.sse import stream_sse
+from services.gateway.streams import Streams, TopicStream
+from services.gateway.tail import StreamRecord, TopicTail, data_json
+from services.gateway.ws import stream_websocket
+
+log = structlog.get_logger(__name__)
+STATIC = Path(__file__).parent / "static"
+
+
+async def _load_index(
+    settings: GatewaySettings, codec: AvroCodec, topic: str, ends: Positions, index: FilingIndex
+) -> None:
+    """Fill the index with the last records before `ends` (where the tail starts)."""
+    per_partition = max(1, settings.gateway_index_size // max(1, len(ends)))
+    config = consumer_config(settings, client_id="sec-gateway-index") | {
+        "enable.partition.eof": True
+    }
+    pending = {p for p, end in ends.items() if end > 0}
+    if not pending:
+        return
+    async with KafkaConsumer(config) as consumer:
+        await consumer.run(
+            "assign",
+            consumer.handle.assign,
+            [
+                confluent_kafka.TopicPartition(topic, p, max(0, ends[p] - per_partition))
+                for p in pending
+            ],
+        )
+        while pending:
+            for message in await consumer.consume(max_records=5000, wait_s=1.0):
+                partition, offset = message.partition(), message.offset()
+                if partition is None or offset is None or message.error() is not None:
+                    pending.discard(partition or 0)  # end of partition
+                    continue
+                if offset + 1 >= ends[partition]:
+                    pending.discard(partition)
+                if offset < ends[partition]:
+                    with contextlib.suppress(SecDigesterError):  # the tail reports bad records
+                        index.add(orjson.loads(data_json(await codec.decode(message.value()))))
+    log.info("rest index loaded", records=len(index))
+
+
+async def _topic_stream(
+    settings: GatewaySettings,
+    stack: contextlib.AsyncExitStack,
+    registry: RegistryClient,
+    offsets: BrokerOffsets,
+    topic: str,
+    schema: SchemaName,
+    index: FilingIndex | None,
+) -> TopicStream:
+    codec = await AvroCodec(registry, subject_for(topic), schema).open()
+    partitions = await offsets.partitions(topic)
+    ends = await offsets.ends(topic, partitions)
+    if index is not None:
+        await _load_index(settings, codec, topic, ends, index)
+
+    def feed_index(record: StreamRecord) -> None:
+        assert index is not None
+        index.add(orjson.loads(record.data))
+
+    consumer = await stack.enter_async_context(
+        KafkaConsumer(
+            consumer_config(settings, client_id=f"sec-gateway-tail-{schema.name.lower()}")
+        )
+    )
+    tail = TopicTail(
+        consumer,
+        codec,
+        topic,
+        ends,
+        buffer_size=settings.gateway_tail_buffer,
+        on_record=feed_index if index is not None else None,
+    )
+    return TopicStream(tail, PositionResolver(offsets, topic, partitions), codec)
+
+
+def create_app(settings: GatewaySettings) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        async with contextlib.AsyncExitStack() as stack:
+            registry = await stack.enter_async_context(open_registry(settings))
+            offsets = BrokerOffsets(connection_config(settings), settings.gateway_commit_interval_s)
+            index = FilingIndex(settings.gateway_index_size)
+            topics = {
+                "analyzed": await _topic_stream(
+                    settings,
+                    stack,
+                    registry,
+                    offsets,
+                    settings.topic_analyzed,
+                    SchemaName.FILING_ANALYSIS,
+                    index,
+                ),
+                "raw": await _topic_stream(
+                    settings, stack, registry, offsets, settings.topic_raw, SchemaName.FILING, None
+                ),
+            }
+            tasks = [asyncio.create_task(s.tail.run(stop)) for s in topics.values()]
+            tasks.append(asyncio.create_task(offsets.run(stop)))
+            app.state.streams = Streams(settings, topics, offsets)
+            app.state.index = index
+            app.state.connection_limiter = ConnectionLimiter(
+                settings.gateway_max_connections_per_key
+            )
+            app.state.tails_running = lambda: all(s.tail.running for s in topics.values())
+            log.info("gateway ready", topics={a: s.tail.topic for a, s in topics.items()})
+            try:
+                yield
+            finally:
+                stop.set()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                await offsets.flush()
+
+    async def tails_running() -> bool:
+        running: bool = app.state.tails_running()
+        return running
+
+    async def dashboard(request: object) -> Response:
+        return FileResponse(STATIC / "index.html")
+
+    routes = [
+        WebSocketRoute("/stream", stream_websocket),
+        Route("/stream", stream_sse),
+        *rest_routes(),
+        *health_routes(
+            alive=lambda: True,
+            checks={
+                "kafka": lambda: kafka_reachable(settings),
+                "registry": lambda: registry_reachable(settings),
+                "tails": tails_running,
+            },
+        ),
+        Route("/", dashboard),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    middleware = [
+        Middleware(CORSMiddleware, **cors_options(settings.cors_origins)),
+        Middleware(ApiKeyMiddleware, keys=settings.api_keys),
+    ]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    return app

@@ -1,0 +1,32 @@
+"""`sec-digester gateway`: the app on uvicorn.
+
+uvicorn owns the signals here: SIGTERM stops accepting connections, closes the open ones
+(clients reconnect elsewhere with their cursor), then runs the app's lifespan shutdown, which
+writes pending acknowledgements and closes every Kafka client. Inbound WebSocket frames larger
+than GATEWAY_MAX_FRAME_BYTES are refused by the protocol layer with close code 1009.
+"""
+
+from __future__ import annotations
+
+import structlog
+import uvicorn
+
+from services.gateway.app import create_app
+from services.gateway.settings import GatewaySettings
+
+
+async def run_gateway(settings: GatewaySettings) -> int:
+    structlog.contextvars.bind_contextvars(service="gateway")
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.gateway_host,
+        port=settings.gateway_port,
+        ws="websockets-sansio",
+        ws_max_size=settings.gateway_max_frame_bytes,
+        lifespan="on",
+        log_config=None,  # our structlog configuration stands
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
+    await uvicorn.Server(config).serve()
+    return 0

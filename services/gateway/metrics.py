@@ -1,0 +1,17 @@
+"""What an operator watches on the gateway (Prometheus, served on /metrics)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+CONNECTIONS = Gauge("gateway_connections", "Open streams", ["transport"])
+REPLAYING = Gauge("gateway_replaying_clients", "Streams reading Kafka before joining the tail")
+DELIVERIES = Counter("gateway_deliveries_total", "Filing frames handed to clients")
+SLOW_CLOSES = Counter("gateway_slow_client_closes_total", "Clients closed for falling behind")
+ERRORS = Counter("gateway_errors_total", "Streams ended by an error, by code", ["code"])
+CLIENT_LAG = Histogram(
+    "gateway_client_lag_records",
+    "Frames waiting in a client's queue when one is sent (how far behind clients run)",
+    buckets=(0, 1, 5, 20, 100, 500, 2000, 10000),
+)
+TAIL_POSITION = Gauge("gateway_tail_records_total", "Records read by the shared tail", ["topic"])

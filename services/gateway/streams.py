@@ -1,0 +1,90 @@
+"""What the stream endpoints share: parsing a request, and opening and closing a session.
+
+`Streams` lives in `app.state.streams` for the lifetime of the app; it holds, per topic alias
+(analyzed, raw), the shared tail, the position resolver and the codec, plus the broker offsets
+(durable client positions) and the per-key connection limiter.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from services.common.avro import AvroCodec
+from services.common.errors import BadParameterError
+from services.common.kafka import KafkaConsumer, consumer_config
+from services.gateway.filters import parse_filter
+from services.gateway.offsets import BrokerOffsets
+from services.gateway.positions import PositionResolver, parse_cursor, parse_from
+from services.gateway.session import StreamRequest, StreamSession
+from services.gateway.settings import GatewaySettings
+from services.gateway.tail import TopicTail
+
+_CLIENT_ID = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+
+
+@dataclass(frozen=True)
+class TopicStream:
+    tail: TopicTail
+    resolver: PositionResolver
+    codec: AvroCodec
+
+
+class Streams:
+    def __init__(
+        self, settings: GatewaySettings, topics: Mapping[str, TopicStream], offsets: BrokerOffsets
+    ) -> None:
+        self._settings = settings
+        self.topics = topics
+        self.offsets = offsets
+
+    def request(self, params: Mapping[str, str], last_event_id: str | None = None) -> StreamRequest:
+        """The stream a client asks for; BadParameterError names what is wrong."""
+        alias = params.get("topic", "analyzed")
+        if alias not in self.topics:
+            raise BadParameterError("topic", f"{alias!r} is unknown: use analyzed or raw")
+        client_id = params.get("client_id") or None
+        if client_id is not None and not _CLIENT_ID.match(client_id):
+            raise BadParameterError("client_id", "use 1-100 of A-Z a-z 0-9 . _ -")
+        start = last_event_id or params.get("from")
+        return StreamRequest(
+            topic=self.topics[alias].tail.topic,
+            spec=parse_from(start, client_id=client_id),
+            client_id=client_id,
+            filter=parse_filter(params, analyzed=alias == "analyzed"),
+        )
+
+    def _stream_of(self, request: StreamRequest) -> TopicStream:
+        return next(s for s in self.topics.values() if s.tail.topic == request.topic)
+
+    @asynccontextmanager
+    async def session(self, request: StreamRequest) -> AsyncIterator[StreamSession]:
+        stream = self._stream_of(request)
+
+        def open_consumer() -> KafkaConsumer:
+            return KafkaConsumer(consumer_config(self._settings, client_id="sec-gateway-replay"))
+
+        session = StreamSession(
+            request,
+            stream.tail,
+            stream.resolver,
+            stream.codec,
+            open_consumer,
+            self._settings.gateway_client_queue,
+        )
+        try:
+            yield session
+        finally:
+            session.close()
+            if request.client_id:
+                await self.offsets.flush(request.client_id)
+
+    def acknowledge(self, request: StreamRequest, cursor: str) -> None:
+        positions = parse_cursor(cursor, "ack.cursor")
+        partitions = set(self._stream_of(request).resolver.partitions)
+        if not set(positions) <= partitions:
+            raise BadParameterError("ack.cursor", f"the topic has partitions {sorted(partitions)}")
+        if request.client_id:
+            self.offsets.acknowledge(request.client_id, request.topic, positions)

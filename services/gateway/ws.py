@@ -1,0 +1,114 @@
+"""`GET /stream` as a WebSocket: welcome, filings, caught_up; acks and pings from the client.
+
+Three tasks per connection: the feed (replay, then joining the shared tail), the sender (the
+session's frames, in order) and the receiver (acks, pings). The first that fails ends the
+connection with the close code of docs/gateway-protocol.md, after an `error` frame that says
+why and, for a slow client, carries the cursor to resume from.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import orjson
+import structlog
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from services.common.errors import BadParameterError, SecDigesterError
+from services.gateway.connections import stream_slot
+from services.gateway.metrics import ERRORS, SLOW_CLOSES
+from services.gateway.session import SlowConsumerError, StreamRequest, StreamSession
+from services.gateway.streams import Streams
+
+log = structlog.get_logger(__name__)
+
+
+async def _close(
+    websocket: WebSocket, code: int, error: str, message: str, cursor: str | None = None
+) -> None:
+    ERRORS.labels(code=error).inc()
+    frame = {"type": "error", "code": error, "message": message}
+    if cursor:
+        frame["cursor"] = cursor
+    try:
+        await websocket.send_text(orjson.dumps(frame).decode())
+        await websocket.close(code, reason=error)
+    except (WebSocketDisconnect, RuntimeError):
+        pass  # the client is gone already
+
+
+async def stream_websocket(websocket: WebSocket) -> None:
+    streams: Streams = websocket.app.state.streams
+    await websocket.accept()
+    async with stream_slot(websocket, "websocket") as refusal:
+        if refusal is not None:
+            await _close(websocket, refusal.close_code, refusal.code, refusal.message)
+            return
+        try:
+            request = streams.request(websocket.query_params)
+        except BadParameterError as exc:
+            unknown_topic = exc.parameter == "topic"
+            await _close(
+                websocket,
+                4404 if unknown_topic else 4400,
+                "unknown_topic" if unknown_topic else "bad_parameter",
+                str(exc),
+            )
+            return
+        async with streams.session(request) as session:
+            try:
+                await websocket.send_text(await session.resolve())
+                await _serve(websocket, session, streams, request)
+            except* WebSocketDisconnect:
+                pass
+            except* SlowConsumerError as group:
+                SLOW_CLOSES.inc()
+                await _close(
+                    websocket, 4408, "slow_consumer", str(group.exceptions[0]), session.cursor
+                )
+            except* BadParameterError as group:
+                await _close(
+                    websocket, 4400, "bad_parameter", str(group.exceptions[0]), session.cursor
+                )
+            except* SecDigesterError as group:
+                log.error("stream failed", error=str(group.exceptions[0]))
+                await _close(websocket, 1011, "internal", str(group.exceptions[0]), session.cursor)
+
+
+async def _serve(
+    websocket: WebSocket, session: StreamSession, streams: Streams, request: StreamRequest
+) -> None:
+    feed = session.start_feed()
+    try:
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(_send(websocket, session))
+            tasks.create_task(_receive(websocket, session, streams, request))
+    finally:
+        feed.cancel()
+
+
+async def _send(websocket: WebSocket, session: StreamSession) -> None:
+    async for frame in session.frames():
+        assert frame is not None  # no keep-alive on WebSocket: ping/pong is the client's
+        await websocket.send_text(frame.text)
+
+
+async def _receive(
+    websocket: WebSocket, session: StreamSession, streams: Streams, request: StreamRequest
+) -> None:
+    while True:
+        text = await websocket.receive_text()
+        try:
+            message = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            raise BadParameterError("frame", f"not JSON: {exc}") from exc
+        kind = message.get("type") if isinstance(message, dict) else None
+        if kind == "ping":
+            session.pong()
+        elif kind == "ack":
+            cursor = message.get("cursor")
+            if not isinstance(cursor, str):
+                raise BadParameterError("ack.cursor", "missing or not a string")
+            streams.acknowledge(request, cursor)
+        else:
+            raise BadParameterError("frame", f"unknown type {kind!r}: send ack or ping")

@@ -1,0 +1,303 @@
+"""The dashboard at `/`, in a real browser (Debian's Chromium driven by Playwright).
+
+Needs `scripts/install-browser-test-deps.sh` (chromium from apt, the `playwright` package from
+PyPI; no Playwright browser download) and the `gateway` fixture: an object with `.base_url`
+(`http://127.0.0.1:PORT`, a running gateway with no API keys) and `.publish(record)` that puts a
+FilingAnalysis, given as the JSON the gateway serves (see `analysis_record`), on the analyzed
+topic. `publish` may be a plain or an async method.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import inspect
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Iterable
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+import pytest
+import pytest_asyncio
+from playwright.async_api import (
+    BrowserContext,
+    Locator,
+    Page,
+    Request,
+    WebSocket,
+    async_playwright,
+    expect,
+)
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+TIMEOUT_MS = 20_000
+
+
+class Gateway(Protocol):
+    @property
+    def base_url(self) -> str: ...
+
+    def publish(self, record: dict[str, Any]) -> Awaitable[None] | None: ...
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def analysis_record(
+    accession: str,
+    *,
+    ticker: str,
+    company: str,
+    form: str = "8-K",
+    items: Iterable[str] = ("8.01",),
+    priority: str = "medium",
+    sentiment: float = 0.0,
+    summary: str = "",
+    accepted_at: dt.datetime,
+) -> dict[str, Any]:
+    """A FilingAnalysis as the gateway serves it: timestamps ISO-8601 UTC, dates YYYY-MM-DD."""
+    cik = "00" + accession[:8]
+    folder = f"https://www.sec.gov/Archives/edgar/data/{int(cik)}/{accession.replace('-', '')}"
+    item_list = list(items)
+    return {
+        "filing": {
+            "accession_number": accession,
+            "form_type": form,
+            "accepted_at": _iso(accepted_at),
+            "filed_date": accepted_at.date().isoformat(),
+            "entities": [{"cik": cik, "name": company, "role": "filer", "tickers": [ticker]}],
+            "tickers": [ticker],
+            "index_url": f"{folder}/{accession}-index.htm",
+            "size_bytes": 48_211,
+            "items": item_list,
+            "source": "live",
+            "detected_at": _iso(accepted_at + dt.timedelta(seconds=2)),
+        },
+        "document_url": f"{folder}/{accession}.txt",
+        "document_status": "fetched",
+        "document_detail": None,
+        "items": item_list,
+        "analysis": {
+            "summary": summary or f"{company} filed a {form}.",
+            "sentiment": sentiment,
+            "priority": priority,
+            "keywords": [],
+            "event_types": [],
+            "metrics": {},
+        },
+        "analyzer": {
+            "name": "offline",
+            "model": None,
+            "latency_ms": 3.5,
+            "prompt_tokens": 0,
+            "completion_tokens": 0,
+            "cost_usd": None,
+            "note": None,
+        },
+        "analyzed_at": _iso(accepted_at + dt.timedelta(seconds=3)),
+    }
+
+
+class Filings:
+    """Records with accession numbers unique to this run (topics may outlive a test)."""
+
+    def __init__(self) -> None:
+        self._base = random.SystemRandom().randrange(100_000, 900_000)
+        self._count = 0
+        self.now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+    def make(self, minutes_ago: float, **fields: Any) -> dict[str, Any]:
+        self._count += 1
+        accession = f"0001193125-26-{self._base + self._count:06d}"
+        accepted_at = self.now - dt.timedelta(minutes=minutes_ago)
+        return analysis_record(accession, accepted_at=accepted_at, **fields)
+
+
+def accession(record: dict[str, Any]) -> str:
+    return str(record["filing"]["accession_number"])
+
+
+async def publish(gateway: Gateway, record: dict[str, Any]) -> None:
+    result = gateway.publish(record)
+    if inspect.isawaitable(result):
+        await result
+
+
+async def wait_until_indexed(gateway: Gateway, records: list[dict[str, Any]]) -> None:
+    """Publishing is asynchronous: wait until the REST index holds every record."""
+    wanted = {accession(r) for r in records}
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    async with httpx.AsyncClient(base_url=gateway.base_url, timeout=5) as client:
+        while True:
+            response = await client.get("/api/filings", params={"limit": 1000})
+            response.raise_for_status()
+            body = response.json()
+            listed = body if isinstance(body, list) else body.get("filings", [])
+            seen = {f.get("filing", {}).get("accession_number") for f in listed}
+            if wanted <= seen:
+                return
+            if time.monotonic() > deadline:
+                pytest.fail(f"the gateway never listed {sorted(wanted - seen)}")
+            await asyncio.sleep(0.2)
+
+
+@pytest.fixture
+def chromium_profile(tmp_path: Path) -> Path:
+    """Checks that Debian's Chromium is there; a fresh user-data dir for it."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/install-browser-test-deps.sh")
+    profile = tmp_path / "chromium-profile"
+    profile.mkdir()
+    return profile
+
+
+@pytest.fixture
+def screenshot_path() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS / "dashboard.png"
+
+
+@pytest_asyncio.fixture
+async def chromium_context(chromium_profile: Path) -> AsyncIterator[BrowserContext]:
+    async with async_playwright() as playwright:
+        context = await playwright.chromium.launch_persistent_context(
+            str(chromium_profile),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1440, "height": 900},
+            timezone_id="America/New_York",
+            locale="en-US",
+        )
+        try:
+            yield context
+        finally:
+            await context.close()
+
+
+def row(page: Page, record: dict[str, Any]) -> Locator:
+    return page.locator(f'#rows tr[data-accession="{accession(record)}"]')
+
+
+@pytest.mark.asyncio
+async def test_dashboard_history_live_and_filters(
+    gateway: Gateway, chromium_context: BrowserContext, screenshot_path: Path
+) -> None:
+    filings = Filings()
+    history = [
+        filings.make(
+            50, ticker="JPM", company="JPMORGAN CHASE & CO", items=("2.02", "9.01"),
+            priority="high", sentiment=0.62,
+            summary="JPMorgan Chase reported second-quarter results; net revenue rose 9%.",
+        ),
+        filings.make(
+            40, ticker="AAPL", company="Apple Inc.", form="10-Q", items=(),
+            priority="low", sentiment=0.15,
+            summary="Apple filed its quarterly report; <b>markup</b> in a summary stays text.",
+        ),
+        filings.make(
+            30, ticker="MSFT", company="MICROSOFT CORP", items=("5.02",),
+            priority="medium", sentiment=-0.35,
+            summary="Microsoft announced the departure of an executive officer.",
+        ),
+        filings.make(
+            20, ticker="JPM", company="JPMORGAN CHASE & CO", form="8-K/A", items=("7.01",),
+            priority="low", sentiment=0.0, summary="Amendment furnishing investor materials.",
+        ),
+    ]  # fmt: skip
+    for record in history:
+        await publish(gateway, record)
+    await wait_until_indexed(gateway, history)
+
+    page = await chromium_context.new_page()
+    sockets: list[WebSocket] = []
+    history_urls: list[str] = []
+
+    def on_websocket(socket: WebSocket) -> None:
+        sockets.append(socket)
+
+    def on_request(request: Request) -> None:
+        if "/api/filings" in request.url:
+            history_urls.append(request.url)
+
+    page.on("websocket", on_websocket)
+    page.on("request", on_request)
+    await page.goto(gateway.base_url + "/")
+
+    # History first, newest first, then live.
+    rows = page.locator("#rows tr[data-accession]")
+    await expect(rows).to_have_count(len(history), timeout=TIMEOUT_MS)
+    shown = await rows.evaluate_all("rs => rs.map(r => r.dataset.accession)")
+    assert shown == [accession(r) for r in reversed(history)]
+    await expect(page.locator("#connection-text")).to_have_text("live", timeout=TIMEOUT_MS)
+    assert any("limit=100" in url for url in history_urls)
+    assert sockets
+    assert "topic=analyzed" in sockets[0].url
+    assert "from=latest" in sockets[0].url
+
+    # Record text is shown as text, never parsed as markup.
+    aapl = row(page, history[1])
+    await expect(aapl.locator(".summary")).to_contain_text("<b>markup</b>")
+    assert await aapl.locator("b").count() == 0
+    jpm = row(page, history[0])
+    await expect(jpm.locator(".priority")).to_have_text("high")
+    await expect(jpm.locator(".sentiment-value")).to_have_text("+0.62")
+    await expect(jpm.locator(".col-items")).to_have_text("2.02, 9.01")
+    link = jpm.get_by_role("link", name=f"EDGAR index page of filing {accession(history[0])}")
+    await expect(link).to_have_attribute("href", history[0]["filing"]["index_url"])
+
+    # A record published after the page loaded arrives live, at the top.
+    live = filings.make(
+        1, ticker="TSLA", company="Tesla, Inc.", items=("1.01",), priority="critical",
+        sentiment=-0.8, summary="Tesla entered into a material definitive agreement.",
+    )  # fmt: skip
+    await publish(gateway, live)
+    await expect(row(page, live)).to_be_visible(timeout=TIMEOUT_MS)
+    await expect(rows.first).to_have_attribute("data-accession", accession(live))
+    await expect(rows).to_have_count(len(history) + 1)
+
+    # Typing a ticker: history reloaded with ticker=, the stream reopened with tickers=.
+    await page.get_by_label("Ticker").fill("jpm")
+    jpm_history = [r for r in history if r["filing"]["tickers"] == ["JPM"]]
+    await expect(rows).to_have_count(len(jpm_history), timeout=TIMEOUT_MS)
+    for record in jpm_history:
+        await expect(row(page, record)).to_be_visible()
+    await expect(page.locator("#connection-text")).to_have_text("live", timeout=TIMEOUT_MS)
+    assert any("ticker=JPM" in url for url in history_urls)
+    assert "tickers=JPM" in sockets[-1].url
+    assert "from=latest" not in sockets[-1].url  # resumes from the last cursor received
+
+    # Live under the filter: the other ticker's filing never shows, JPM's does.
+    other = filings.make(0.5, ticker="MSFT", company="MICROSOFT CORP", priority="high")
+    jpm_live = filings.make(
+        0.2, ticker="JPM", company="JPMORGAN CHASE & CO", items=("8.01",),
+        priority="medium", sentiment=0.3, summary="JPMorgan Chase announced a dividend.",
+    )  # fmt: skip
+    await publish(gateway, other)
+    await publish(gateway, jpm_live)
+    await expect(row(page, jpm_live)).to_be_visible(timeout=TIMEOUT_MS)
+    await page.wait_for_timeout(1000)
+    await expect(row(page, other)).to_have_count(0)
+    tickers = await page.locator("#rows tr[data-accession] .tickers").all_inner_texts()
+    assert tickers == ["JPM"] * (len(jpm_history) + 1)
+
+    # Clearing the filter brings everything back (from history), for the screenshot.
+    await page.get_by_role("button", name="Clear").click()
+    await expect(rows).to_have_count(len(history) + 3, timeout=TIMEOUT_MS)
+    await expect(page.locator("#connection-text")).to_have_text("live", timeout=TIMEOUT_MS)
+    await page.wait_for_timeout(4500)  # let the arrival highlight fade
+    await page.screenshot(path=str(screenshot_path), full_page=True)

@@ -1,0 +1,326 @@
+"""The gateway as its own process on real Kafka, driven by standard clients only.
+
+WebSocket tests use the `websockets` library, SSE and REST use httpx: nothing of the project
+speaks to the gateway. Records are put on the analyzed topic as analyze does (Avro,
+transactional), so every path from Kafka to the client is the real one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from services.common.settings import TopicSettings
+from services.infra.settings import InfraSettings
+from tests.support.gateway import GatewayProcess, publish_analyses
+from tests.support.infra import provision, topic_settings
+from tests.support.records import sample_analysis
+
+pytestmark = pytest.mark.asyncio
+
+
+@pytest.fixture
+def gateway(topics: TopicSettings, tmp_path: Path) -> Iterator[GatewayProcess]:
+    with GatewayProcess(topics, tmp_path) as process:
+        yield process
+
+
+@pytest_asyncio.fixture
+async def three_partitions(infra: InfraSettings) -> AsyncIterator[TopicSettings]:
+    settings = topic_settings(infra, partitions=3)
+    await provision(settings)
+    yield settings
+
+
+async def frames(
+    ws: ClientConnection, count: int, kind: str = "filing", timeout_s: float = 30
+) -> list[dict[str, Any]]:
+    """The next `count` frames of type `kind` (other frame types are collected, not counted)."""
+    found: list[dict[str, Any]] = []
+    async with asyncio.timeout(timeout_s):
+        while len(found) < count:
+            frame = json.loads(await ws.recv())
+            if frame["type"] == kind:
+                found.append(frame)
+    return found
+
+
+async def first_frame(ws: ClientConnection) -> dict[str, Any]:
+    async with asyncio.timeout(30):
+        frame: dict[str, Any] = json.loads(await ws.recv())
+        return frame
+
+
+async def until_closed(ws: ClientConnection) -> tuple[int, list[dict[str, Any]]]:
+    """Read until the server closes; its close code and the frames it sent before."""
+    seen: list[dict[str, Any]] = []
+    with pytest.raises(ConnectionClosed) as closed:  # noqa: PT012 (reading until the close)
+        async with asyncio.timeout(30):
+            while True:
+                seen.append(json.loads(await ws.recv()))
+    assert closed.value.rcvd is not None, "the server sent no close frame"
+    return closed.value.rcvd.code, seen
+
+
+def accessions(found: list[dict[str, Any]]) -> list[str]:
+    return [f["data"]["filing"]["accession_number"] for f in found]
+
+
+async def test_earliest_yields_everything_once_in_partition_order_and_cursors_resume(
+    three_partitions: TopicSettings, tmp_path: Path
+) -> None:
+    records = [sample_analysis(n) for n in range(1, 31)]
+    await publish_analyses(three_partitions, records)
+    with GatewayProcess(three_partitions, tmp_path) as gateway:
+        async with connect(f"{gateway.ws_url}?from=earliest") as ws:
+            welcome = await first_frame(ws)
+            assert welcome["type"] == "welcome"
+            assert welcome["partitions"] == 3
+            got = await frames(ws, 30)
+            caught_up = await frames(ws, 1, "caught_up")
+        assert sorted(accessions(got)) == sorted(r["filing"]["accession_number"] for r in records)
+        for partition in range(3):
+            offsets = [f["offset"] for f in got if f["partition"] == partition]
+            assert offsets == sorted(offsets)
+        assert caught_up[0]["cursor"] == got[-1]["cursor"]
+        # Resuming with the cursor of the 10th frame yields exactly the 11th.
+        async with connect(f"{gateway.ws_url}?from={got[9]['cursor']}") as ws:
+            resumed = await frames(ws, 1)
+        assert accessions(resumed) == accessions(got[10:11])
+
+
+async def test_from_a_time_and_from_an_offset(
+    topics: TopicSettings, gateway: GatewayProcess
+) -> None:
+    await publish_analyses(topics, [sample_analysis(n) for n in range(1, 6)])
+    await asyncio.sleep(1.1)
+    middle = dt.datetime.now(dt.UTC)
+    await publish_analyses(topics, [sample_analysis(n) for n in range(6, 11)])
+    async with connect(f"{gateway.ws_url}?from={middle.isoformat().replace('+00:00', 'Z')}") as ws:
+        got = await frames(ws, 5)
+    assert [f["offset"] for f in got] == [5, 6, 7, 8, 9]
+    async with connect(f"{gateway.ws_url}?from=3") as ws:
+        assert [f["offset"] for f in await frames(ws, 2)] == [3, 4]
+
+
+async def test_a_replaying_client_joins_live_without_gap_or_duplicate(
+    three_partitions: TopicSettings, tmp_path: Path
+) -> None:
+    await publish_analyses(three_partitions, [sample_analysis(n) for n in range(1, 301)])
+    with GatewayProcess(three_partitions, tmp_path, GATEWAY_TAIL_BUFFER="100") as gateway:
+
+        async def keep_publishing() -> None:
+            for batch in range(10):
+                first = 1000 + batch * 20
+                await publish_analyses(
+                    three_partitions, [sample_analysis(n) for n in range(first, first + 20)]
+                )
+
+        async with connect(f"{gateway.ws_url}?from=earliest") as ws:
+            publisher = asyncio.create_task(keep_publishing())
+            got = await frames(ws, 300 + 200, timeout_s=60)
+            await publisher
+    got_accessions = accessions(got)
+    assert len(got_accessions) == len(set(got_accessions)) == 500
+
+
+async def test_durable_client_resumes_after_its_last_ack_across_gateway_processes(
+    topics: TopicSettings, tmp_path: Path
+) -> None:
+    await publish_analyses(topics, [sample_analysis(n) for n in range(1, 21)])
+    first = GatewayProcess(topics, tmp_path, name="gateway-a")
+    with first:
+        async with connect(f"{first.ws_url}?client_id=bot-1&from=earliest") as ws:
+            got = await frames(ws, 7)
+            await ws.send(json.dumps({"type": "ack", "cursor": got[6]["cursor"]}))
+            await asyncio.sleep(1)  # the ack is written within GATEWAY_COMMIT_INTERVAL_S
+    # The first gateway is gone; another process (same or another host) serves the client.
+    with GatewayProcess(topics, tmp_path, name="gateway-b") as second:
+        async with connect(f"{second.ws_url}?client_id=bot-1") as ws:
+            welcome = await first_frame(ws)
+            assert welcome["from"] == got[6]["cursor"]
+            resumed = await frames(ws, 1)
+    assert resumed[0]["offset"] == 7
+    assert accessions(resumed) == [sample_analysis(8)["filing"]["accession_number"]]
+
+
+async def test_filters_on_replay_and_live_and_two_clients_differ(
+    topics: TopicSettings, gateway: GatewayProcess
+) -> None:
+    old = [sample_analysis(1, ticker="AAPL"), sample_analysis(2, ticker="MSFT", priority="high")]
+    await publish_analyses(topics, old)
+    apple = await connect(f"{gateway.ws_url}?from=earliest&tickers=aapl")
+    urgent = await connect(f"{gateway.ws_url}?from=earliest&min_priority=high&forms=8-K")
+    try:
+        assert accessions(await frames(apple, 1)) == [old[0]["filing"]["accession_number"]]
+        assert accessions(await frames(urgent, 1)) == [old[1]["filing"]["accession_number"]]
+        await frames(apple, 1, "caught_up")
+        await frames(urgent, 1, "caught_up")
+        new = [
+            sample_analysis(3, ticker="MSFT", priority="critical"),
+            sample_analysis(4, ticker="AAPL"),
+        ]
+        await publish_analyses(topics, new)
+        assert accessions(await frames(apple, 1)) == [new[1]["filing"]["accession_number"]]
+        assert accessions(await frames(urgent, 1)) == [new[0]["filing"]["accession_number"]]
+    finally:
+        await apple.close()
+        await urgent.close()
+
+
+async def test_a_slow_client_is_closed_with_its_cursor_and_a_fast_one_is_unaffected(
+    topics: TopicSettings, tmp_path: Path
+) -> None:
+    with GatewayProcess(topics, tmp_path, GATEWAY_CLIENT_QUEUE="20") as gateway:
+        # The slow client never reads: its socket buffers fill, then its queue.
+        slow = await connect(f"{gateway.ws_url}?from=latest", max_size=None, max_queue=1)
+        fast = await connect(f"{gateway.ws_url}?from=latest")
+        try:
+            await frames(slow, 1, "caught_up")
+            await frames(fast, 1, "caught_up")
+            big = "x" * 50_000
+            records = [sample_analysis(n) for n in range(1, 401)]
+            for record in records:
+                record["analysis"]["summary"] = big
+            await publish_analyses(topics, records)
+            got = await frames(fast, 400, timeout_s=60)
+            assert len(got) == 400
+            code, seen = await until_closed(slow)
+            assert code == 4408
+            assert seen[-1]["code"] == "slow_consumer"
+            assert seen[-1]["cursor"]
+        finally:
+            await slow.close()
+            await fast.close()
+
+
+@pytest.mark.parametrize(
+    ("query", "code", "named"),
+    [
+        ("from=yesterday", 4400, "from"),
+        ("topic=nope", 4404, "topic"),
+        ("min_priority=urgent", 4400, "min_priority"),
+        ("items=abc", 4400, "items"),
+        ("from=committed", 4400, "from"),
+        ("client_id=bad id!", 4400, "client_id"),
+    ],
+)
+async def test_bad_parameters_get_an_error_frame_and_a_close_code(
+    gateway: GatewayProcess, query: str, code: int, named: str
+) -> None:
+    async with connect(f"{gateway.ws_url}?{query}") as ws:
+        closed_with, seen = await until_closed(ws)
+    assert seen[0]["type"] == "error"
+    assert seen[0]["message"].startswith(named)
+    assert closed_with == code
+    # The gateway keeps serving others.
+    async with connect(f"{gateway.ws_url}?from=latest") as ws:
+        assert (await first_frame(ws))["type"] == "welcome"
+
+
+async def test_oversized_and_malformed_client_frames(gateway: GatewayProcess) -> None:
+    async with connect(f"{gateway.ws_url}?from=latest") as ws:
+        await ws.send(json.dumps({"type": "ping"}))
+        assert (await frames(ws, 1, "pong"))[0] == {"type": "pong"}
+        await ws.send("x" * 10_000)
+        assert (await until_closed(ws))[0] == 1009
+    async with connect(f"{gateway.ws_url}?from=latest") as ws:
+        await ws.send("{not json")
+        code, seen = await until_closed(ws)
+    assert code == 4400
+    assert seen[-1]["message"].startswith("frame")
+
+
+async def test_api_keys_on_websocket_sse_and_rest(topics: TopicSettings, tmp_path: Path) -> None:
+    with GatewayProcess(
+        topics, tmp_path, GATEWAY_API_KEYS="k1,k2", GATEWAY_MAX_CONNECTIONS_PER_KEY="1"
+    ) as gateway:
+        async with connect(f"{gateway.ws_url}?from=latest") as ws:
+            code, seen = await until_closed(ws)
+            assert code == 4401
+            assert seen[0]["code"] == "unauthorized"
+        async with connect(f"{gateway.ws_url}?from=latest&api_key=wrong") as ws:
+            assert (await first_frame(ws))["code"] == "unauthorized"
+        headers = {"Authorization": "Bearer k1"}
+        async with connect(f"{gateway.ws_url}?from=latest", additional_headers=headers) as ws:
+            assert (await first_frame(ws))["type"] == "welcome"
+            # The key's one slot is taken.
+            async with connect(f"{gateway.ws_url}?from=latest&api_key=k1") as second:
+                assert (await first_frame(second))["code"] == "too_many_connections"
+        async with httpx.AsyncClient(base_url=gateway.base_url) as http:
+            assert (await http.get("/api/filings")).status_code == 401
+            assert (await http.get("/api/filings", params={"api_key": "k2"})).status_code == 200
+            assert (await http.get("/healthz")).status_code == 200
+
+
+async def test_server_sent_events_resume_with_last_event_id(
+    topics: TopicSettings, gateway: GatewayProcess
+) -> None:
+    await publish_analyses(topics, [sample_analysis(n) for n in range(1, 6)])
+
+    async def events(headers: dict[str, str], count: int) -> list[tuple[str, str, dict[str, Any]]]:
+        found: list[tuple[str, str, dict[str, Any]]] = []
+        headers = {"Accept": "text/event-stream", **headers}
+        async with (
+            httpx.AsyncClient(timeout=30) as http,
+            http.stream(
+                "GET", f"{gateway.base_url}/stream", params={"from": "earliest"}, headers=headers
+            ) as response,
+        ):
+            assert response.headers["content-type"].startswith("text/event-stream")
+            event, event_id = "", ""
+            async for line in response.aiter_lines():
+                if line.startswith("event: "):
+                    event = line[7:]
+                elif line.startswith("id: "):
+                    event_id = line[4:]
+                elif line.startswith("data: ") and event == "filing":
+                    found.append((event, event_id, json.loads(line[6:])))
+                    if len(found) == count:
+                        return found
+        return found
+
+    got = await events({}, 5)
+    assert [frame["offset"] for _, _, frame in got] == [0, 1, 2, 3, 4]
+    assert got[1][1] == got[1][2]["cursor"]
+    resumed = await events({"Last-Event-ID": got[1][1]}, 1)
+    assert resumed[0][2]["offset"] == 2
+
+
+async def test_rest_api_serves_the_analyzed_filings(
+    topics: TopicSettings, gateway: GatewayProcess
+) -> None:
+    records = [
+        sample_analysis(1, ticker="AAPL"),
+        sample_analysis(2, ticker="MSFT", form_type="10-Q"),
+    ]
+    await publish_analyses(topics, records)
+    accession = records[0]["filing"]["accession_number"]
+    async with httpx.AsyncClient(base_url=gateway.base_url) as http:
+        for _ in range(50):
+            listed = (await http.get("/api/filings", params={"ticker": "AAPL"})).json()
+            if listed["count"]:
+                break
+            await asyncio.sleep(0.2)
+        assert [f["filing"]["accession_number"] for f in listed["filings"]] == [accession]
+        one = await http.get(f"/api/filings/{accession}")
+        assert one.status_code == 200
+        assert one.json()["filing"]["tickers"] == ["AAPL"]
+        assert (await http.get("/api/filings/0000000000-00-000000")).status_code == 404
+        bad = await http.get("/api/filings", params={"limit": "many"})
+        assert bad.status_code == 400
+        assert "limit" in bad.json()["message"]
+        assert (await http.get("/openapi.json")).json()["openapi"].startswith("3.")
+        metrics = (await http.get("/metrics")).text
+        assert "gateway_connections" in metrics
+        assert (await http.get("/readyz")).status_code == 200

@@ -1,0 +1,44 @@
+"""FilingAnalysis records as the gateway serves them: the protocol's JSON (`data` of a frame)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Any
+
+import fastavro
+import orjson
+
+from services.common.schemas import SchemaName, schema_dict
+from services.gateway.tail import data_json
+from tests.support.records import sample_analysis
+
+_SCHEMA = fastavro.parse_schema(schema_dict(SchemaName.FILING_ANALYSIS))
+
+
+def as_served(record: dict[str, Any]) -> dict[str, Any]:
+    """The JSON the gateway makes of an Avro record: written and read back as on the topic
+    (a record the schema rejects fails here; datetimes come back in UTC), then encoded as the
+    shared tail encodes it."""
+    buffer = io.BytesIO()
+    fastavro.schemaless_writer(buffer, _SCHEMA, record)
+    buffer.seek(0)
+    decoded = fastavro.schemaless_reader(buffer, _SCHEMA, _SCHEMA)
+    served: dict[str, Any] = orjson.loads(data_json(decoded))
+    return served
+
+
+def filing_json(
+    sequence: int,
+    *,
+    tickers: tuple[str, ...] = ("JPM",),
+    form_type: str = "8-K",
+    accepted_at: dt.datetime | None = None,
+    priority: str = "medium",
+) -> dict[str, Any]:
+    """An analyzed filing as served; accession 0000019617-26-<sequence>."""
+    record = sample_analysis(sequence, ticker=tickers[0], form_type=form_type, priority=priority)
+    record["filing"]["tickers"] = list(tickers)
+    if accepted_at is not None:
+        record["filing"]["accepted_at"] = accepted_at
+    return as_served(record)
