@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint unit integration bench infra-artifacts clean
+.PHONY: demo test lint unit integration bench infra-artifacts browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,19 +25,23 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check services tests bench
 	$(BIN)/mypy
 
-test: lint infra-artifacts
+browser: $(STAMP)
+	scripts/install-browser-test-deps.sh $(BIN)/python
+
+test: lint infra-artifacts browser
 	$(BIN)/python -m pytest tests -q
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit -q
 
-integration: infra-artifacts
+integration: infra-artifacts browser
 	$(BIN)/python -m pytest tests/integration -q
 
 bench: infra-artifacts
 	$(BIN)/python -W ignore::DeprecationWarning -m bench.serialization
 	$(BIN)/python -m bench.infra_startup
 	$(BIN)/python -m bench.ingest
+	$(BIN)/python -m bench.analyze
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -39,6 +39,10 @@ class AnalyzeSettings(EdgarSettings):
     llm_max_input_chars: Annotated[int, Field(ge=1000)] = 24_000
 
     @property
+    def uses_edgar(self) -> bool:
+        return bool(self.fetch_forms)  # with no form to fetch, analyze never calls EDGAR
+
+    @property
     def fetch_forms(self) -> frozenset[str]:
         return frozenset(
             f.strip().upper() for f in self.analyze_fetch_forms.split(",") if f.strip()

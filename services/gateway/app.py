@@ -33,12 +33,13 @@ from services.common.schemas import SchemaName
 from services.gateway.auth import ApiKeyMiddleware, ConnectionLimiter, cors_options
 from services.gateway.index import FilingIndex
 from services.gateway.offsets import BrokerOffsets
+from services.gateway.openapi import OPENAPI_ROUTE
 from services.gateway.positions import PositionResolver, Positions
-from services.gateway.rest import rest_routes
+from services.gateway.rest import REST_ROUTES
 from services.gateway.settings import GatewaySettings
 from services.gateway.sse import stream_sse
 from services.gateway.streams import Streams, TopicStream
-from services.gateway.tail import StreamRecord, TopicTail, data_json
+from services.gateway.tail import TopicTail, data_json
 from services.gateway.ws import stream_websocket
 
 log = structlog.get_logger(__name__)
@@ -94,9 +95,9 @@ async def _topic_stream(
     if index is not None:
         await _load_index(settings, codec, topic, ends, index)
 
-    def feed_index(record: StreamRecord) -> None:
+    def feed_index(data: bytes) -> None:
         assert index is not None
-        index.add(orjson.loads(record.data))
+        index.add(orjson.loads(data))
 
     consumer = await stack.enter_async_context(
         KafkaConsumer(
@@ -162,7 +163,8 @@ def create_app(settings: GatewaySettings) -> Starlette:
     routes = [
         WebSocketRoute("/stream", stream_websocket),
         Route("/stream", stream_sse),
-        *rest_routes(),
+        *REST_ROUTES,
+        OPENAPI_ROUTE,
         *health_routes(
             alive=lambda: True,
             checks={

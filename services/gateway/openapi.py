@@ -1,4 +1,4 @@
-"""The OpenAPI 3.1 document of the gateway's REST part (served by rest.py as /openapi.json).
+"""`GET /openapi.json`: the OpenAPI 3.1 document of the gateway's REST part (rest.py).
 
 Written by hand for the paths, parameters and errors (Starlette's SchemaGenerator only collects
 docstrings). The parameter limits are defined here and enforced by rest.py, and the record
@@ -12,6 +12,10 @@ from __future__ import annotations
 import functools
 import importlib.metadata
 from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from services.common.schemas import SchemaName, schema_dict
 from services.gateway.http_errors import ERROR_CODES
@@ -173,3 +177,10 @@ def openapi_document() -> dict[str, Any]:
         # Either scheme; the empty requirement says a gateway without keys needs neither.
         "security": [{"bearer": []}, {"apiKeyQuery": []}, {}],
     }
+
+
+async def openapi_json(request: Request) -> Response:
+    return JSONResponse(openapi_document())
+
+
+OPENAPI_ROUTE = Route("/openapi.json", openapi_json, methods=["GET"])

@@ -4,7 +4,7 @@ The index is `app.state.index` (index.py says why REST is served from memory, no
 Query parameters left empty (`?ticker=&form=`) count as absent, so a form can send every field.
 Parameters nobody asked about are ignored: `api_key` rides along with every browser request.
 A bad parameter is a 400 whose message starts with the parameter's name; the OpenAPI document
-(openapi.py, served here as /openapi.json) defines the limits these handlers enforce.
+(openapi.py) defines the limits these handlers enforce.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from starlette.routing import Route
 from services.common.errors import BadParameterError
 from services.gateway.http_errors import error_response
 from services.gateway.index import FilingIndex
-from services.gateway.openapi import ACCESSION_PATTERN, LIMIT_DEFAULT, LIMIT_MAX, openapi_document
+from services.gateway.openapi import ACCESSION_PATTERN, LIMIT_DEFAULT, LIMIT_MAX
 
 _ACCESSION = re.compile(ACCESSION_PATTERN)
 _DIGITS = re.compile(r"\d{1,7}")  # int() alone would also take " 5", "+5" and "1_0"
@@ -107,14 +107,7 @@ async def get_filing(request: Request) -> Response:
     return _OrjsonResponse(filing)
 
 
-async def openapi_json(request: Request) -> Response:
-    return JSONResponse(openapi_document())
-
-
-def rest_routes() -> list[Route]:
-    """The REST API: the filings, one filing, and the OpenAPI document describing them."""
-    return [
-        Route("/api/filings", list_filings, methods=["GET"]),
-        Route("/api/filings/{accession}", get_filing, methods=["GET"]),
-        Route("/openapi.json", openapi_json, methods=["GET"]),
-    ]
+REST_ROUTES = [
+    Route("/api/filings", list_filings, methods=["GET"]),
+    Route("/api/filings/{accession}", get_filing, methods=["GET"]),
+]

@@ -36,7 +36,6 @@ class StreamRecord:
     partition: int
     offset: int
     facts: RecordFacts
-    data: bytes  # the record as JSON
     cursor: str  # the tail's position after this record
     frame: str  # the whole `filing` frame for a client at the tail's position
 
@@ -69,7 +68,7 @@ class TopicTail:
         start: Positions,
         *,
         buffer_size: int,
-        on_record: Callable[[StreamRecord], None] | None = None,
+        on_record: Callable[[bytes], None] | None = None,
     ) -> None:
         self._consumer = consumer
         self._codec = codec
@@ -121,11 +120,12 @@ class TopicTail:
             return
         self.positions[partition] = offset + 1
         data, cursor = data_json(record), format_cursor(self.positions)
+        # Only the frame is kept (the buffer holds thousands): orjson's output carries a
+        # much larger allocation than its length.
         stream_record = StreamRecord(
             partition,
             offset,
             RecordFacts.of(record),
-            data,
             cursor,
             filing_frame(cursor, partition, offset, data),
         )
@@ -133,7 +133,7 @@ class TopicTail:
         for subscriber in list(self._subscribers):
             subscriber.deliver(stream_record)
         if self._on_record is not None:
-            self._on_record(stream_record)
+            self._on_record(data)
 
     def _remember(self, record: StreamRecord) -> None:
         self._buffer.append(record)

@@ -14,7 +14,7 @@ import datetime as dt
 import inspect
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -30,6 +30,9 @@ from playwright.async_api import (
     async_playwright,
     expect,
 )
+
+from services.common.settings import TopicSettings
+from tests.support.gateway import GatewayProcess, publish_analyses
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -153,6 +156,36 @@ async def wait_until_indexed(gateway: Gateway, records: list[dict[str, Any]]) ->
             if time.monotonic() > deadline:
                 pytest.fail(f"the gateway never listed {sorted(wanted - seen)}")
             await asyncio.sleep(0.2)
+
+
+class _RealGateway:
+    """The gateway as its own process; `publish` writes to the analyzed topic as analyze does."""
+
+    def __init__(self, process: GatewayProcess, topics: TopicSettings) -> None:
+        self.base_url = process.base_url
+        self._topics = topics
+
+    async def publish(self, record: dict[str, Any]) -> None:
+        await publish_analyses(self._topics, [_as_avro(record)])
+
+
+def _as_avro(record: dict[str, Any]) -> dict[str, Any]:
+    """The JSON a client receives, back into the dict fastavro writes (times, dates)."""
+
+    def moment(text: str) -> dt.datetime:
+        return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+    filing = dict(record["filing"])
+    filing["accepted_at"] = moment(filing["accepted_at"])
+    filing["detected_at"] = moment(filing["detected_at"])
+    filing["filed_date"] = dt.date.fromisoformat(filing["filed_date"])
+    return {**record, "filing": filing, "analyzed_at": moment(record["analyzed_at"])}
+
+
+@pytest.fixture
+def gateway(topics: TopicSettings, tmp_path: Path) -> Iterator[_RealGateway]:
+    with GatewayProcess(topics, tmp_path) as process:
+        yield _RealGateway(process, topics)
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ def as_served(record: dict[str, Any]) -> dict[str, Any]:
     fastavro.schemaless_writer(buffer, _SCHEMA, record)
     buffer.seek(0)
     decoded = fastavro.schemaless_reader(buffer, _SCHEMA, _SCHEMA)
+    assert isinstance(decoded, dict)
     served: dict[str, Any] = orjson.loads(data_json(decoded))
     return served
 
@@ -41,4 +42,6 @@ def filing_json(
     record["filing"]["tickers"] = list(tickers)
     if accepted_at is not None:
         record["filing"]["accepted_at"] = accepted_at
+    # Deterministic, so a record built twice is the same record.
+    record["analyzed_at"] = record["filing"]["accepted_at"] + dt.timedelta(seconds=2)
     return as_served(record)
