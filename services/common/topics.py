@@ -8,13 +8,16 @@ configuration is reported for the operator to decide.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
+from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.admin._config import ConfigResource
 from confluent_kafka.cimpl import NewTopic
 
+from services.common.errors import KafkaClientError
 from services.common.kafka import connection_config, translate
 from services.common.settings import TopicSettings
 
@@ -64,7 +67,7 @@ def _create_topics(settings: TopicSettings) -> list[TopicReport]:
             if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
                 raise translate(exc, f"create topic {name}") from exc
             created[name] = False
-    metadata = admin.list_topics(timeout=30)
+    metadata = _metadata_with(admin, [t.topic for t in wanted])
     resources = [ConfigResource(ConfigResource.Type.TOPIC, t.topic) for t in wanted]
     configs = {res.name: f.result() for res, f in admin.describe_configs(resources).items()}
     reports = []
@@ -81,6 +84,18 @@ def _create_topics(settings: TopicSettings) -> list[TopicReport]:
             TopicReport(topic.topic, created[topic.topic], partitions, retention, "; ".join(notes))
         )
     return reports
+
+
+def _metadata_with(admin: AdminClient, names: list[str]) -> Any:
+    """Cluster metadata once it lists every topic: a new topic takes a moment to appear."""
+    deadline = time.monotonic() + 30
+    while True:
+        metadata = admin.list_topics(timeout=30)
+        if all(n in metadata.topics and metadata.topics[n].partitions for n in names):
+            return metadata
+        if time.monotonic() > deadline:
+            raise KafkaClientError(f"topics {names} did not appear in the cluster metadata")
+        time.sleep(0.2)
 
 
 async def create_topics(settings: TopicSettings) -> list[TopicReport]:

@@ -102,6 +102,7 @@ async def _topic_stream(
     consumer = await stack.enter_async_context(
         KafkaConsumer(
             consumer_config(settings, client_id=f"sec-gateway-tail-{schema.name.lower()}")
+            | {"enable.partition.eof": True}  # the tail's position must pass transaction markers
         )
     )
     tail = TopicTail(
@@ -141,6 +142,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
             tasks.append(asyncio.create_task(offsets.run(stop)))
             app.state.streams = Streams(settings, topics, offsets)
             app.state.index = index
+            app.state.close_timeout_s = settings.gateway_close_timeout_s
             app.state.connection_limiter = ConnectionLimiter(
                 settings.gateway_max_connections_per_key
             )

@@ -68,6 +68,9 @@ class StreamSession:
         self.cursor = ""  # after the last frame handed to the transport
         self.live = False
         self._failure: BaseException | None = None
+        # Set when the client overflows its queue: a sender blocked on a full socket must be
+        # interrupted, it will never read the marker left in the queue.
+        self.too_slow = asyncio.Event()
 
     # -- the shared tail calls these (synchronously, never blocking) ---------------------
     def deliver(self, record: StreamRecord) -> None:
@@ -78,6 +81,7 @@ class StreamSession:
         except asyncio.QueueFull:
             self._tail.leave(self)
             self._end_with(_SLOW)
+            self.too_slow.set()
 
     def _end_with(self, last: Frame) -> None:
         """Drop what was not sent (the client resumes from its cursor) and end with `last`."""
@@ -150,6 +154,11 @@ class StreamSession:
         partition, offset = message.partition(), message.offset()
         assert partition is not None
         assert offset is not None
+        if message.error() is not None:
+            # End of the partition. Its end offset counts transaction markers, which are never
+            # delivered as records: without this a replay could not reach the tail's position.
+            positions[partition] = max(positions[partition], offset)
+            return
         positions[partition] = offset + 1
         cursor = format_cursor(positions)
         try:
@@ -169,6 +178,10 @@ class StreamSession:
             frame = filing_frame(cursor, partition, offset, data_json(record))
             await self._queue.put(Frame(frame, cursor, "filing"))
 
+    @property
+    def queue_size(self) -> int:
+        return self._queue.maxsize
+
     def pong(self) -> None:
         self._queue.put_nowait(Frame('{"type":"pong"}', None, "pong"))
 
@@ -183,7 +196,9 @@ class StreamSession:
                 yield None
                 continue
             if frame is _SLOW:
-                raise SlowConsumerError(f"the client fell {self._queue.maxsize} frames behind")
+                raise SlowConsumerError(
+                    f"the client fell more than {self.queue_size} frames behind"
+                )
             if frame is _FAILED:
                 assert self._failure is not None
                 raise self._failure

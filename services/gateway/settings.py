@@ -27,6 +27,9 @@ class GatewaySettings(CommonSettings):
     # without another trip to Kafka.
     gateway_tail_buffer: Annotated[int, Field(ge=100, le=1_000_000)] = 20_000
     gateway_commit_interval_s: Annotated[float, Field(gt=0)] = 0.5
+    # How long a client being closed (too slow, bad frame) has to make room for the error
+    # frame and the close; after that the connection is dropped.
+    gateway_close_timeout_s: Annotated[float, Field(gt=0)] = 10.0
 
     @property
     def api_keys(self) -> frozenset[str]:

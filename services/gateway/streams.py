@@ -64,7 +64,8 @@ class Streams:
         stream = self._stream_of(request)
 
         def open_consumer() -> KafkaConsumer:
-            return KafkaConsumer(consumer_config(self._settings, client_id="sec-gateway-replay"))
+            config = consumer_config(self._settings, client_id="sec-gateway-replay")
+            return KafkaConsumer(config | {"enable.partition.eof": True})
 
         session = StreamSession(
             request,

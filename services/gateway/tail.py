@@ -105,6 +105,9 @@ class TopicTail:
         partition, offset = message.partition(), message.offset()
         assert partition is not None
         assert offset is not None
+        if message.error() is not None:  # end of partition: past any transaction markers
+            self.positions[partition] = max(self.positions[partition], offset)
+            return
         try:
             record = await self._codec.decode(message.value())
         except SecDigesterError as exc:

@@ -9,6 +9,7 @@ why and, for a slow client, carries the cursor to resume from.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import orjson
 import structlog
@@ -30,11 +31,11 @@ async def _close(
     frame = {"type": "error", "code": error, "message": message}
     if cursor:
         frame["cursor"] = cursor
-    try:
-        await websocket.send_text(orjson.dumps(frame).decode())
-        await websocket.close(code, reason=error)
-    except (WebSocketDisconnect, RuntimeError):
-        pass  # the client is gone already
+    # A client that stopped reading may never make room for these: give it a little while.
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError, TimeoutError):
+        async with asyncio.timeout(websocket.app.state.close_timeout_s):
+            await websocket.send_text(orjson.dumps(frame).decode())
+            await websocket.close(code, reason=error)
 
 
 async def stream_websocket(websocket: WebSocket) -> None:
@@ -83,8 +84,14 @@ async def _serve(
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(_send(websocket, session))
             tasks.create_task(_receive(websocket, session, streams, request))
+            tasks.create_task(_watch_speed(session))
     finally:
         feed.cancel()
+
+
+async def _watch_speed(session: StreamSession) -> None:
+    await session.too_slow.wait()
+    raise SlowConsumerError(f"the client fell more than {session.queue_size} frames behind")
 
 
 async def _send(websocket: WebSocket, session: StreamSession) -> None:
