@@ -173,8 +173,6 @@ async def test_filters_on_replay_and_live_and_two_clients_differ(
     try:
         assert accessions(await frames(apple, 1)) == [old[0]["filing"]["accession_number"]]
         assert accessions(await frames(urgent, 1)) == [old[1]["filing"]["accession_number"]]
-        await frames(apple, 1, "caught_up")
-        await frames(urgent, 1, "caught_up")
         new = [
             sample_analysis(3, ticker="MSFT", priority="critical"),
             sample_analysis(4, ticker="AAPL"),
