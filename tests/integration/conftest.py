@@ -6,9 +6,11 @@ import pytest
 import pytest_asyncio
 
 from services.common.settings import TopicSettings
+from services.emulator.server import EmulatorHandle, run_emulator
 from services.infra import local
 from services.infra.settings import InfraSettings
 from tests.support.infra import infra_settings_for_tests, provision, topic_settings
+from tests.support.records import CORPUS_DIR
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -33,3 +35,10 @@ async def topics(infra: InfraSettings) -> AsyncIterator[TopicSettings]:
     settings = topic_settings(infra)
     await provision(settings)
     yield settings
+
+
+@pytest.fixture
+def emulator() -> Iterator[EmulatorHandle]:
+    """The EDGAR emulator on the bundled corpus, showing its oldest feed snapshot."""
+    with run_emulator(CORPUS_DIR) as handle:
+        yield handle

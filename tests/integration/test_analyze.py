@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -18,13 +17,13 @@ from confluent_kafka import Producer
 
 from services.common.records import Entity, Filing, FilingSource
 from services.common.settings import TopicSettings
-from services.emulator.server import EmulatorHandle, run_emulator
+from services.emulator.server import EmulatorHandle
 from services.infra.settings import InfraSettings
-from tests.support.cli import environment_for
+from tests.support.cli import edgar_environment, environment_for
 from tests.support.infra import provision, topic_settings
 from tests.support.openai_stub import answer, serve_openai_stub
 from tests.support.processes import ServiceProcess, free_port
-from tests.support.records import CORPUS_DIR, sample_filing
+from tests.support.records import sample_filing
 from tests.support.seeding import publish_filings, snapshot_filings
 from tests.support.topic_reader import TopicRecord, read_topic
 from tests.support.waiting import wait_for
@@ -32,17 +31,9 @@ from tests.support.waiting import wait_for
 SNAPSHOT = "2025-12-12T18-02-33"
 
 
-@pytest.fixture
-def emulator() -> Iterator[EmulatorHandle]:
-    with run_emulator(CORPUS_DIR, SNAPSHOT) as handle:
-        yield handle
-
-
 def analyze_env(topics: TopicSettings, emulator: EmulatorHandle, **extra: str) -> dict[str, str]:
     defaults = {
-        "EDGAR_BASE_URL": emulator.base_url,
-        "EDGAR_DATA_URL": emulator.data_url,
-        "EDGAR_USER_AGENT": "sec-digester tests contact@example.com",
+        **edgar_environment(emulator),
         "ANALYZE_MAX_REQUESTS_PER_SECOND": "10",
         "ANALYZE_HEALTH_PORT": str(free_port()),
         "ANALYZE_BATCH_SIZE": "100",

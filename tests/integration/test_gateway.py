@@ -83,7 +83,8 @@ def accessions(found: list[dict[str, Any]]) -> list[str]:
 async def test_earliest_yields_everything_once_in_partition_order_and_cursors_resume(
     three_partitions: TopicSettings, tmp_path: Path
 ) -> None:
-    records = [sample_analysis(n) for n in range(1, 31)]
+    records = [sample_analysis(n) for n in range(1, 28)]
+    records += [sample_analysis(n, ticker="AAPL") for n in range(28, 31)]
     await publish_analyses(three_partitions, records)
     with GatewayProcess(three_partitions, tmp_path) as gateway:
         async with connect(f"{gateway.ws_url}?from=earliest") as ws:
@@ -104,6 +105,13 @@ async def test_earliest_yields_everything_once_in_partition_order_and_cursors_re
         async with connect(f"{gateway.ws_url}?from={got[9]['cursor']}") as ws:
             resumed = await frames(ws, 1)
         assert accessions(resumed) == accessions(got[10:11])
+        # A filter applies on replay too.
+        async with connect(f"{gateway.ws_url}?from=earliest&tickers=AAPL") as ws:
+            filtered = await frames(ws, 3)
+            await frames(ws, 1, "caught_up")
+        assert sorted(accessions(filtered)) == sorted(
+            r["filing"]["accession_number"] for r in records if r["filing"]["tickers"] == ["AAPL"]
+        )
 
 
 async def test_from_a_time_and_from_an_offset(

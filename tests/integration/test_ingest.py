@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import signal
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -17,8 +16,8 @@ import pytest
 
 from services.common.settings import TopicSettings
 from services.emulator.faults import Fault, FaultKind
-from services.emulator.server import EmulatorHandle, run_emulator
-from tests.support.cli import environment_for, run_cli
+from services.emulator.server import EmulatorHandle
+from tests.support.cli import edgar_environment, environment_for, run_cli
 from tests.support.processes import ServiceProcess, free_port
 from tests.support.records import CORPUS_DIR
 from tests.support.topic_reader import TopicRecord, read_topic
@@ -36,17 +35,9 @@ def accessions_in_snapshot(snapshot: str) -> set[str]:
     return found
 
 
-@pytest.fixture
-def emulator() -> Iterator[EmulatorHandle]:
-    with run_emulator(CORPUS_DIR, SNAPSHOT_A) as handle:
-        yield handle
-
-
 def ingest_env(topics: TopicSettings, emulator: EmulatorHandle, **extra: str) -> dict[str, str]:
     defaults = {
-        "EDGAR_BASE_URL": emulator.base_url,
-        "EDGAR_DATA_URL": emulator.data_url,
-        "EDGAR_USER_AGENT": "sec-digester tests contact@example.com",
+        **edgar_environment(emulator),
         "INGEST_MAX_PAGES": "100",
         "INGEST_POLL_INTERVAL_S": "0.5",
         "INGEST_MAX_REQUESTS_PER_SECOND": "10",

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 from services.common.settings import CommonSettings
+from services.emulator.server import EmulatorHandle
 
 
 def environment_for(settings: CommonSettings, **extra: str) -> dict[str, str]:
@@ -22,6 +23,15 @@ def environment_for(settings: CommonSettings, **extra: str) -> dict[str, str]:
         "LOG_FORMAT": "json",
     }
     return env | extra
+
+
+def edgar_environment(emulator: EmulatorHandle) -> dict[str, str]:
+    """Point a service at the EDGAR emulator, with a declared User-Agent."""
+    return {
+        "EDGAR_BASE_URL": emulator.base_url,
+        "EDGAR_DATA_URL": emulator.data_url,
+        "EDGAR_USER_AGENT": "sec-digester tests contact@example.com",
+    }
 
 
 def run_cli(

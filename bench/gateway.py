@@ -1,0 +1,628 @@
+"""Gateway benchmarks: WebSocket fan-out, replay, and memory per connection.
+
+The gateway runs as its own process (`sec-digester gateway`); the WebSocket clients run in
+another, a Node process with the `ws` package (bench/ws_clients/clients.js), so that the client
+side is not the bottleneck. Each record carries its publish time (wall clock, microseconds, in
+`analyzer.note`); the Node clients compute receive time - publish time.
+
+1. memory: gateway RSS with 0, then 1,000 and 3,000 idle `from=latest` connections.
+2. fan-out: N clients (`/stream?from=latest`) wait for `caught_up`, then records are published
+   transactionally (as analyze does) at 10 records/s; latency from just before the produce
+   call to the client's receive, p50/p99/max, at 1, 100, 1,000 and 3,000 clients. Beside it:
+   a plain confluent-kafka consumer in this process timing the same records (Kafka's share:
+   transaction commit and fetch), and a Node `ws` server doing nothing else but broadcasting
+   the same frames (the machine's limit, no Kafka). Then a burst of records at once to 1,000
+   clients: deliveries/s, gateway and reference.
+3. replay: 100,000 records more on the topic, then one client `from=earliest` until
+   `caught_up` (records/s), beside plain confluent-kafka consumers reading the same topic.
+
+Usage: python -m bench.gateway [--quick] [log dir]   (needs node and npm; `npm ci` is run in
+bench/ws_clients when its node_modules is missing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import queue
+import resource
+import shutil
+import subprocess
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+from uuid import uuid4
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
+from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry.avro import AvroDeserializer
+from confluent_kafka.serialization import MessageField, SerializationContext
+
+from bench._setup import local_topics, print_header
+from services.common.avro import AvroCodec
+from services.common.kafka import KafkaProducer, producer_config
+from services.common.registry import open_registry, subject_for
+from services.common.schemas import SchemaName
+from services.common.settings import TopicSettings
+from services.gateway.positions import format_cursor
+from services.gateway.tail import data_json, filing_frame
+from tests.support.gateway import GatewayProcess
+from tests.support.infra import provision
+from tests.support.records import sample_analysis
+
+NODE_DIR = Path(__file__).resolve().parent / "ws_clients"
+COMMAND = "make bench-gateway  (or: .venv/bin/python -m bench.gateway)"
+RATE = 10  # records/s during the latency runs
+
+
+@dataclass(frozen=True)
+class Plan:
+    idle_steps: tuple[int, ...]
+    tiers: tuple[int, ...]
+    reference_tiers: tuple[int, ...]
+    seconds: float
+    burst_clients: int
+    burst_records: int
+    replay_records: int
+
+
+FULL = Plan((1000, 3000), (1, 100, 1000, 3000), (1000, 3000), 20, 1000, 500, 100_000)
+QUICK = Plan((1000,), (1, 1000), (1000,), 8, 1000, 200, 20_000)
+
+
+# -- processes -------------------------------------------------------------------------------
+def raise_fd_limit(needed: int) -> int:
+    """Soft limit up to `needed` (at most the hard limit); the children inherit it."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+    if soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def ensure_node_harness() -> str:
+    """`npm ci` the pinned `ws` if needed; the versions of node and ws, for the header."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        raise SystemExit("bench.gateway needs node and npm on PATH (the clients are Node `ws`)")
+    ws_package = NODE_DIR / "node_modules" / "ws" / "package.json"
+    if not ws_package.exists():
+        subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=NODE_DIR, check=True
+        )
+    node = subprocess.run(["node", "--version"], capture_output=True, text=True, check=True)
+    ws_version = json.loads(ws_package.read_text())["version"]
+    return f"Node {node.stdout.strip()}, ws {ws_version}"
+
+
+class Node:
+    """A Node script of bench/ws_clients speaking JSON lines on stdout, commands on stdin."""
+
+    def __init__(self, log_dir: Path, script: str, *args: str) -> None:
+        self._name = f"{script} {' '.join(args)}"
+        self._log = (log_dir / "ws-clients.log").open("ab")
+        self._process = subprocess.Popen(
+            ["node", str(NODE_DIR / script), *args],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, text=True, bufsize=1,
+        )  # fmt: skip
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self._process.stdout is not None
+        for line in self._process.stdout:
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def read(self, timeout_s: float) -> dict[str, Any]:
+        try:
+            line = self._lines.get(timeout=timeout_s)
+        except queue.Empty:
+            raise SystemExit(f"node {self._name}: no report within {timeout_s:.0f} s") from None
+        if line is None:
+            raise SystemExit(f"node {self._name} exited ({self._process.wait()}); see its log")
+        message: dict[str, Any] = json.loads(line)
+        if message.get("event") == "error":
+            raise SystemExit(f"node {self._name}: {message['message']}")
+        return message
+
+    def send(self, line: str) -> None:
+        assert self._process.stdin is not None
+        self._process.stdin.write(line + "\n")
+        self._process.stdin.flush()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.send("exit")
+            assert self._process.stdin is not None
+            self._process.stdin.close()
+        try:
+            self._process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._log.close()
+
+
+def pid_listening_on(port: int) -> int:
+    """The process holding the listening TCP socket on 127.0.0.1:`port` (from /proc)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(FileNotFoundError):
+            for row in Path(table).read_text().splitlines()[1:]:
+                fields = row.split()
+                if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    inodes.add(f"socket:[{fields[9]}]")
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            for fd in (proc / "fd").iterdir():
+                with contextlib.suppress(OSError):
+                    if os.readlink(fd) in inodes:
+                        return int(proc.name)
+    raise SystemExit(f"no process listens on port {port}")
+
+
+def rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise SystemExit(f"no VmRSS for pid {pid}")
+
+
+class CpuMeter:
+    """CPU use of a process between `start()` and `percent()` (100 = one core)."""
+
+    def __init__(self, pid: int) -> None:
+        self._pid = pid
+        self._ticks = os.sysconf("SC_CLK_TCK")
+        self.start()
+
+    def _cpu_s(self) -> float:
+        fields = Path(f"/proc/{self._pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / self._ticks  # utime + stime
+
+    def start(self) -> None:
+        self._since, self._cpu = time.monotonic(), self._cpu_s()
+
+    def percent(self) -> float:
+        return 100 * (self._cpu_s() - self._cpu) / (time.monotonic() - self._since)
+
+
+# -- records ---------------------------------------------------------------------------------
+class Publisher:
+    """FilingAnalysis records on the analyzed topic, transactionally as analyze writes them,
+    each stamped `bench:<phase>:<publish time, us>` just before it is produced."""
+
+    def __init__(self, settings: TopicSettings) -> None:
+        self._settings = settings
+        self._stack = contextlib.AsyncExitStack()
+        self._sequence = int(time.time()) % 100_000 * 5  # accession numbers differ per run
+
+    async def __aenter__(self) -> Self:
+        topic = self._settings.topic_analyzed
+        registry = await self._stack.enter_async_context(open_registry(self._settings))
+        self._codec = await AvroCodec(
+            registry, subject_for(topic), SchemaName.FILING_ANALYSIS
+        ).open()
+        config = producer_config(
+            self._settings, client_id="bench-publisher", transactional_id=f"bench-{topic}"
+        )
+        self._producer = await self._stack.enter_async_context(KafkaProducer(config))
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._stack.aclose()
+
+    def record(self, phase: str) -> dict[str, Any]:
+        self._sequence += 1
+        record = sample_analysis(self._sequence % 1_000_000)
+        record["analyzer"]["note"] = f"bench:{phase}:{time.time_ns() // 1000}"
+        return record
+
+    async def publish(self, records: Sequence[dict[str, Any]]) -> None:
+        await self._producer.begin_transaction()
+        for record in records:
+            key = record["filing"]["accession_number"].encode()
+            value = self._codec.encode(record)
+            self._producer.enqueue(self._settings.topic_analyzed, key=key, value=value)
+        await self._producer.commit_transaction()
+
+    async def steady(self, phase: str, seconds: float) -> int:
+        """RATE records/s, one transaction each (analyze commits about that often when the
+        feed is quiet)."""
+        count, start = round(RATE * seconds), time.monotonic()
+        for n in range(count):
+            await asyncio.sleep(max(0.0, start + n / RATE - time.monotonic()))
+            await self.publish([self.record(phase)])
+        return count
+
+    async def many(self, phase: str, count: int, per_transaction: int = 5000) -> None:
+        for first in range(0, count, per_transaction):
+            n = min(per_transaction, count - first)
+            await self.publish([self.record(phase) for _ in range(n)])
+
+
+def publish_steady(settings: TopicSettings, phase: str, seconds: float) -> int:
+    async def run() -> int:
+        async with Publisher(settings) as publisher:
+            return await publisher.steady(phase, seconds)
+
+    return asyncio.run(run())
+
+
+def publish_many(settings: TopicSettings, phase: str, count: int) -> None:
+    async def run() -> None:
+        async with Publisher(settings) as publisher:
+            await publisher.many(phase, count)
+
+    asyncio.run(run())
+
+
+def _stamp(value: bytes) -> tuple[str, int] | None:
+    """(phase, publish time in us) from the `bench:<phase>:<us>` string inside a record."""
+    at = value.find(b"bench:")
+    if at < 0:
+        return None
+    digits = value.find(b":", at + 6)
+    end = digits + 1
+    while end < len(value) and 48 <= value[end] <= 57:
+        end += 1
+    return value[at + 6 : digits].decode(), int(value[digits + 1 : end])
+
+
+def _percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+class KafkaProbe(threading.Thread):
+    """A plain confluent-kafka consumer (read_committed) timing the published records as they
+    reach it: Kafka's own share of the latency. `batch` = consume(n, timeout) instead of
+    poll(), the way the gateway's tail reads."""
+
+    def __init__(self, settings: TopicSettings, batch: tuple[int, float] | None = None) -> None:
+        super().__init__(daemon=True)
+        topic = settings.topic_analyzed
+        self._consumer = Consumer({
+            "bootstrap.servers": settings.kafka_bootstrap_servers, "group.id": f"probe-{uuid4()}",
+            "isolation.level": "read_committed", "enable.auto.commit": False,
+        })  # fmt: skip
+        partitions = self._consumer.list_topics(topic, timeout=30).topics[topic].partitions
+        starts = []
+        for p in partitions:
+            _, high = self._consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=30)
+            starts.append(TopicPartition(topic, p, high))
+        self._consumer.assign(starts)
+        self._batch = batch
+        self._stop = threading.Event()
+        self.latencies_ms: dict[str, list[float]] = defaultdict(list)
+
+    def run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                if self._batch is None:
+                    message = self._consumer.poll(0.1)
+                    messages = [] if message is None else [message]
+                else:
+                    messages = self._consumer.consume(*self._batch)
+                now_us = time.time_ns() // 1000
+                for message in messages:
+                    value = message.value()
+                    if message.error() is None and value and (stamp := _stamp(value)):
+                        self.latencies_ms[stamp[0]].append((now_us - stamp[1]) / 1000)
+        finally:
+            self._consumer.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.join(timeout=10)
+
+    def summary(self, phase: str) -> str:
+        values = self.latencies_ms.get(phase, [])
+        return f"{_percentile(values, 0.5):6.1f} {_percentile(values, 0.99):6.1f}"
+
+
+# -- 1. memory -------------------------------------------------------------------------------
+def bench_memory(gateway: GatewayProcess, pid: int, plan: Plan, log_dir: Path) -> None:
+    url = f"{gateway.ws_url}?from=latest"
+    with Node(log_dir, "clients.js", "idle", url, "10") as warm_up:
+        warm_up.read(60)  # the first connections load code the idle ones then share
+    time.sleep(2)
+    measured = [(0, rss_kb(pid))]
+    with Node(log_dir, "clients.js", "idle", url, ",".join(map(str, plan.idle_steps))) as node:
+        for step in plan.idle_steps:
+            opened = node.read(180)
+            assert opened["clients"] == step, opened
+            time.sleep(2)
+            measured.append((step, rss_kb(pid)))
+            node.send("next")
+    print("   memory per idle WebSocket connection (`from=latest`, caught up), gateway VmRSS:")
+    print("     " + " | ".join(f"{n:,} clients: {kb / 1024:,.1f} MB" for n, kb in measured))
+    base = measured[0][1]
+    per_connection = [
+        f"{(kb - base) / n:,.1f} KB/connection (0 -> {n:,})" for n, kb in measured[1:]
+    ]
+    if len(measured) > 2:
+        (n1, kb1), (n2, kb2) = measured[-2:]
+        per_connection.append(f"{(kb2 - kb1) / (n2 - n1):,.1f} KB/connection ({n1:,} -> {n2:,})")
+    print("     " + "; ".join(per_connection) + "   (goal <= 50 KB)")
+
+
+# -- 2. fan-out ------------------------------------------------------------------------------
+@dataclass
+class FanoutResult:
+    server: str
+    clients: int
+    report: dict[str, Any]
+    server_cpu: float
+    kafka: str = ""
+
+
+def _line(result: FanoutResult, probes: Sequence[KafkaProbe], phase: str) -> str:
+    r = result.report
+    missing = r["clients"] * r["expected_per_client"] - r["count"]
+    flags = f"  MISSING {missing}" if missing else ""
+    if r["closed_early"]:
+        flags += f"  CLOSED {r['closed_early']} {r['close_codes']}"
+    kafka = "  ".join(p.summary(phase) for p in probes) if probes else " " * 27
+    return (
+        f"     {result.server:<16} {result.clients:>6,} {r['count']:>10,} {r['p50_ms']:7.1f} "
+        f"{r['p99_ms']:7.1f} {r['p999_ms']:7.1f} {r['max_ms']:7.1f}   {kafka}  "
+        f"{result.server_cpu:5.0f}% {r['cpu_percent']:5.0f}%{flags}"
+    )
+
+
+def fanout_gateway(
+    settings: TopicSettings,
+    gateway: GatewayProcess,
+    cpu: CpuMeter,
+    clients: int,
+    plan: Plan,
+    log_dir: Path,
+    probes: Sequence[KafkaProbe],
+) -> list[str]:
+    lines = []
+    url = f"{gateway.ws_url}?from=latest"
+    with Node(log_dir, "clients.js", "fanout", url, str(clients)) as node:
+        node.read(300)
+        phase = f"g{clients}"
+        cpu.start()
+        node.send("mark")
+        sent = publish_steady(settings, phase, plan.seconds)
+        node.send(f"wait {phase} {sent} 15")
+        report = node.read(60)
+        result = FanoutResult("gateway", clients, report, cpu.percent())
+        lines.append(_line(result, probes, phase))
+        if clients == plan.burst_clients:
+            burst = f"gb{clients}"
+            cpu.start()
+            node.send("mark")
+            publish_many(settings, burst, plan.burst_records)
+            node.send(f"wait {burst} {plan.burst_records} 120")
+            lines.append(_burst_line("gateway", node.read(180), cpu.percent()))
+    return lines
+
+
+def _burst_line(server: str, r: dict[str, Any], server_cpu: float) -> str:
+    span = r["first_publish_to_last_receive_s"]
+    return (
+        f"     {server:<16} {r['clients']:>6,} clients x {r['expected_per_client']:,} records: "
+        f"{r['count']:,} deliveries, {r['count'] / span:,.0f}/s from the first publish to the "
+        f"last receive ({span:.2f} s; {r['count'] / r['first_to_last_receive_s']:,.0f}/s first "
+        f"to last receive), p50 {r['p50_ms']:.0f} ms p99 {r['p99_ms']:.0f} ms; "
+        f"CPU server {server_cpu:.0f}% clients {r['cpu_percent']:.0f}%"
+        + (f"  CLOSED {r['closed_early']} {r['close_codes']}" if r["closed_early"] else "")
+    )
+
+
+def _reference_frame(sequence: int, phase: str) -> str:
+    """A `filing` frame like the gateway's, stamped now."""
+    record = sample_analysis(sequence)
+    record["analyzer"]["note"] = f"bench:{phase}:{time.time_ns() // 1000}"
+    cursor = format_cursor({0: sequence + 1, 1: 0, 2: 0})
+    return filing_frame(cursor, 0, sequence, data_json(record))
+
+
+def fanout_reference(clients: int, plan: Plan, log_dir: Path) -> list[str]:
+    lines = []
+    with Node(log_dir, "server.js") as server:
+        port = server.read(30)["port"]
+        url = f"ws://127.0.0.1:{port}/stream"
+        server_pid = pid_listening_on(port)
+        cpu = CpuMeter(server_pid)
+        with Node(log_dir, "clients.js", "fanout", url, str(clients)) as node:
+            node.read(300)
+            phase = f"r{clients}"
+            cpu.start()
+            node.send("mark")
+            count, start = round(RATE * plan.seconds), time.monotonic()
+            for n in range(count):
+                time.sleep(max(0.0, start + n / RATE - time.monotonic()))
+                server.send(_reference_frame(n, phase))
+            node.send(f"wait {phase} {count} 15")
+            report = node.read(60)
+            lines.append(
+                _line(FanoutResult("node ws server", clients, report, cpu.percent()), (), "")
+            )
+            if clients == plan.burst_clients:
+                burst = f"rb{clients}"
+                cpu.start()
+                node.send("mark")
+                for n in range(plan.burst_records):
+                    server.send(_reference_frame(n, burst))
+                node.send(f"wait {burst} {plan.burst_records} 120")
+                lines.append(_burst_line("node ws server", node.read(180), cpu.percent()))
+    return lines
+
+
+def bench_fanout(
+    settings: TopicSettings, gateway: GatewayProcess, pid: int, plan: Plan, log_dir: Path
+) -> None:
+    print(
+        f"   fan-out latency, {RATE} records/s for {plan.seconds:.0f} s, ms from just before the "
+        "produce call (own transaction each) to the Node client's receive:"
+    )
+    print(
+        f"     {'server':<16} {'clients':>6} {'deliveries':>10} {'p50':>7} {'p99':>7} "
+        f"{'p99.9':>7} {'max':>7}   Kafka p50/p99: poll()  consume(1000,0.2s)"
+        "  CPU server clients",
+        flush=True,
+    )
+    probes = [KafkaProbe(settings), KafkaProbe(settings, batch=(1000, 0.2))]
+    for probe in probes:
+        probe.start()
+    cpu = CpuMeter(pid)
+    bursts = []
+    try:
+        for clients in plan.tiers:
+            runs = [fanout_gateway(settings, gateway, cpu, clients, plan, log_dir, probes)]
+            if clients in plan.reference_tiers:
+                runs.append(fanout_reference(clients, plan, log_dir))
+            for lines in runs:
+                print(lines[0], flush=True)
+                bursts.extend(lines[1:])
+    finally:
+        for probe in probes:
+            probe.stop()
+    print(
+        "     (Kafka columns: a plain confluent-kafka consumer in the bench process timing the "
+        "same records; the node ws server gets the frames on stdin, no Kafka)"
+    )
+    print(f"   burst: {plan.burst_records} records at once (one transaction) to every client:")
+    for line in bursts:
+        print(line)
+
+
+# -- 3. replay -------------------------------------------------------------------------------
+def _consume_all(settings: TopicSettings, how: str) -> tuple[int, float]:
+    """Every committed record of the analyzed topic with a plain consumer: (records, s)."""
+    topic = settings.topic_analyzed
+    consumer = Consumer({
+        "bootstrap.servers": settings.kafka_bootstrap_servers, "group.id": f"ref-{uuid4()}",
+        "isolation.level": "read_committed", "enable.partition.eof": True,
+        "enable.auto.commit": False,
+    })  # fmt: skip
+    codec: AvroCodec | None = None
+    loop = asyncio.new_event_loop()
+    if how == "gateway-work":
+
+        async def open_codec() -> AvroCodec:
+            async with open_registry(settings) as client:
+                return await AvroCodec(
+                    client, subject_for(topic), SchemaName.FILING_ANALYSIS
+                ).open()
+
+        codec = loop.run_until_complete(open_codec())  # its one schema is cached: no more calls
+    count = 0
+    with SchemaRegistryClient({"url": settings.schema_registry_url}) as registry:
+        deserializer = AvroDeserializer(registry)
+        context = SerializationContext(topic, MessageField.VALUE)
+        try:
+            partitions = consumer.list_topics(topic, timeout=30).topics[topic].partitions
+            start = time.perf_counter()
+            consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+            at_end: set[int] = set()
+            while len(at_end) < len(partitions):
+                for message in consumer.consume(1000, 1.0):
+                    error, partition, offset = (
+                        message.error(),
+                        message.partition(),
+                        message.offset(),
+                    )
+                    assert partition is not None
+                    assert offset is not None
+                    if error is not None:
+                        assert error.code() == KafkaError._PARTITION_EOF, error.str()
+                        at_end.add(partition)
+                        continue
+                    count += 1
+                    if how == "avro":
+                        deserializer(message.value(), context)
+                    elif codec is not None:
+                        record = loop.run_until_complete(codec.decode(message.value()))
+                        cursor = format_cursor({partition: offset + 1})
+                        filing_frame(cursor, partition, offset, data_json(record))
+            elapsed = time.perf_counter() - start
+        finally:
+            consumer.close()
+            loop.close()
+    return count, elapsed
+
+
+def bench_replay(
+    settings: TopicSettings, gateway: GatewayProcess, pid: int, plan: Plan, log_dir: Path
+) -> None:
+    start = time.perf_counter()
+    publish_many(settings, "replay", plan.replay_records)
+    published_s = time.perf_counter() - start
+    # A `from=latest` client gets caught_up only once the gateway's tail has read to the end:
+    # the replay below then does not compete with the tail for the gateway's CPU.
+    with Node(log_dir, "clients.js", "idle", f"{gateway.ws_url}?from=latest", "1") as sync:
+        sync.read(300)
+    cpu = CpuMeter(pid)
+    with Node(log_dir, "clients.js", "replay", f"{gateway.ws_url}?from=earliest") as node:
+        replayed = node.read(600)
+    gateway_cpu = cpu.percent()
+    print(
+        f"   replay from=earliest (the topic: {plan.replay_records:,} records published in "
+        f"{published_s:.1f} s, plus the fan-out records):"
+    )
+    print(
+        f"     gateway, one Node client `from=earliest` until caught_up: "
+        f"{replayed['filings']:,} records in {replayed['seconds']:.2f} s = "
+        f"{replayed['records_per_s']:,.0f} records/s "
+        f"({replayed['bytes'] / replayed['seconds'] / 1e6:,.1f} MB/s of frames; gateway CPU "
+        f"{gateway_cpu:.0f}%)   (goal >= 100,000 records/s)"
+    )
+    for how, label in (
+        ("raw", "confluent-kafka Consumer, raw bytes"),
+        ("avro", "confluent-kafka Consumer + AvroDeserializer"),
+        ("gateway-work", "confluent-kafka Consumer + the gateway's decode and frame (no I/O)"),
+    ):
+        count, elapsed = _consume_all(settings, how)
+        print(f"     {label}: {count:,} records in {elapsed:.2f} s = {count / elapsed:,.0f}/s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer clients, shorter runs")
+    parser.add_argument("log_dir", nargs="?", type=Path, default=Path("bench/results"))
+    args = parser.parse_args()
+    plan = QUICK if args.quick else FULL
+    print_header("gateway", COMMAND + ("  --quick" if args.quick else ""))
+    fd_limit = raise_fd_limit(2 * max(*plan.tiers, *plan.idle_steps) + 1000)
+    clients = ensure_node_harness()
+    settings = local_topics()
+    asyncio.run(provision(settings))
+    args.log_dir.mkdir(parents=True, exist_ok=True)
+    env = {"GATEWAY_MAX_CONNECTIONS_PER_KEY": "1000000"}
+    with GatewayProcess(settings, args.log_dir, name="gateway-bench", **env) as gateway:
+        pid = pid_listening_on(gateway.port)
+        print(
+            f"   gateway pid {pid} (log {gateway.log_path}), topic {settings.topic_analyzed} "
+            f"({settings.topic_partitions} partitions); clients: {clients}; fd limit {fd_limit}"
+        )
+        bench_memory(gateway, pid, plan, args.log_dir)
+        bench_fanout(settings, gateway, pid, plan, args.log_dir)
+        bench_replay(settings, gateway, pid, plan, args.log_dir)
+
+
+if __name__ == "__main__":
+    main()
