@@ -311,12 +311,12 @@ class KafkaProbe(threading.Thread):
             starts.append(TopicPartition(topic, p, high))
         self._consumer.assign(starts)
         self._batch = batch
-        self._stop = threading.Event()
+        self._done = threading.Event()
         self.latencies_ms: dict[str, list[float]] = defaultdict(list)
 
     def run(self) -> None:
         try:
-            while not self._stop.is_set():
+            while not self._done.is_set():
                 if self._batch is None:
                     message = self._consumer.poll(0.1)
                     messages = [] if message is None else [message]
@@ -331,7 +331,7 @@ class KafkaProbe(threading.Thread):
             self._consumer.close()
 
     def stop(self) -> None:
-        self._stop.set()
+        self._done.set()
         self.join(timeout=10)
 
     def summary(self, phase: str) -> str:
@@ -511,58 +511,49 @@ def bench_fanout(
 
 
 # -- 3. replay -------------------------------------------------------------------------------
-def _consume_all(settings: TopicSettings, how: str) -> tuple[int, float]:
-    """Every committed record of the analyzed topic with a plain consumer: (records, s)."""
+async def _consume_all(settings: TopicSettings, how: str) -> tuple[int, float]:
+    """Every committed record of the analyzed topic with a plain consumer: (records, s).
+
+    Reads what the client has fetched without waiting for full batches (consume(n, 0)), and
+    waits only when nothing is there: a batch call with a timeout would wait out the timeout
+    on the last, partial batch."""
     topic = settings.topic_analyzed
     consumer = Consumer({
         "bootstrap.servers": settings.kafka_bootstrap_servers, "group.id": f"ref-{uuid4()}",
         "isolation.level": "read_committed", "enable.partition.eof": True,
         "enable.auto.commit": False,
     })  # fmt: skip
-    codec: AvroCodec | None = None
-    loop = asyncio.new_event_loop()
-    if how == "gateway-work":
-
-        async def open_codec() -> AvroCodec:
-            async with open_registry(settings) as client:
-                return await AvroCodec(
-                    client, subject_for(topic), SchemaName.FILING_ANALYSIS
-                ).open()
-
-        codec = loop.run_until_complete(open_codec())  # its one schema is cached: no more calls
     count = 0
-    with SchemaRegistryClient({"url": settings.schema_registry_url}) as registry:
-        deserializer = AvroDeserializer(registry)
-        context = SerializationContext(topic, MessageField.VALUE)
-        try:
-            partitions = consumer.list_topics(topic, timeout=30).topics[topic].partitions
-            start = time.perf_counter()
-            consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
-            at_end: set[int] = set()
-            while len(at_end) < len(partitions):
-                for message in consumer.consume(1000, 1.0):
-                    error, partition, offset = (
-                        message.error(),
-                        message.partition(),
-                        message.offset(),
-                    )
-                    assert partition is not None
-                    assert offset is not None
-                    if error is not None:
-                        assert error.code() == KafkaError._PARTITION_EOF, error.str()
-                        at_end.add(partition)
-                        continue
-                    count += 1
-                    if how == "avro":
-                        deserializer(message.value(), context)
-                    elif codec is not None:
-                        record = loop.run_until_complete(codec.decode(message.value()))
-                        cursor = format_cursor({partition: offset + 1})
-                        filing_frame(cursor, partition, offset, data_json(record))
-            elapsed = time.perf_counter() - start
-        finally:
-            consumer.close()
-            loop.close()
+    async with open_registry(settings) as client:
+        codec = await AvroCodec(client, subject_for(topic), SchemaName.FILING_ANALYSIS).open()
+        with SchemaRegistryClient({"url": settings.schema_registry_url}) as registry:
+            deserializer = AvroDeserializer(registry)
+            context = SerializationContext(topic, MessageField.VALUE)
+            try:
+                partitions = consumer.list_topics(topic, timeout=30).topics[topic].partitions
+                start = time.perf_counter()
+                consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+                at_end: set[int] = set()
+                while len(at_end) < len(partitions):
+                    for message in consumer.consume(1000, 0) or consumer.consume(1, 0.1):
+                        error, partition = message.error(), message.partition()
+                        offset = message.offset()
+                        assert partition is not None
+                        assert offset is not None
+                        if error is not None:
+                            assert error.code() == KafkaError._PARTITION_EOF, error.str()
+                            at_end.add(partition)
+                            continue
+                        count += 1
+                        if how == "avro":
+                            deserializer(message.value(), context)
+                        elif how == "gateway-work":
+                            record = await codec.decode(message.value())
+                            cursor = format_cursor({partition: offset + 1})
+                            filing_frame(cursor, partition, offset, data_json(record))
+                elapsed = time.perf_counter() - start
+            finally:
+                consumer.close()
     return count, elapsed
 
 
@@ -596,7 +587,7 @@ def bench_replay(
         ("avro", "confluent-kafka Consumer + AvroDeserializer"),
         ("gateway-work", "confluent-kafka Consumer + the gateway's decode and frame (no I/O)"),
     ):
-        count, elapsed = _consume_all(settings, how)
+        count, elapsed = asyncio.run(_consume_all(settings, how))
         print(f"     {label}: {count:,} records in {elapsed:.2f} s = {count / elapsed:,.0f}/s")
 
 

@@ -1,0 +1,131 @@
+"""The whole pipeline as separate processes, each killed with SIGKILL once mid-run.
+
+ingest replays the recorded corpus, analyze analyzes, the gateway streams; a standard WebSocket
+client with a `client_id` acknowledges what it receives and reconnects (from its committed
+position) whenever the gateway goes away. At the end it has seen every accession of the corpus,
+and the analyzed topic holds each exactly once for a read_committed reader.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
+
+from services.common.settings import TopicSettings
+from services.emulator.server import EmulatorHandle
+from services.infra.settings import InfraSettings
+from tests.support.cli import edgar_environment, environment_for
+from tests.support.gateway import GatewayProcess
+from tests.support.infra import provision, topic_settings
+from tests.support.processes import ServiceProcess, free_port
+from tests.support.records import CORPUS_DIR
+from tests.support.topic_reader import read_topic
+
+_ACCESSION = re.compile(rb"accession-number=(\d{10}-\d{2}-\d{6})")
+
+
+def corpus_accessions() -> set[str]:
+    return {
+        m.decode()
+        for page in (CORPUS_DIR / "getcurrent").glob("*/*.xml")
+        for m in _ACCESSION.findall(page.read_bytes())
+    }
+
+
+class DurableClient:
+    """Receives, acknowledges and dedupes; reconnects from its committed position."""
+
+    def __init__(self, gateway: GatewayProcess) -> None:
+        self.gateway = gateway
+        self.seen: set[str] = set()
+        self.deliveries = 0
+        self.connections = 0
+        self._progress = asyncio.Condition()
+
+    async def reached(self, count: int, timeout_s: float = 240) -> None:
+        async with asyncio.timeout(timeout_s), self._progress:
+            await self._progress.wait_for(lambda: len(self.seen) >= count)
+
+    async def run(self, wanted: set[str]) -> None:
+        while not wanted <= self.seen:
+            query = "client_id=whole-stack" + ("&from=earliest" if not self.connections else "")
+            try:
+                async with connect(f"{self.gateway.ws_url}?{query}", open_timeout=5) as ws:
+                    self.connections += 1
+                    while not wanted <= self.seen:
+                        frame = json.loads(await ws.recv())
+                        if frame["type"] == "filing":
+                            self.deliveries += 1
+                            self.seen.add(frame["data"]["filing"]["accession_number"])
+                            async with self._progress:
+                                self._progress.notify_all()
+                            await ws.send(json.dumps({"type": "ack", "cursor": frame["cursor"]}))
+            except (OSError, ConnectionClosed, InvalidHandshake, TimeoutError):
+                await asyncio.sleep(0.5)  # the gateway is down or restarting
+
+
+@pytest.mark.asyncio
+async def test_every_filing_arrives_exactly_once_through_kill_9_of_every_service(
+    infra: InfraSettings, emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    topics: TopicSettings = topic_settings(infra, partitions=3)
+    await provision(topics)
+    wanted = corpus_accessions()
+    env = environment_for(topics, **edgar_environment(emulator), ANALYZE_FETCH_FORMS="")
+    ingest = ServiceProcess(
+        "ingest",
+        [
+            "ingest",
+            "--source",
+            "replay",
+            "--corpus",
+            str(CORPUS_DIR),
+            "--speed",
+            "2000",
+        ],
+        env | {"INGEST_REPLAY_MAX_GAP_S": "0.3", "INGEST_HEALTH_PORT": str(free_port())},
+        tmp_path,
+    )
+    analyze = ServiceProcess(
+        "analyze",
+        ["analyze"],
+        env
+        | {
+            "ANALYZE_HEALTH_PORT": str(free_port()),
+            "ANALYZE_GROUP_ID": f"stack-{topics.topic_raw}",
+            "ANALYZE_BATCH_SIZE": "50",
+        },
+        tmp_path,
+    )
+    with ingest, analyze, GatewayProcess(topics, tmp_path) as gateway:
+        client = DurableClient(gateway)
+        receiving = asyncio.create_task(client.run(wanted))
+        await client.reached(300)
+        ingest.kill()
+        ingest.start()
+        await client.reached(1200)
+        analyze.kill()
+        analyze.start()
+        await client.reached(2000)
+        gateway.kill()
+        gateway.start()
+        async with asyncio.timeout(300):
+            await receiving
+        connections, deliveries = client.connections, client.deliveries
+    assert client.seen == wanted
+    assert connections >= 2  # it did reconnect after the gateway died
+    assert deliveries >= len(wanted)  # at least once; duplicates are allowed, losses are not
+    analyzed = read_topic(
+        topics.kafka_bootstrap_servers, topics.schema_registry_url, topics.topic_analyzed
+    )
+    counts = Counter(r.key for r in analyzed)
+    assert {k: n for k, n in counts.items() if n > 1} == {}
+    assert set(counts) == wanted
+    assert ingest.starts == analyze.starts == gateway.starts == 2
