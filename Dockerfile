@@ -55,8 +55,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     HOME=/tmp
 
 # A fixed, numeric, unprivileged user, so Kubernetes' runAsNonRoot can check it.
-RUN groupadd --system --gid 10001 secdigester \
-    && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
+RUN groupadd --gid 10001 secdigester \
+    && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
         --shell /usr/sbin/nologin secdigester
 
 COPY --from=builder /opt/venv /opt/venv

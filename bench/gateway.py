@@ -372,7 +372,6 @@ class FanoutResult:
     clients: int
     report: dict[str, Any]
     server_cpu: float
-    kafka: str = ""
 
 
 def _line(result: FanoutResult, probes: Sequence[KafkaProbe], phase: str) -> str:
@@ -610,9 +609,15 @@ def main() -> None:
             f"   gateway pid {pid} (log {gateway.log_path}), topic {settings.topic_analyzed} "
             f"({settings.topic_partitions} partitions); clients: {clients}; fd limit {fd_limit}"
         )
+        print(f"   load average at start: {_load()}", flush=True)
         bench_memory(gateway, pid, plan, args.log_dir)
         bench_fanout(settings, gateway, pid, plan, args.log_dir)
         bench_replay(settings, gateway, pid, plan, args.log_dir)
+        print(f"   load average at end: {_load()}  ({os.cpu_count()} CPUs)")
+
+
+def _load() -> str:
+    return " ".join(f"{load:.1f}" for load in os.getloadavg())
 
 
 if __name__ == "__main__":

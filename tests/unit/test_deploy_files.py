@@ -17,7 +17,6 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -117,12 +116,6 @@ def _cli_invocations(service: str) -> list[list[str]]:
         return [words[1:] for words in invocations]
     assert "entrypoint" not in svc, f"{service}: runs the image's ENTRYPOINT (sec-digester)"
     return [list(svc["command"])]
-
-
-def _port_of(url: str) -> int:
-    port = urlsplit(url).port
-    assert port is not None, url
-    return port
 
 
 # --- compose ------------------------------------------------------------------------------
