@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint unit integration bench infra-artifacts browser clean
+.PHONY: demo test lint unit integration bench infra-artifacts browser helm clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,10 +28,14 @@ lint: $(STAMP)
 browser: $(STAMP)
 	scripts/install-browser-test-deps.sh $(BIN)/python
 
-test: lint infra-artifacts browser
+# helm is built from the Go module proxy once (cached under ~/.cache/sec-digester and ~/go).
+helm:
+	scripts/install-helm.sh
+
+test: lint infra-artifacts browser helm
 	$(BIN)/python -m pytest tests -q
 
-unit: $(STAMP)
+unit: $(STAMP) helm
 	$(BIN)/python -m pytest tests/unit -q
 
 integration: infra-artifacts browser

@@ -33,6 +33,10 @@ if [ -x "$HELM" ] && [ "$(cat "$STAMP" 2>/dev/null)" = "$BUILD" ] \
     exit 0
 fi
 
+# The Go toolchain's usual place, for shells whose PATH lacks it.
+if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
+    PATH=$PATH:/usr/local/go/bin
+fi
 if ! command -v go >/dev/null 2>&1; then
     echo "install-helm: Go is not installed; it is needed to build helm $HELM_VERSION" >&2
     exit 1

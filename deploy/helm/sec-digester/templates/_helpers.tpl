@@ -98,6 +98,15 @@ data, and the env of the hook Job (which runs before the ConfigMap exists). Unse
 left out rather than set to "" (an empty LLM_MODEL is not "no model"). */}}
 
 {{- define "sec-digester.settings" -}}
+{{- $settings := include "sec-digester.chartSettings" . | fromYaml }}
+{{- range $name, $value := .Values.extraEnv }}
+{{- $_ := set $settings $name (toString $value) }}
+{{- end }}
+{{- toYaml $settings }}
+{{- end }}
+
+{{/* What the chart's own values set; extraEnv is merged over it (so it may override them). */}}
+{{- define "sec-digester.chartSettings" -}}
 KAFKA_BOOTSTRAP_SERVERS: {{ .Values.kafka.bootstrapServers | quote }}
 KAFKA_SECURITY_PROTOCOL: {{ .Values.kafka.securityProtocol | quote }}
 {{- if hasPrefix "SASL_" .Values.kafka.securityProtocol }}
@@ -128,9 +137,9 @@ INGEST_SOURCE: {{ .Values.ingest.source | quote }}
 INGEST_POLL_INTERVAL_S: {{ .Values.ingest.pollIntervalS | toString | quote }}
 INGEST_MAX_PAGES: {{ .Values.ingest.maxPages | toString | quote }}
 INGEST_MAX_REQUESTS_PER_SECOND: {{ .Values.ingest.maxRequestsPerSecond | toString | quote }}
-INGEST_TRANSACTIONAL_ID: {{ .Values.ingest.transactionalId | quote }}
+INGEST_TRANSACTIONAL_ID: {{ .Values.ingest.transactionalId | default (printf "%s-ingest" (include "sec-digester.fullname" .)) | quote }}
 INGEST_HEALTH_PORT: {{ .Values.ingest.healthPort | toString | quote }}
-ANALYZE_GROUP_ID: {{ .Values.analyze.groupId | quote }}
+ANALYZE_GROUP_ID: {{ .Values.analyze.groupId | default (printf "%s-analyze" (include "sec-digester.fullname" .)) | quote }}
 ANALYZE_MAX_REQUESTS_PER_SECOND: {{ .Values.analyze.maxRequestsPerSecond | toString | quote }}
 {{- with .Values.analyze.fetchForms }}
 ANALYZE_FETCH_FORMS: {{ . | quote }}
@@ -158,9 +167,6 @@ LOG_LEVEL: {{ .Values.logging.level | quote }}
 LOG_FORMAT: {{ .Values.logging.format | quote }}
 HOME: "/tmp"
 PYTHONDONTWRITEBYTECODE: "1"
-{{- range $name, $value := .Values.extraEnv }}
-{{ $name }}: {{ $value | toString | quote }}
-{{- end }}
 {{- end }}
 
 {{/* Secret settings: env entries that reference existing Secrets (never their values). */}}
@@ -263,13 +269,16 @@ securityContext:
   {{- toYaml .Values.podSecurityContext | nindent 2 }}
 {{- end }}
 
-{{/* The hook Job's env: the settings inlined (no ConfigMap yet), then the secret references. */}}
+{{/* The hook Job's env: the settings that `topics create` and `schemas register` read, inlined
+(the ConfigMap does not exist yet during pre-install), then the secret references. */}}
 {{- define "sec-digester.bootstrapEnv" -}}
 {{- range $name, $value := (include "sec-digester.settings" . | fromYaml) }}
+{{- if or (regexMatch "^(KAFKA|SCHEMA|TOPIC|LOG)_" $name) (has $name (list "HOME" "PYTHONDONTWRITEBYTECODE")) }}
 - name: {{ $name }}
   value: {{ $value | toString | quote }}
 {{- end }}
+{{- end }}
 {{- with (include "sec-digester.secretEnv" .) }}
-{{ . }}
+{{ . | trim }}
 {{- end }}
 {{- end }}
