@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint unit integration bench infra-artifacts browser helm clean
+.PHONY: demo test lint unit integration bench bench-gateway infra-artifacts browser helm clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ bench: infra-artifacts
 	$(BIN)/python -m bench.infra_startup
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.analyze
+	$(BIN)/python -m bench.gateway
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+
+bench-gateway: infra-artifacts
+	$(BIN)/python -m bench.gateway

@@ -105,10 +105,10 @@ class EdgarClient:
         """GET with retries. A 404 returns status 404 when `not_found_ok`, else raises."""
         headers = self._validated[url][0] if conditional and url in self._validated else {}
         for attempt in range(self._retry.max_attempts):
-            await self._limiter.acquire()
             started = time.perf_counter()
             try:
-                response = await self._http.get(url, headers=headers)
+                async with self._limiter.slot():
+                    response = await self._http.get(url, headers=headers)
             except httpx.TransportError as exc:  # timeouts, resets, refused connections
                 HTTP_RESPONSES.labels(status="error").inc()
                 reason, wait_s = type(exc).__name__, self._retry.backoff(attempt)

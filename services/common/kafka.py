@@ -223,6 +223,17 @@ class KafkaProducer(_ClientBase):
         await self._call("abort transaction", self.handle.abort_transaction, 30)
 
 
+def _available(
+    consumer: confluent_kafka.Consumer, max_records: int, wait_s: float
+) -> list[confluent_kafka.Message]:
+    """librdkafka's batch consume waits for a full batch or the timeout: at low rates every
+    record would sit out the timeout. Wait for the first record only, then take what is there."""
+    first = consumer.poll(wait_s)
+    if first is None:
+        return []
+    return [first, *consumer.consume(max_records - 1, 0)] if max_records > 1 else [first]
+
+
 def _settle(
     future: asyncio.Future[confluent_kafka.Message],
     error: confluent_kafka.KafkaError | None,
@@ -280,9 +291,11 @@ class KafkaConsumer(_ClientBase):
     async def consume(
         self, max_records: int = 500, wait_s: float = 0.5
     ) -> list[confluent_kafka.Message]:
-        """A batch of records; partition EOF and other per-message errors are raised."""
+        """What is available, up to `max_records`, waiting at most `wait_s` for the first one.
+
+        Partition EOF is passed through; other per-message errors are raised."""
         messages: list[confluent_kafka.Message] = await self._call(
-            "consume", self.handle.consume, max_records, wait_s
+            "consume", _available, self.handle, max_records, wait_s
         )
         for message in messages:
             error = message.error()

@@ -1,18 +1,24 @@
-"""SEC fair access, enforced: at most N requests in any one-second window, and a shared pause.
+"""SEC fair access, enforced: at most N requests reach EDGAR in any one-second window.
 
-A sliding window of request start times (not a token bucket, which allows a burst of 2N across
-a window boundary) guarantees the property SEC states and the tests check: no 1-second window
-ever holds more than N requests. A 429's Retry-After pauses every request of the process, not
-only the one that was refused, since SEC throttles the client, not the URL.
+What counts is when a request *arrives*, which the client cannot see: a request started on time
+may leave late on a loaded machine. So a request holds its place in the window from the moment
+it starts until its answer is back (it arrived somewhere in between), and only then does its
+window begin to expire. A sliding window of those times (not a token bucket, which allows 2N
+across a window boundary) then guarantees what SEC states and the tests check. A 429's
+Retry-After pauses every request of the process, since SEC throttles the client, not the URL.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import math
 import time
-from collections import deque
+from collections.abc import AsyncIterator
 
-_JITTER_MARGIN_S = 0.1
+# A request answered in no time still counts a little longer: the emulator's and SEC's clocks
+# see it a moment later than ours.
+_MARGIN_S = 0.05
 
 
 class RequestLimiter:
@@ -21,12 +27,10 @@ class RequestLimiter:
             raise ValueError("max_per_second must be positive")
         # A fractional rate (e.g. 2.5/s for one of two analyze replicas) becomes a longer
         # window holding a whole number of requests.
-        window_s = max(1.0, 1.0 / max_per_second)
-        self._capacity = max(1, int(max_per_second * window_s))
-        # What counts is when requests *arrive* at SEC; network jitter can bunch two requests
-        # sent a window apart, so the window we enforce is a little longer than the promise.
-        self._window_s = window_s + _JITTER_MARGIN_S
-        self._starts: deque[float] = deque()
+        self._window_s = max(1.0, 1.0 / max_per_second) + _MARGIN_S
+        self._capacity = max(1, int(max_per_second * max(1.0, 1.0 / max_per_second)))
+        # When each recent request last could have reached the server: inf while in flight.
+        self._reached: list[float] = []
         self._paused_until = 0.0
         self._lock = asyncio.Lock()
 
@@ -34,17 +38,34 @@ class RequestLimiter:
         """Hold every request until `seconds` from now (a Retry-After)."""
         self._paused_until = max(self._paused_until, time.monotonic() + seconds)
 
-    async def acquire(self) -> None:
-        """Wait until one more request fits the window, then count it as started now."""
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold a place in the window for one request, from its start to its answer."""
+        index = await self._acquire()
+        try:
+            yield
+        finally:
+            self._reached[index] = time.monotonic()
+
+    async def _acquire(self) -> int:
         async with self._lock:
             while True:
                 now = time.monotonic()
                 if now < self._paused_until:
                     await asyncio.sleep(self._paused_until - now)
                     continue
-                while self._starts and now - self._starts[0] >= self._window_s:
-                    self._starts.popleft()
-                if len(self._starts) < self._capacity:
-                    self._starts.append(now)
-                    return
-                await asyncio.sleep(self._starts[0] + self._window_s - now)
+                live = [i for i, t in enumerate(self._reached) if now - t < self._window_s]
+                if len(live) < self._capacity:
+                    free = next(
+                        (i for i, t in enumerate(self._reached) if now - t >= self._window_s),
+                        None,
+                    )
+                    if free is None:
+                        self._reached.append(math.inf)
+                        return len(self._reached) - 1
+                    self._reached[free] = math.inf
+                    return free
+                oldest = min(self._reached[i] for i in live)
+                # All places are in flight: check again shortly; else when the oldest expires.
+                wait = 0.01 if math.isinf(oldest) else oldest + self._window_s - now
+                await asyncio.sleep(wait)

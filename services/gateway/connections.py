@@ -34,7 +34,9 @@ async def stream_slot(connection: HTTPConnection, transport: str) -> AsyncIterat
         yield Refusal(4401, 401, "unauthorized", problem)
         return
     limiter = connection.app.state.connection_limiter
-    if not limiter.acquire(key):
+    # Without API keys there is no key to hold a limit against: the gateway is open.
+    limited = key is not None
+    if limited and not limiter.acquire(key):
         yield Refusal(
             4429,
             429,
@@ -47,4 +49,5 @@ async def stream_slot(connection: HTTPConnection, transport: str) -> AsyncIterat
         yield None
     finally:
         CONNECTIONS.labels(transport=transport).dec()
-        limiter.release(key)
+        if limited:
+            limiter.release(key)

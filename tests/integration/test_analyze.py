@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections import Counter
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -50,6 +51,17 @@ def topic_records(topics: TopicSettings, topic: str) -> list[TopicRecord]:
 def wait_for_count(topics: TopicSettings, topic: str, count: int, timeout_s: float = 180) -> None:
     wait_for(lambda: len({r.key for r in topic_records(topics, topic)}) >= count or None,
              timeout_s=timeout_s, what=f"{count} records on {topic}", interval_s=1.0)  # fmt: skip
+
+
+def metrics_of(env: dict[str, str]) -> str:
+    try:
+        return httpx.get(f"http://127.0.0.1:{env['ANALYZE_HEALTH_PORT']}/metrics", timeout=5).text
+    except httpx.HTTPError:
+        return ""
+
+
+def has_assignment(env: dict[str, str]) -> bool:
+    return "analyze_consumer_lag{" in metrics_of(env)
 
 
 def assert_each_once(records: list[TopicRecord], expected: set[str]) -> None:
@@ -149,7 +161,6 @@ def test_three_partitions_and_two_processes_share_the_work(
     topics = topic_settings(infra, partitions=3)
     asyncio.run(provision(topics))
     filings = snapshot_filings(SNAPSHOT)
-    asyncio.run(publish_filings(topics, filings))
     envs = [
         analyze_env(topics, emulator, ANALYZE_FETCH_FORMS="", ANALYZE_INSTANCE_ID=f"instance-{n}")
         for n in range(2)
@@ -158,11 +169,13 @@ def test_three_partitions_and_two_processes_share_the_work(
         ServiceProcess(f"analyze-{n}", ["analyze"], env, tmp_path) for n, env in enumerate(envs)
     ]
     with processes[0], processes[1]:
+        # Both are in the group (each reports lag for the partitions it was given) before the
+        # filings arrive, so the work is shared rather than won by whoever joined first.
+        for env in envs:
+            wait_for(partial(has_assignment, env), timeout_s=90, what="a partition assignment")
+        asyncio.run(publish_filings(topics, filings))
         wait_for_count(topics, topics.topic_analyzed, len(filings))
-        done = [
-            httpx.get(f"http://127.0.0.1:{env['ANALYZE_HEALTH_PORT']}/metrics", timeout=5).text
-            for env in envs
-        ]
+        done = [metrics_of(env) for env in envs]
     assert_each_once(
         topic_records(topics, topics.topic_analyzed), {f.accession_number for f in filings}
     )

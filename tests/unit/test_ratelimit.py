@@ -12,8 +12,8 @@ from services.common.ratelimit import RequestLimiter
 async def _start_times(limiter: RequestLimiter, count: int) -> list[float]:
     starts = []
     for _ in range(count):
-        await limiter.acquire()
-        starts.append(time.monotonic())
+        async with limiter.slot():
+            starts.append(time.monotonic())
     return starts
 
 
@@ -32,11 +32,30 @@ async def test_a_fractional_rate_spaces_requests_out() -> None:
 
 
 @pytest.mark.asyncio
+async def test_a_request_in_flight_holds_its_place_until_answered() -> None:
+    limiter = RequestLimiter(1)
+    slow = limiter.slot()
+    await slow.__aenter__()  # in flight: it may reach the server at any moment until answered
+    waiting = asyncio.create_task(_start_times(limiter, 1))
+    await asyncio.sleep(1.5)
+    assert not waiting.done()
+    answered = time.monotonic()
+    await slow.__aexit__(None, None, None)
+    started = (await waiting)[0]
+    assert started - answered >= 1.0
+
+
+@pytest.mark.asyncio
 async def test_a_pause_holds_every_caller() -> None:
     limiter = RequestLimiter(10)
     limiter.pause_for(0.5)
     begun = time.monotonic()
-    await asyncio.gather(limiter.acquire(), limiter.acquire())
+
+    async def one() -> None:
+        async with limiter.slot():
+            pass
+
+    await asyncio.gather(one(), one())
     assert time.monotonic() - begun >= 0.5
 
 
