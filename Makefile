@@ -47,9 +47,11 @@ bench: infra-artifacts
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.analyze
 	$(BIN)/python -m bench.gateway
+	$(BIN)/python -m bench.pipeline
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
 
 bench-gateway: infra-artifacts
 	$(BIN)/python -m bench.gateway
+	$(BIN)/python -m bench.pipeline

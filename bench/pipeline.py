@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import os
 import statistics
 import sys
 from pathlib import Path
@@ -67,8 +68,13 @@ def main() -> None:
     if not latencies:
         raise SystemExit("no filing reached the client")
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-    print(f"   {len(latencies)} filings in {DURATION_S} s at replay speed 60 "
-          f"(documents fetched for 8-K etc. at 5 requests/s, offline analyzer)")  # fmt: skip
+    fetching = (
+        "no document fetching"
+        if os.environ.get("ANALYZE_FETCH_FORMS") == ""
+        else ("documents fetched for 8-K etc. at 5 requests/s")
+    )
+    print(f"   {len(latencies)} filings in {DURATION_S} s at replay speed 60 ({fetching}, "
+          "offline analyzer)")  # fmt: skip
     print(f"   detected -> client: p50 {statistics.median(latencies):,.0f} ms, "
           f"p99 {p99:,.0f} ms, max {latencies[-1]:,.0f} ms")  # fmt: skip
 

@@ -10,6 +10,7 @@ between their recording, divided by `speed`. The run ends after the last snapsho
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import time
 from pathlib import Path
@@ -91,4 +92,7 @@ class CorpusReplay:
         return stop.is_set()
 
     async def _publish(self, filings: list[Filing]) -> None:
-        self.published += len(await self._publisher.publish(filings))
+        # As if live: a filing is detected when it is played, not when its snapshot was loaded.
+        now = dt.datetime.now(dt.UTC)
+        played = [dataclasses.replace(filing, detected_at=now) for filing in filings]
+        self.published += len(await self._publisher.publish(played))
