@@ -54,4 +54,3 @@ clean:
 
 bench-gateway: infra-artifacts
 	$(BIN)/python -m bench.gateway
-	$(BIN)/python -m bench.pipeline
