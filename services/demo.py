@@ -22,7 +22,7 @@ from typing import Annotated, Self
 from pydantic import Field, model_validator
 
 from services.common.registry import open_registry, register_subjects
-from services.common.settings import Port, SchemaSettings, TopicSettings
+from services.common.settings import Port, SchemaSettings, TopicSettings, shared_environment
 from services.common.topics import create_topics
 from services.infra import local
 from services.infra.settings import InfraSettings
@@ -106,16 +106,8 @@ async def _provision(settings: DemoSettings) -> DemoSettings:
 
 
 def _environment(settings: DemoSettings) -> dict[str, str]:
-    env = dict(os.environ)
-    env |= {
-        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-        "SCHEMA_REGISTRY_URL": settings.schema_registry_url,
-        "TOPIC_RAW": settings.topic_raw,
-        "TOPIC_ANALYZED": settings.topic_analyzed,
-        "TOPIC_DLQ": settings.topic_dlq,
-        "TOPIC_LLM_CACHE": settings.topic_llm_cache,
-        "GATEWAY_PORT": str(settings.gateway_port),
-    }
+    env = dict(os.environ) | shared_environment(settings)
+    env["GATEWAY_PORT"] = str(settings.gateway_port)
     if not settings.demo_live:
         emulator = f"http://127.0.0.1:{settings.demo_emulator_port}"
         env |= {"EDGAR_BASE_URL": emulator, "EDGAR_DATA_URL": f"{emulator}/data.sec.gov"}

@@ -143,6 +143,18 @@ class SchemaSettings(CommonSettings):
     schemas_dir: Path | None = None
 
 
+def shared_environment(settings: CommonSettings) -> dict[str, str]:
+    """The variables that point another process at the same Kafka, registry and topics."""
+    return {
+        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+        "SCHEMA_REGISTRY_URL": settings.schema_registry_url,
+        "TOPIC_RAW": settings.topic_raw,
+        "TOPIC_ANALYZED": settings.topic_analyzed,
+        "TOPIC_DLQ": settings.topic_dlq,
+        "TOPIC_LLM_CACHE": settings.topic_llm_cache,
+    }
+
+
 SettingsT = TypeVar("SettingsT", bound=CommonSettings)
 
 

@@ -6,22 +6,14 @@ import os
 import subprocess
 import sys
 
-from services.common.settings import CommonSettings
+from services.common.settings import CommonSettings, shared_environment
 from services.emulator.server import EmulatorHandle
 
 
 def environment_for(settings: CommonSettings, **extra: str) -> dict[str, str]:
     """The environment that points a command at the same Kafka, registry and topics."""
     env = {key: value for key, value in os.environ.items() if key.upper() not in _SETTING_NAMES}
-    env |= {
-        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
-        "SCHEMA_REGISTRY_URL": settings.schema_registry_url,
-        "TOPIC_RAW": settings.topic_raw,
-        "TOPIC_ANALYZED": settings.topic_analyzed,
-        "TOPIC_DLQ": settings.topic_dlq,
-        "TOPIC_LLM_CACHE": settings.topic_llm_cache,
-        "LOG_FORMAT": "json",
-    }
+    env |= shared_environment(settings) | {"LOG_FORMAT": "json"}
     return env | extra
 
 
