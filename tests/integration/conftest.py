@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -21,7 +22,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InfraSettings]:
-    settings = infra_settings_for_tests(tmp_path_factory.mktemp("infra"))
+    # Two test sessions on one machine (e.g. two developers' checkouts) need their own ports.
+    port_offset = int(os.environ.get("SEC_DIGESTER_TEST_PORT_OFFSET", "0"))
+    settings = infra_settings_for_tests(tmp_path_factory.mktemp("infra"), port_offset)
     try:
         local.up(settings)
         yield settings
