@@ -14,7 +14,10 @@ side is not the bottleneck. Each record carries its publish time (wall clock, mi
    the same frames (the machine's limit, no Kafka). Then a burst of records at once to 1,000
    clients: deliveries/s, gateway and reference.
 3. replay: 100,000 records more on the topic, then one client `from=earliest` until
-   `caught_up` (records/s), beside plain confluent-kafka consumers reading the same topic.
+   `caught_up` (records/s): from the running gateway, whose ring holds the records it has read
+   (GATEWAY_TAIL_BUFFER is set large enough), and from a gateway started afterwards, which
+   must read and decode them from Kafka; beside plain confluent-kafka consumers reading the
+   same topic.
 
 Usage: python -m bench.gateway [--quick] [log dir]   (needs node and npm; `npm ci` is run in
 bench/ws_clients when its node_modules is missing).
@@ -436,7 +439,7 @@ def _reference_frame(sequence: int, phase: str) -> str:
     record = sample_analysis(sequence)
     record["analyzer"]["note"] = f"bench:{phase}:{time.time_ns() // 1000}"
     cursor = format_cursor({0: sequence + 1, 1: 0, 2: 0})
-    return filing_frame(cursor, 0, sequence, data_json(record))
+    return filing_frame(cursor, 0, sequence, data_json(record)).decode()
 
 
 def fanout_reference(clients: int, plan: Plan, log_dir: Path) -> list[str]:
@@ -556,6 +559,18 @@ async def _consume_all(settings: TopicSettings, how: str) -> tuple[int, float]:
     return count, elapsed
 
 
+def _replay(gateway: GatewayProcess, pid: int, log_dir: Path, label: str) -> None:
+    cpu = CpuMeter(pid)
+    with Node(log_dir, "clients.js", "replay", f"{gateway.ws_url}?from=earliest") as node:
+        replayed = node.read(600)
+    print(
+        f"     {label}: {replayed['filings']:,} records in {replayed['seconds']:.2f} s = "
+        f"{replayed['records_per_s']:,.0f} records/s "
+        f"({replayed['bytes'] / replayed['seconds'] / 1e6:,.1f} MB/s of frames; gateway CPU "
+        f"{cpu.percent():.0f}%, RSS {rss_kb(pid) / 1024:.0f} MB)   (goal >= 100,000 records/s)"
+    )
+
+
 def bench_replay(
     settings: TopicSettings, gateway: GatewayProcess, pid: int, plan: Plan, log_dir: Path
 ) -> None:
@@ -566,21 +581,13 @@ def bench_replay(
     # the replay below then does not compete with the tail for the gateway's CPU.
     with Node(log_dir, "clients.js", "idle", f"{gateway.ws_url}?from=latest", "1") as sync:
         sync.read(300)
-    cpu = CpuMeter(pid)
-    with Node(log_dir, "clients.js", "replay", f"{gateway.ws_url}?from=earliest") as node:
-        replayed = node.read(600)
-    gateway_cpu = cpu.percent()
     print(
         f"   replay from=earliest (the topic: {plan.replay_records:,} records published in "
-        f"{published_s:.1f} s, plus the fan-out records):"
+        f"{published_s:.1f} s, plus the fan-out records), one Node client until caught_up:"
     )
-    print(
-        f"     gateway, one Node client `from=earliest` until caught_up: "
-        f"{replayed['filings']:,} records in {replayed['seconds']:.2f} s = "
-        f"{replayed['records_per_s']:,.0f} records/s "
-        f"({replayed['bytes'] / replayed['seconds'] / 1e6:,.1f} MB/s of frames; gateway CPU "
-        f"{gateway_cpu:.0f}%)   (goal >= 100,000 records/s)"
-    )
+    _replay(gateway, pid, log_dir, "gateway that was running (replays from its ring)")
+    with GatewayProcess(settings, log_dir, name="gateway-bench-cold") as cold:
+        _replay(cold, pid_listening_on(cold.port), log_dir, "gateway started afterwards (Kafka)")
     for how, label in (
         ("raw", "confluent-kafka Consumer, raw bytes"),
         ("avro", "confluent-kafka Consumer + AvroDeserializer"),
@@ -602,7 +609,12 @@ def main() -> None:
     settings = local_topics()
     asyncio.run(provision(settings))
     args.log_dir.mkdir(parents=True, exist_ok=True)
-    env = {"GATEWAY_MAX_CONNECTIONS_PER_KEY": "1000000"}
+    # The running gateway's ring holds every record of the run, so a replay from earliest
+    # is served from memory; the cold gateway of the replay bench shows the path from Kafka.
+    env = {
+        "GATEWAY_MAX_CONNECTIONS_PER_KEY": "1000000",
+        "GATEWAY_TAIL_BUFFER": str(plan.replay_records + 50_000),
+    }
     with GatewayProcess(settings, args.log_dir, name="gateway-bench", **env) as gateway:
         pid = pid_listening_on(gateway.port)
         print(

@@ -13,6 +13,7 @@ import uvicorn
 
 from services.gateway.app import create_app
 from services.gateway.settings import GatewaySettings
+from services.gateway.wire import FanoutWebSocketProtocol
 
 
 async def run_gateway(settings: GatewaySettings) -> int:
@@ -21,7 +22,8 @@ async def run_gateway(settings: GatewaySettings) -> int:
         create_app(settings),
         host=settings.gateway_host,
         port=settings.gateway_port,
-        ws="websockets-sansio",
+        ws=FanoutWebSocketProtocol,
+        ws_per_message_deflate=settings.gateway_ws_compression,
         ws_max_size=settings.gateway_max_frame_bytes,
         lifespan="on",
         log_config=None,  # our structlog configuration stands

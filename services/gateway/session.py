@@ -1,10 +1,16 @@
-"""One client's stream: where it starts, replay from Kafka while behind, then the live tail.
+"""One client's stream: where it starts, replay while behind, then the live tail.
 
-The session resolves the start to offsets, replays with a consumer of its own until the shared
-tail's buffer covers its position, then joins the tail (buffered records first, then
-`caught_up`, then live). Replay waits for queue space (backpressure); live delivery never waits:
-a client whose queue overflows is cut off as too slow, and told the cursor to resume from.
-Frames reach the transport (WebSocket or SSE) through `frames()`.
+The session resolves the start to offsets and replays: from Kafka with a consumer of its own
+while its position is older than the shared tail's ring, then from the ring (no decoding), and
+the moment it has read the ring's newest record it subscribes to the tail — with nothing
+awaited in between, so there is no gap and no duplicate. Replay waits for the client
+(backpressure); live delivery never waits: a client whose queue overflows is cut off as too
+slow, and told the cursor to resume from.
+
+Frames reach the client one of two ways. A WebSocket client that is idle (nothing queued,
+nothing being sent) and whose socket has room takes pre-encoded frames straight away
+(services/gateway/wire.py); otherwise frames wait in the session's bounded queue, which the
+transport drains through `frames()` (SSE always does).
 """
 
 from __future__ import annotations
@@ -22,7 +28,11 @@ from services.common.kafka import KafkaConsumer
 from services.gateway.filters import Filter, RecordFacts
 from services.gateway.metrics import CLIENT_LAG, DELIVERIES, REPLAYING
 from services.gateway.positions import PositionResolver, Positions, StartSpec, format_cursor
-from services.gateway.tail import StreamRecord, TopicTail, data_json, filing_frame
+from services.gateway.tail import LiveRecord, TopicTail, data_json, filing_frame, filing_head
+from services.gateway.wire import WireWriter, text_frame
+
+# Ring records examined per step of a replay from memory (then the loop lets others run).
+_RING_STEP = 500
 
 
 class SlowConsumerError(SecDigesterError):
@@ -31,13 +41,13 @@ class SlowConsumerError(SecDigesterError):
 
 @dataclass(frozen=True, slots=True)
 class Frame:
-    text: str
+    payload: bytes  # the JSON text
     cursor: str | None  # the position after this frame, for filing frames
     event: str  # filing, caught_up, error, pong (the SSE event name)
 
 
-_SLOW = Frame("", None, "slow")
-_FAILED = Frame("", None, "failed")
+_SLOW = Frame(b"", None, "slow")
+_FAILED = Frame(b"", None, "failed")
 
 
 @dataclass(frozen=True)
@@ -57,6 +67,7 @@ class StreamSession:
         codec: AvroCodec,
         open_consumer: Callable[[], KafkaConsumer],
         queue_size: int,
+        writer: WireWriter | None,
     ) -> None:
         self.request = request
         self._tail = tail
@@ -64,20 +75,39 @@ class StreamSession:
         self._codec = codec
         self._open_consumer = open_consumer
         self._queue: asyncio.Queue[Frame] = asyncio.Queue(maxsize=queue_size)
+        self._writer = writer
+        self._sending = False  # the transport holds a frame from the queue
         self.start: Positions = {}
         self.cursor = ""  # after the last frame handed to the transport
-        self.live = False
         self._failure: BaseException | None = None
         # Set when the client overflows its queue: a sender blocked on a full socket must be
         # interrupted, it will never read the marker left in the queue.
         self.too_slow = asyncio.Event()
 
-    # -- the shared tail calls these (synchronously, never blocking) ---------------------
-    def deliver(self, record: StreamRecord) -> None:
-        if not self.request.filter.matches(record.facts):
+    # -- immediate hand-over: the shared tail, caught_up and pong (never waits) -----------
+    def deliver(self, live: LiveRecord) -> bool:
+        if not self.request.filter.matches(live.record.facts):
+            return False
+        if self._write_now(live.wire):
+            self.cursor = live.cursor
+            return True
+        self._offer(Frame(live.record.frame, live.cursor, "filing"))
+        return False
+
+    def pong(self) -> None:
+        self._offer(Frame(b'{"type":"pong"}', None, "pong"))
+
+    def _write_now(self, wire: bytes) -> bool:
+        """Straight to the socket, if nothing is ahead of it and the socket has room."""
+        idle = not self._sending and self._queue.empty()
+        return idle and self._writer is not None and self._writer.write(wire)
+
+    def _offer(self, frame: Frame) -> None:
+        if self._write_now(text_frame(frame.payload)):
+            self.cursor = frame.cursor or self.cursor
             return
         try:
-            self._queue.put_nowait(Frame(record.frame, record.cursor, "filing"))
+            self._queue.put_nowait(frame)
         except asyncio.QueueFull:
             self._tail.leave(self)
             self._end_with(_SLOW)
@@ -89,13 +119,18 @@ class StreamSession:
             self._queue.get_nowait()
         self._queue.put_nowait(last)
 
-    def caught_up(self, cursor: str) -> None:
-        self.live = True
-        self._queue.put_nowait(
-            Frame(_json({"type": "caught_up", "cursor": cursor}), cursor, "caught_up")
-        )
+    # -- replay: waits for the client -----------------------------------------------------
+    async def _emit(self, frames: list[Frame]) -> None:
+        if not frames:
+            return
+        wire = b"".join(text_frame(frame.payload) for frame in frames)
+        if self._write_now(wire):
+            self.cursor = frames[-1].cursor or self.cursor
+            DELIVERIES.inc(len(frames))
+            return
+        for frame in frames:
+            await self._queue.put(frame)
 
-    # -- the session's own work ----------------------------------------------------------
     async def resolve(self) -> str:
         """Resolve the start (raises BadParameterError); returns the welcome frame."""
         self.start = await self._resolver.resolve(self.request.spec, self.request.client_id)
@@ -109,7 +144,7 @@ class StreamSession:
                 "client_id": self.request.client_id,
                 "filters": self.request.filter.describe(),
             }
-        )
+        ).decode()
 
     def start_feed(self) -> asyncio.Task[None]:
         """Run `feed` in the background; if it fails, the failure ends `frames()`."""
@@ -123,34 +158,84 @@ class StreamSession:
             self._end_with(_FAILED)
 
     async def feed(self) -> None:
-        """Replay until the tail's buffer covers the position, then join live."""
+        """Replay from Kafka until the ring covers the position, from the ring, then live."""
         positions = dict(self.start)
-        if self._join(positions):
-            return
-        REPLAYING.inc()
-        try:
-            async with self._open_consumer() as consumer:
-                await consumer.run(
-                    "assign",
-                    consumer.handle.assign,
-                    [
-                        confluent_kafka.TopicPartition(self._resolver.topic, p, o)
-                        for p, o in positions.items()
-                    ],
-                )
-                while not self._join(positions):
-                    for message in await consumer.consume(max_records=500, wait_s=0.2):
-                        await self._replay_one(message, positions)
-        finally:
-            REPLAYING.dec()
+        while not await self._replay_ring(positions):
+            REPLAYING.inc()
+            try:
+                await self._replay_kafka(positions)
+            finally:
+                REPLAYING.dec()
+
+    def _from_ring(self, positions: Positions) -> bool:
+        # Not when ahead of the tail: its live frames carry its cursor, which must never be
+        # behind what this client has already been given.
+        tail = self._tail
+        ahead = any(o > tail.positions.get(p, 0) for p, o in positions.items())
+        return not ahead and tail.ring.covers(positions)
+
+    async def _replay_ring(self, positions: Positions) -> bool:
+        """Replay from the ring and join live; False if Kafka must be read first."""
+        if not self._from_ring(positions):
+            return False
+        ring, matches = self._tail.ring, self.request.filter.matches
+        sequence = ring.start
+        while True:
+            if sequence < ring.start:
+                return False  # overwritten before this client read them
+            if sequence == ring.end:
+                if not self._queue.full():
+                    return self._join(positions)
+                await asyncio.sleep(0.01)  # room for caught_up first, then look again
+                continue
+            frames = []
+            step_end = min(ring.end, sequence + _RING_STEP)
+            while sequence < step_end:
+                record = ring[sequence]
+                sequence += 1
+                if record.offset < positions.get(record.partition, 0):
+                    continue
+                positions[record.partition] = record.offset + 1
+                if matches(record.facts):
+                    cursor = format_cursor(positions)
+                    head = filing_head(cursor, record.partition, record.offset)
+                    frames.append(Frame(head + record.frame[record.data_start :], cursor, "filing"))
+            if frames:
+                await self._emit(frames)
+            else:
+                await asyncio.sleep(0)  # a long stretch nobody wants: let others run
 
     def _join(self, positions: Positions) -> bool:
-        # Only when not ahead of the tail: its live frames carry its cursor, which must never
-        # be behind what this client has already been given.
-        ahead = any(o > self._tail.positions.get(p, 0) for p, o in positions.items())
-        return not ahead and self._tail.try_join(self, positions)
+        # Everything the tail has read is behind this client now; the tail's position may be
+        # further on than its last record (transaction markers), and is from now on the
+        # client's: the next live frame carries it.
+        positions.update(self._tail.positions)
+        self._tail.subscribe(self)
+        cursor = format_cursor(positions)
+        self._offer(Frame(_json({"type": "caught_up", "cursor": cursor}), cursor, "caught_up"))
+        return True
 
-    async def _replay_one(self, message: confluent_kafka.Message, positions: Positions) -> None:
+    async def _replay_kafka(self, positions: Positions) -> None:
+        async with self._open_consumer() as consumer:
+            await consumer.run(
+                "assign",
+                consumer.handle.assign,
+                [
+                    confluent_kafka.TopicPartition(self._resolver.topic, p, o)
+                    for p, o in positions.items()
+                ],
+            )
+            while not self._from_ring(positions):
+                frames = []
+                for message in await consumer.consume(max_records=500, wait_s=0.2):
+                    frame = await self._replay_one(message, positions)
+                    if frame is not None:
+                        frames.append(frame)
+                await self._emit(frames)
+
+    async def _replay_one(
+        self, message: confluent_kafka.Message, positions: Positions
+    ) -> Frame | None:
         partition, offset = message.partition(), message.offset()
         assert partition is not None
         assert offset is not None
@@ -158,7 +243,7 @@ class StreamSession:
             # End of the partition. Its end offset counts transaction markers, which are never
             # delivered as records: without this a replay could not reach the tail's position.
             positions[partition] = max(positions[partition], offset)
-            return
+            return None
         positions[partition] = offset + 1
         cursor = format_cursor(positions)
         try:
@@ -172,21 +257,17 @@ class StreamSession:
                 "message": str(exc),
                 "cursor": cursor,
             }
-            await self._queue.put(Frame(_json(notice), cursor, "error"))
-            return
-        if self.request.filter.matches(RecordFacts.of(record)):
-            frame = filing_frame(cursor, partition, offset, data_json(record))
-            await self._queue.put(Frame(frame, cursor, "filing"))
+            return Frame(_json(notice), cursor, "error")
+        if not self.request.filter.matches(RecordFacts.of(record)):
+            return None
+        return Frame(filing_frame(cursor, partition, offset, data_json(record)), cursor, "filing")
 
     @property
     def queue_size(self) -> int:
         return self._queue.maxsize
 
-    def pong(self) -> None:
-        self._queue.put_nowait(Frame('{"type":"pong"}', None, "pong"))
-
     async def frames(self, keepalive_s: float | None = None) -> AsyncIterator[Frame | None]:
-        """Frames to send, in order; None after `keepalive_s` of silence (SSE keep-alive).
+        """The queued frames, in order; None after `keepalive_s` of silence (SSE keep-alive).
 
         Raises SlowConsumerError once the client has fallen too far behind."""
         while True:
@@ -205,7 +286,11 @@ class StreamSession:
             if frame.event == "filing":
                 DELIVERIES.inc()
                 CLIENT_LAG.observe(self._queue.qsize())
-            yield frame
+            self._sending = True
+            try:
+                yield frame
+            finally:
+                self._sending = False
             if frame.cursor is not None:
                 self.cursor = frame.cursor
 
@@ -213,5 +298,5 @@ class StreamSession:
         self._tail.leave(self)
 
 
-def _json(value: object) -> str:
-    return orjson.dumps(value).decode()
+def _json(value: object) -> bytes:
+    return orjson.dumps(value)

@@ -26,6 +26,10 @@ class GatewaySettings(CommonSettings):
     # Recent records each shared tail keeps, so a client that finished replaying joins live
     # without another trip to Kafka.
     gateway_tail_buffer: Annotated[int, Field(ge=100, le=1_000_000)] = 20_000
+    # permessage-deflate for clients that offer it. Off by default: compression is per
+    # connection, so a record going to N clients is compressed N times, and a compressing
+    # client cannot take the pre-encoded frames of the fan-out fast path.
+    gateway_ws_compression: bool = False
     gateway_commit_interval_s: Annotated[float, Field(gt=0)] = 0.5
     # How long a client being closed (too slow, bad frame) has to make room for the error
     # frame and the close; after that the connection is dropped.

@@ -69,7 +69,7 @@ async def stream_sse(request: Request) -> Response:
                     yield ": keep-alive\n\n"
                 else:
                     cursor = frame.cursor if frame.event == "filing" else None
-                    yield _event(frame.event, frame.text, cursor)
+                    yield _event(frame.event, frame.payload.decode(), cursor)
         except SlowConsumerError as exc:
             SLOW_CLOSES.inc()
             yield _event("error", _error_text("slow_consumer", str(exc), session))

@@ -21,6 +21,7 @@ from services.gateway.positions import PositionResolver, parse_cursor, parse_fro
 from services.gateway.session import StreamRequest, StreamSession
 from services.gateway.settings import GatewaySettings
 from services.gateway.tail import TopicTail
+from services.gateway.wire import WireWriter
 
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 
@@ -60,7 +61,9 @@ class Streams:
         return next(s for s in self.topics.values() if s.tail.topic == request.topic)
 
     @asynccontextmanager
-    async def session(self, request: StreamRequest) -> AsyncIterator[StreamSession]:
+    async def session(
+        self, request: StreamRequest, writer: WireWriter | None = None
+    ) -> AsyncIterator[StreamSession]:
         stream = self._stream_of(request)
 
         def open_consumer() -> KafkaConsumer:
@@ -74,6 +77,7 @@ class Streams:
             stream.codec,
             open_consumer,
             self._settings.gateway_client_queue,
+            writer,
         )
         try:
             yield session

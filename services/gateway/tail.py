@@ -2,18 +2,18 @@
 
 Each record is decoded once, turned into JSON once, and — since every live client has seen
 everything up to the tail — framed once: the same `filing` frame, with the tail's cursor, goes
-to every live client whose filter matches. Recent records stay in a ring buffer, so a client
-that has replayed up to (nearly) the tail joins from the buffer without a gap or a duplicate.
+to every live client whose filter matches, already framed for WebSocket so that an idle
+client's socket just takes the bytes (services/gateway/wire.py). Recent records stay in a ring
+(services/gateway/ring.py), so a client that is a little behind catches up from memory.
 
-Delivery to a client never waits: `StreamRecord`s are handed to the client's bounded queue, and
-a client whose queue is full is closed as too slow (it resumes with its cursor), so one slow
+Delivery to a client never waits: a client that cannot take a record at once queues it, and a
+client whose queue is full is closed as too slow (it resumes with its cursor), so one slow
 client cannot slow down the others.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -26,37 +26,40 @@ from services.common.avro import AvroCodec
 from services.common.errors import SecDigesterError
 from services.common.kafka import KafkaConsumer
 from services.gateway.filters import RecordFacts
+from services.gateway.metrics import DELIVERIES
 from services.gateway.positions import Positions, format_cursor
+from services.gateway.ring import BufferedRecord, RecordRing
+from services.gateway.wire import text_frame
 
 log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
-class StreamRecord:
-    partition: int
-    offset: int
-    facts: RecordFacts
+class LiveRecord:
+    record: BufferedRecord
     cursor: str  # the tail's position after this record
-    frame: str  # the whole `filing` frame for a client at the tail's position
+    wire: bytes  # the record's frame (with that cursor) as one WebSocket text frame
 
 
 def data_json(record: dict[str, Any]) -> bytes:
     return orjson.dumps(record, option=orjson.OPT_UTC_Z)
 
 
-def filing_frame(cursor: str, partition: int, offset: int, data: bytes) -> str:
-    head = (
+def filing_head(cursor: str, partition: int, offset: int) -> bytes:
+    """A `filing` frame up to its `data` object."""
+    return (
         f'{{"type":"filing","cursor":"{cursor}","partition":{partition},"offset":{offset},"data":'
-    )
-    return head + data.decode() + "}"
+    ).encode()
+
+
+def filing_frame(cursor: str, partition: int, offset: int, data: bytes) -> bytes:
+    return filing_head(cursor, partition, offset) + data + b"}"
 
 
 class Subscriber(Protocol):
-    def deliver(self, record: StreamRecord) -> None:
-        """Take a live record without blocking (a full queue closes the client)."""
-
-    def caught_up(self, cursor: str) -> None:
-        """Replay is over: from now on the records are live."""
+    def deliver(self, live: LiveRecord) -> bool:
+        """Take a live record without blocking (a full queue closes the client); True when
+        the record went straight to the client's socket."""
 
 
 class TopicTail:
@@ -74,18 +77,10 @@ class TopicTail:
         self._codec = codec
         self.topic = topic
         self.positions: Positions = dict(start)
-        self._buffer: deque[StreamRecord] = deque()
-        self._buffer_size = buffer_size
-        # Per partition, the first offset still available from the buffer: a client positioned
-        # at or after it can join without reading Kafka.
-        self._buffer_floor: Positions = dict(start)
+        self.ring = RecordRing(buffer_size, start)
         self._subscribers: set[Subscriber] = set()
         self._on_record = on_record
         self.running = False
-
-    @property
-    def subscribers(self) -> int:
-        return len(self._subscribers)
 
     async def run(self, stop: asyncio.Event) -> None:
         await self._consumer.run(
@@ -123,38 +118,20 @@ class TopicTail:
             return
         self.positions[partition] = offset + 1
         data, cursor = data_json(record), format_cursor(self.positions)
-        # Only the frame is kept (the buffer holds thousands): orjson's output carries a
-        # much larger allocation than its length.
-        stream_record = StreamRecord(
-            partition,
-            offset,
-            RecordFacts.of(record),
-            cursor,
-            filing_frame(cursor, partition, offset, data),
-        )
-        self._remember(stream_record)
-        for subscriber in list(self._subscribers):
-            subscriber.deliver(stream_record)
+        head = filing_head(cursor, partition, offset)
+        frame = head + data + b"}"
+        buffered = BufferedRecord(partition, offset, RecordFacts.of(record), frame, len(head))
+        self.ring.append(buffered)
+        live = LiveRecord(buffered, cursor, text_frame(frame))
+        written = sum(subscriber.deliver(live) for subscriber in list(self._subscribers))
+        if written:
+            DELIVERIES.inc(written)
         if self._on_record is not None:
             self._on_record(data)
 
-    def _remember(self, record: StreamRecord) -> None:
-        self._buffer.append(record)
-        if len(self._buffer) > self._buffer_size:
-            gone = self._buffer.popleft()
-            self._buffer_floor[gone.partition] = gone.offset + 1
-
-    def try_join(self, subscriber: Subscriber, positions: Positions) -> bool:
-        """Join live if the buffer covers `positions`: buffered records at or after them are
-        delivered first, then `caught_up`, then live records. False if Kafka must be read."""
-        if any(positions.get(p, 0) < floor for p, floor in self._buffer_floor.items()):
-            return False
-        for record in self._buffer:
-            if record.offset >= positions.get(record.partition, 0):
-                subscriber.deliver(record)
-        subscriber.caught_up(format_cursor(self.positions))
+    def subscribe(self, subscriber: Subscriber) -> None:
+        """From the next record on; the caller has read everything before it (from the ring)."""
         self._subscribers.add(subscriber)
-        return True
 
     def leave(self, subscriber: Subscriber) -> None:
         self._subscribers.discard(subscriber)

@@ -20,6 +20,7 @@ from services.gateway.connections import stream_slot
 from services.gateway.metrics import ERRORS, SLOW_CLOSES
 from services.gateway.session import SlowConsumerError, StreamRequest, StreamSession
 from services.gateway.streams import Streams
+from services.gateway.wire import WireWriter, text_frame, write_all, writer_in
 
 log = structlog.get_logger(__name__)
 
@@ -56,10 +57,11 @@ async def stream_websocket(websocket: WebSocket) -> None:
                 str(exc),
             )
             return
-        async with streams.session(request) as session:
+        writer = writer_in(websocket.scope)
+        async with streams.session(request, writer) as session:
             try:
                 await websocket.send_text(await session.resolve())
-                await _serve(websocket, session, streams, request)
+                await _serve(websocket, session, streams, request, writer)
             except* WebSocketDisconnect:
                 pass
             except* SlowConsumerError as group:
@@ -77,12 +79,16 @@ async def stream_websocket(websocket: WebSocket) -> None:
 
 
 async def _serve(
-    websocket: WebSocket, session: StreamSession, streams: Streams, request: StreamRequest
+    websocket: WebSocket,
+    session: StreamSession,
+    streams: Streams,
+    request: StreamRequest,
+    writer: WireWriter | None,
 ) -> None:
     feed = session.start_feed()
     try:
         async with asyncio.TaskGroup() as tasks:
-            tasks.create_task(_send(websocket, session))
+            tasks.create_task(_send(websocket, session, writer))
             tasks.create_task(_receive(websocket, session, streams, request))
             tasks.create_task(_watch_speed(session))
     finally:
@@ -94,10 +100,14 @@ async def _watch_speed(session: StreamSession) -> None:
     raise SlowConsumerError(f"the client fell more than {session.queue_size} frames behind")
 
 
-async def _send(websocket: WebSocket, session: StreamSession) -> None:
+async def _send(websocket: WebSocket, session: StreamSession, writer: WireWriter | None) -> None:
+    """What could not go straight to the socket (services/gateway/wire.py), in order."""
     async for frame in session.frames():
         assert frame is not None  # no keep-alive on WebSocket: ping/pong is the client's
-        await websocket.send_text(frame.text)
+        if writer is None:
+            await websocket.send_text(frame.payload.decode())
+        elif not await write_all(writer, text_frame(frame.payload)):
+            raise WebSocketDisconnect(1006)
 
 
 async def _receive(
