@@ -30,10 +30,13 @@ WORKDIR /src
 
 # Dependencies first (their own layer: they change far less often than the code). Only the
 # runtime dependencies of [project]: no test or container extras.
+# sec-digester-client (a dependency) is not on the package index: it is built from
+# clients/python in the same pip call, which satisfies its pin.
 COPY pyproject.toml ./
+COPY clients/python ./clients/python
 RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
         > /tmp/requirements.txt \
-    && /opt/venv/bin/pip install --requirement /tmp/requirements.txt
+    && /opt/venv/bin/pip install ./clients/python --requirement /tmp/requirements.txt
 
 # Then the project itself, as a wheel (what a user would install), without dependencies:
 # they are exactly the pinned ones above; `pip check` proves nothing is missing.

@@ -6,12 +6,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint unit integration bench bench-gateway infra-artifacts browser helm clean
+.PHONY: demo test lint unit integration bench bench-gateway infra-artifacts browser helm promtool clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml clients/python/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e ./clients/python -e '.[test]'
 	touch $(STAMP)
 
 infra-artifacts: $(STAMP)
@@ -21,8 +21,8 @@ demo: $(STAMP) infra-artifacts
 	$(BIN)/sec-digester demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check services tests bench
-	$(BIN)/ruff format --check services tests bench
+	$(BIN)/ruff check services tests bench clients
+	$(BIN)/ruff format --check services tests bench clients
 	$(BIN)/mypy
 
 browser: $(STAMP)
@@ -32,10 +32,14 @@ browser: $(STAMP)
 helm:
 	scripts/install-helm.sh
 
-test: lint infra-artifacts browser helm
+# promtool from Debian's prometheus package, for the alert rules (cached under ~/.cache/sec-digester).
+promtool:
+	scripts/install-promtool.sh
+
+test: lint infra-artifacts browser helm promtool
 	$(BIN)/python -m pytest tests -q
 
-unit: $(STAMP) helm
+unit: $(STAMP) helm promtool
 	$(BIN)/python -m pytest tests/unit -q
 
 integration: infra-artifacts browser

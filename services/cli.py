@@ -54,11 +54,14 @@ def _add_setting_flags(parser: argparse.ArgumentParser, settings: type[CommonSet
         flags = [f"--{name.replace('_', '-')}"]
         if name in aliases:
             flags.insert(0, f"--{aliases[name]}")
+        # A boolean flag alone means true (`--json`); `--json false` still works.
+        switch: dict[str, Any] = {"nargs": "?", "const": "true"} if field.annotation is bool else {}
         group.add_argument(
             *flags,
             dest=f"setting:{name}",
             metavar=name.upper(),
             help=f"{field.description or ''} (env {name.upper()}, default {field.default!r})",
+            **switch,
         )
 
 

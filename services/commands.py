@@ -10,17 +10,20 @@ from __future__ import annotations
 import asyncio
 import sys
 
+from services.alerts.settings import AlertsSettings
 from services.analyze.settings import AnalyzeSettings
 from services.cli import Command
 from services.common.registry import check_subjects, open_registry, register_subjects
 from services.common.settings import SchemaSettings, TopicSettings
 from services.common.topics import create_topics
 from services.demo import DemoSettings
+from services.export.settings import ExportSettings
 from services.gateway.settings import GatewaySettings
 from services.infra import local
 from services.infra.artifacts import fetch_artifacts
 from services.infra.settings import InfraSettings
 from services.ingest.settings import IngestSettings
+from services.tail.settings import TailSettings
 
 
 def _say(line: str) -> None:
@@ -122,4 +125,10 @@ COMMANDS = [
             "services.gateway.main:run_gateway"),
     Command(("demo",), "everything, locally, on the bundled corpus", DemoSettings,
             "services.demo:run_demo"),
+    Command(("tail",), "the live stream in a terminal, or JSON lines", TailSettings,
+            "services.tail.main:run_tail"),
+    Command(("export",), "a range of a topic to JSON lines or Parquet", ExportSettings,
+            "services.export.main:run_export"),
+    Command(("alerts",), "high-priority filings to Discord and webhooks, once each",
+            AlertsSettings, "services.alerts.main:run_alerts"),
 ]  # fmt: skip

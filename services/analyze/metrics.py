@@ -20,3 +20,7 @@ CONSUMER_LAG = Gauge(
     "analyze_consumer_lag", "Records behind the end of the raw topic", ["partition"]
 )
 BATCHES_ABORTED = Counter("analyze_batches_aborted_total", "Transactions aborted and retried")
+DEAD_LETTER_RECORDS = Gauge(
+    "analyze_dead_letter_topic_records",
+    "Records on the dead-letter topic (all partitions; every replica reports the same topic)",
+)

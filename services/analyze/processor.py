@@ -24,11 +24,13 @@ import structlog
 from services.analyze.metrics import (
     BATCHES_ABORTED,
     CONSUMER_LAG,
+    DEAD_LETTER_RECORDS,
     DEAD_LETTERS,
     RECORDS,
     STAGE_SECONDS,
 )
 from services.analyze.pipeline import FilingAnalyzer
+from services.analyze.topic_size import records_on
 from services.common.avro import AvroCodec
 from services.common.edgar import RetryPolicy
 from services.common.errors import KafkaClientError, SecDigesterError
@@ -184,7 +186,8 @@ class TransactionalProcessor:
             )
 
     async def _measure_lag(self) -> None:
-        """Records behind the end of each assigned partition, at most every 5 s."""
+        """Records behind the end of each assigned partition, and on the dead-letter topic, at
+        most every 5 s."""
         if time.monotonic() - self._lag_measured < 5:
             return
         self._lag_measured = time.monotonic()
@@ -199,6 +202,9 @@ class TransactionalProcessor:
             )
             behind = high - tp.offset if tp.offset >= 0 else high
             CONSUMER_LAG.labels(partition=str(tp.partition)).set(max(0, behind))
+        dead_letters = await records_on(self._consumer, self._dlq_topic)
+        if dead_letters is not None:
+            DEAD_LETTER_RECORDS.set(dead_letters)
 
 
 def _next_offsets(batch: list[confluent_kafka.Message]) -> list[confluent_kafka.TopicPartition]:

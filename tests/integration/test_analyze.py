@@ -60,6 +60,13 @@ def metrics_of(env: dict[str, str]) -> str:
         return ""
 
 
+def dead_letter_gauge(env: dict[str, str]) -> float:
+    for line in metrics_of(env).splitlines():
+        if line.startswith("analyze_dead_letter_topic_records "):
+            return float(line.split()[1])
+    return 0.0
+
+
 def has_assignment(env: dict[str, str]) -> bool:
     return "analyze_consumer_lag{" in metrics_of(env)
 
@@ -103,9 +110,13 @@ def test_a_corrupt_record_is_dead_lettered_and_the_partition_moves_on(
         producer.produce(topics.topic_raw, key=key, value=value)
     producer.flush(10)
     asyncio.run(publish_filings(topics, good[3:]))
-    with ServiceProcess("analyze", ["analyze"], analyze_env(topics, emulator), tmp_path):
+    env = analyze_env(topics, emulator)
+    with ServiceProcess("analyze", ["analyze"], env, tmp_path):
         wait_for_count(topics, topics.topic_analyzed, len(good))
         wait_for_count(topics, topics.topic_dlq, len(corrupt))
+        # What the "DLQ not empty" alert watches (deploy/prometheus/alerts.yaml).
+        wait_for(lambda: dead_letter_gauge(env) >= len(corrupt) or None,
+                 timeout_s=30, what="the dead-letter gauge")  # fmt: skip
     assert_each_once(
         topic_records(topics, topics.topic_analyzed), {f.accession_number for f in good}
     )

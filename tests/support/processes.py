@@ -20,10 +20,22 @@ def free_port() -> int:
 
 
 class ServiceProcess:
-    """`python -m services <args>` with its output kept in `log_dir` for the test's artifacts."""
+    """`python -m services <args>` with its output kept in `log_dir` for the test's artifacts.
 
-    def __init__(self, name: str, args: list[str], env: dict[str, str], log_dir: Path) -> None:
+    With `separate_stdout`, stdout (a command's machine-readable output) goes to its own file,
+    `stdout_path`, and only stderr to the log."""
+
+    def __init__(
+        self,
+        name: str,
+        args: list[str],
+        env: dict[str, str],
+        log_dir: Path,
+        *,
+        separate_stdout: bool = False,
+    ) -> None:
         self.name = name
+        self._separate_stdout = separate_stdout
         self._args = args
         self._env = env
         self._log_dir = log_dir
@@ -34,15 +46,20 @@ class ServiceProcess:
     def log_path(self) -> Path:
         return self._log_dir / f"{self.name}.log"
 
+    @property
+    def stdout_path(self) -> Path:
+        return self._log_dir / f"{self.name}.stdout" if self._separate_stdout else self.log_path
+
     def start(self) -> Self:
         self._log_dir.mkdir(parents=True, exist_ok=True)
         self.starts += 1
-        with self.log_path.open("ab") as log:
+        with self.log_path.open("ab") as log, self.stdout_path.open("ab") as stdout:
             log.write(f"--- start {self.starts}\n".encode())
             log.flush()
             self._process = subprocess.Popen(
                 [sys.executable, "-m", "services", *self._args],
-                env=self._env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                env=self._env, stdin=subprocess.DEVNULL, stdout=stdout,
+                stderr=log if self._separate_stdout else subprocess.STDOUT,
             )  # fmt: skip
         return self
 

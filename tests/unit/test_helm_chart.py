@@ -9,7 +9,6 @@ mode (an unknown or misspelled field is an error).
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,19 +35,6 @@ POD_KINDS = {"Deployment", "StatefulSet", "Job", "Pod"}
 SECRET_SETTINGS = {"KAFKA_SASL_PASSWORD", "SCHEMA_REGISTRY_BASIC_AUTH", "GATEWAY_API_KEYS"}
 # Process environment the chart sets that is not a sec-digester setting.
 NOT_SETTINGS = {"HOME", "PYTHONDONTWRITEBYTECODE"}
-
-
-def _helm_path() -> Path:
-    bin_dir = os.environ.get("HELM_BIN_DIR") or str(Path.home() / ".cache/sec-digester/bin")
-    return Path(bin_dir) / "helm"
-
-
-@pytest.fixture(scope="module")
-def helm() -> Path:
-    path = _helm_path()
-    if not os.access(path, os.X_OK):
-        pytest.fail(f"helm is not installed at {path}: run scripts/install-helm.sh")
-    return path
 
 
 def _run(helm: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -1,0 +1,54 @@
+"""A client for the sec-digester gateway: typed filings over WebSocket, handled once each.
+
+    config = ClientConfig(url="ws://localhost:8000/stream", client_id="bot-1")
+    async with StreamClient(config) as client:
+        async for filing in client:
+            print(filing.filing.tickers, filing.analysis.summary)
+
+Reconnects by itself (exponential backoff with full jitter), resumes where it got to,
+acknowledges a record only once it has been handled, drops redeliveries, and detects a gateway
+that stops answering. Auth failures and bad parameters are raised, not retried.
+"""
+
+from sec_digester_client.client import Handler, StreamClient
+from sec_digester_client.config import ClientConfig
+from sec_digester_client.errors import (
+    AuthenticationError,
+    BadParameterError,
+    ClientClosedError,
+    ClientError,
+    ProtocolError,
+)
+from sec_digester_client.records import (
+    Analysis,
+    AnalyzerInfo,
+    Delivery,
+    DocumentStatus,
+    Entity,
+    Filing,
+    FilingAnalysis,
+    FilingSource,
+    Metric,
+    Priority,
+)
+
+__all__ = [
+    "Analysis",
+    "AnalyzerInfo",
+    "AuthenticationError",
+    "BadParameterError",
+    "ClientClosedError",
+    "ClientConfig",
+    "ClientError",
+    "Delivery",
+    "DocumentStatus",
+    "Entity",
+    "Filing",
+    "FilingAnalysis",
+    "FilingSource",
+    "Handler",
+    "Metric",
+    "Priority",
+    "ProtocolError",
+    "StreamClient",
+]

@@ -1,0 +1,202 @@
+"""`StreamClient`: filings from the gateway, each handled once, across reconnects and restarts.
+
+Position. The client keeps the cursor up to which everything has been handled: the welcome's
+start, then each handled record's cursor, then `caught_up` and error cursors (they come after
+every record before them, so those are handled by then; filtered-out records move them too).
+Every reconnection resumes from that cursor (`from=<cursor>`), with or without a `client_id`:
+the gateway's committed position can lag it (commits are batched, and lost with a killed
+gateway), and with nothing committed yet would mean `latest`, skipping records.
+
+Acknowledgement. With a `client_id`, a record's cursor is acknowledged only once it has been
+handled: when the handler of `run` returns, or when the `async for` body asks for the next
+record. The gateway commits acknowledged positions, so a new process with the same id starts
+right after the last handled record. A record given to a handler that raised is not
+acknowledged (and is the first of the next `run`); a `break` out of `async for` leaves the last
+record unacknowledged too.
+
+Duplicates. A record the gateway redelivers (at least once across reconnects) whose accession
+number is in the dedupe window is acknowledged and skipped, never handed out twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import Literal, Self
+from urllib.parse import urlsplit
+
+from websockets.exceptions import InvalidStatus, WebSocketException
+
+from sec_digester_client.backoff import Backoff
+from sec_digester_client.config import ClientConfig
+from sec_digester_client.connection import Connection
+from sec_digester_client.dedupe import DedupeWindow
+from sec_digester_client.errors import ClientClosedError
+from sec_digester_client.protocol import (
+    UNDECODABLE,
+    CaughtUp,
+    Closed,
+    Delivered,
+    Refused,
+    Welcome,
+    final_error,
+    handshake_error,
+)
+from sec_digester_client.records import FilingAnalysis
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[FilingAnalysis], Awaitable[None]]
+
+
+class StreamClient:
+    def __init__(self, config: ClientConfig) -> None:
+        self.config = config
+        self._state: Literal["new", "open", "closed"] = "new"
+        self._connection: Connection | None = None
+        self._position: str | None = None
+        self._unsent_ack: str | None = None
+        self._handed_out: FilingAnalysis | None = None  # by __anext__, handled at the next call
+        self._unhandled: FilingAnalysis | None = None  # its handler in `run` did not return
+        self._seen = DedupeWindow(config.dedupe_window)
+        self._backoff = Backoff(config.backoff_initial_s, config.backoff_max_s)
+        self._where = urlsplit(config.url).netloc  # for logs: the query may hold a key
+        self.connections = 0  # connections opened so far; more than one means it reconnected
+
+    @property
+    def position(self) -> str | None:
+        """The cursor up to which every record has been handled (None before the first welcome)."""
+        return self._position
+
+    @property
+    def connected(self) -> bool:
+        return self._connection is not None and self._connection.alive
+
+    async def __aenter__(self) -> Self:
+        if self._state != "new":
+            raise ClientClosedError("a StreamClient cannot be reopened; create a new one")
+        self._state = "open"
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Send the last due acknowledgement and close the connection (closing flushes the
+        gateway's commit of this client's position)."""
+        self._state = "closed"
+        if self._connection is not None:
+            await self._send_ack()
+            await self._connection.close()
+            self._connection = None
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> FilingAnalysis:
+        if self._handed_out is not None:
+            self._handled(self._handed_out)
+            self._handed_out = None
+        self._handed_out = await self._next()
+        return self._handed_out
+
+    async def run(self, handler: Handler) -> None:
+        """Call `handler` for each filing, one at a time, until it raises (or cancellation).
+
+        The record whose handler raised is not acknowledged: the next `run` starts with it."""
+        while True:
+            filing = self._unhandled or await self._next()
+            self._unhandled = filing
+            await handler(filing)
+            self._unhandled = None
+            self._handled(filing)
+
+    def _handled(self, filing: FilingAnalysis) -> None:
+        assert filing.delivery is not None
+        self._seen.add(filing.accession_number)
+        self._advance(filing.delivery.cursor)
+
+    def _advance(self, cursor: str) -> None:
+        self._position = cursor
+        if self.config.client_id is not None:  # without one, the gateway ignores acks
+            self._unsent_ack = cursor
+
+    async def _send_ack(self) -> None:
+        cursor = self._unsent_ack
+        if cursor is None or self._connection is None:
+            return
+        # Cleared only once sent: an ack that missed its connection (lost, or cancelled
+        # mid-send) goes out on the next one, or from `aclose`.
+        if await self._connection.send({"type": "ack", "cursor": cursor}) and (
+            self._unsent_ack == cursor
+        ):
+            self._unsent_ack = None
+
+    async def _next(self) -> FilingAnalysis:
+        if self._state != "open":
+            raise ClientClosedError("use the StreamClient inside `async with`, once")
+        while True:
+            await self._send_ack()
+            connection = self._connection or await self._connect()
+            event = await connection.next_event()
+            if isinstance(event, Delivered):
+                self._backoff.reset()  # this connection works: a later failure starts over
+                filing = event.filing
+                if filing.accession_number not in self._seen:
+                    return filing
+                log.debug("skipping redelivered %s", filing.accession_number)
+                self._handled(filing)
+            elif isinstance(event, Welcome):
+                if self._position is None:
+                    # Pin the resolved start: a reconnection must not re-resolve `latest`.
+                    self._advance(event.start)
+            elif isinstance(event, CaughtUp):
+                self._backoff.reset()
+                self._advance(event.cursor)
+            elif isinstance(event, Refused):
+                # A refusal is followed by the close it explains, reported (or raised) there.
+                level = logging.WARNING if event.code == UNDECODABLE else logging.DEBUG
+                log.log(level, "gateway: %s: %s", event.code, event.message)
+                if event.cursor:
+                    self._advance(event.cursor)
+            elif isinstance(event, Closed):
+                await self._lost(event)
+
+    async def _connect(self) -> Connection:
+        while True:
+            start = self._position or self.config.start
+            try:
+                self._connection = await Connection.open(self.config, start)
+            except InvalidStatus as exc:
+                error = handshake_error(exc.response.status_code)
+                if error is not None:
+                    raise error from exc
+                await self._wait(f"handshake refused: HTTP {exc.response.status_code}")
+            except (OSError, TimeoutError, WebSocketException) as exc:
+                await self._wait(f"cannot connect: {exc!r}")
+            else:
+                self.connections += 1
+                log.info("connected to %s from %s", self._where, start or "the default position")
+                return self._connection
+
+    async def _lost(self, closed: Closed) -> None:
+        assert self._connection is not None
+        await self._connection.close()
+        self._connection = None
+        error = final_error(closed)
+        if error is not None:
+            raise error
+        why = closed.refused.message if closed.refused else closed.reason
+        await self._wait(f"connection closed ({closed.code}: {why})")
+
+    async def _wait(self, why: str) -> None:
+        delay = self._backoff.next_delay()
+        log.warning("gateway %s: %s; reconnecting in %.1fs", self._where, why, delay)
+        await asyncio.sleep(delay)

@@ -1,0 +1,119 @@
+"""The gateway's frames as events, and which endings of a connection are final.
+
+A connection ends with a close code (or without one, when it is lost); an `error` frame sent
+just before says why. Auth failures and bad parameters are final: reconnecting would be refused
+the same way. Everything else (gateway restarting, lost Kafka, slow-consumer close, too many
+connections for the key right now) is worth another attempt.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sec_digester_client.errors import (
+    AuthenticationError,
+    BadParameterError,
+    ClientError,
+    ProtocolError,
+)
+from sec_digester_client.records import Delivery, FilingAnalysis
+
+
+@dataclass(frozen=True, slots=True)
+class Welcome:
+    start: str  # the cursor the stream starts at (`from` resolved to offsets)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    filing: FilingAnalysis
+
+
+@dataclass(frozen=True, slots=True)
+class CaughtUp:
+    cursor: str
+
+
+@dataclass(frozen=True, slots=True)
+class Pong:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """An `error` frame: `cursor` is where to resume (4408, 1011), when the gateway knows it."""
+
+    code: str
+    message: str
+    cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Closed:
+    code: int | None  # None: no close frame (connection lost, or we gave up on it)
+    reason: str
+    refused: Refused | None  # the error frame that came before the close, if any
+
+
+Event = Welcome | Delivered | CaughtUp | Pong | Refused | Closed
+
+# A notice in the stream, not followed by a close: the gateway skipped a record it cannot
+# decode and says so; `cursor` is past it.
+UNDECODABLE = "undecodable_record"
+
+
+def parse_frame(text: str | bytes) -> Event:
+    try:
+        frame: Any = json.loads(text)
+        kind = frame["type"]
+        if kind == "filing":
+            delivery = Delivery(frame["cursor"], int(frame["partition"]), int(frame["offset"]))
+            return Delivered(FilingAnalysis.from_json(frame["data"], delivery))
+        if kind == "welcome":
+            return Welcome(frame["from"])
+        if kind == "caught_up":
+            return CaughtUp(frame["cursor"])
+        if kind == "pong":
+            return Pong()
+        if kind == "error":
+            return Refused(str(frame["code"]), str(frame.get("message", "")), frame.get("cursor"))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ProtocolError(f"unreadable frame from the gateway: {exc!r}") from exc
+    raise ProtocolError(f"unknown frame type {kind!r} from the gateway")
+
+
+_FINAL_CLOSES: dict[int, type[ClientError]] = {
+    4401: AuthenticationError,
+    4400: BadParameterError,
+    4404: BadParameterError,
+    # Our frames are a few bytes: a refusal as too large means client and gateway disagree.
+    1009: ProtocolError,
+}
+_FINAL_CODES: dict[str, type[ClientError]] = {
+    "unauthorized": AuthenticationError,
+    "bad_parameter": BadParameterError,
+    "unknown_topic": BadParameterError,
+}
+
+
+def final_error(closed: Closed) -> ClientError | None:
+    """The error to raise for a connection that ended like this; None to reconnect."""
+    refused = closed.refused
+    kind = _FINAL_CODES.get(refused.code) if refused else None
+    if kind is None and closed.code is not None:
+        kind = _FINAL_CLOSES.get(closed.code)
+    if kind is None:
+        return None
+    detail = refused.message if refused else closed.reason
+    return kind(f"{detail} (close code {closed.code})" if closed.code else detail)
+
+
+def handshake_error(status: int) -> ClientError | None:
+    """The error for a handshake answered with HTTP `status`; None to retry (5xx, 408, 429)."""
+    if status in {401, 403}:
+        return AuthenticationError(f"the gateway refused the API key (HTTP {status})")
+    if 400 <= status < 500 and status not in {408, 429}:
+        return ProtocolError(f"the gateway refused the WebSocket handshake with HTTP {status}")
+    return None

@@ -1,0 +1,1 @@
+"""`sec-digester alerts`: high-priority filings to Discord and webhooks, each exactly once."""

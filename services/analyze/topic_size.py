@@ -1,0 +1,33 @@
+"""How many records a topic holds, from its partitions' watermarks (for the DLQ gauge).
+
+High minus low watermark counts offsets, so transaction markers count too: an overestimate by
+at most two per transaction that wrote to a partition. What the gauge is for, telling an empty
+dead-letter topic from one that is not, is unaffected: markers exist only where a transaction
+wrote a dead letter.
+"""
+
+from __future__ import annotations
+
+import confluent_kafka
+
+from services.common.kafka import KafkaConsumer
+
+
+async def records_on(consumer: KafkaConsumer, topic: str) -> int | None:
+    """None when the topic cannot be described (yet): the gauge keeps its last value."""
+    handle = consumer.handle
+    metadata = await consumer.run("describe topic", handle.list_topics, topic, 5.0)
+    described = metadata.topics.get(topic)
+    if described is None or described.error is not None:
+        return None
+    total = 0
+    for partition in described.partitions:
+        low, high = await consumer.run(
+            "watermarks",
+            handle.get_watermark_offsets,
+            confluent_kafka.TopicPartition(topic, partition),
+            5.0,
+            False,
+        )
+        total += max(0, high - low)
+    return total

@@ -1,0 +1,1 @@
+"""`sec-digester export`: a topic range, decoded, to JSON lines or Parquet (no gateway)."""

@@ -1,0 +1,66 @@
+"""`--from` and `--to`: the same positions the gateway's `from` takes, turned into offset ranges.
+
+Parsing and resolving are the gateway's (services/gateway/positions.py), so a position means
+the same thing to `export` as to a stream client: earliest, latest, an offset (single-partition
+topics), a cursor `P:O,...` or an ISO-8601 time (Kafka's offsets-for-times). `--to` is
+exclusive, like a cursor: the first offset not exported. Without it, the export ends at the end
+of every partition as it was when the export started, so it terminates on a live topic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.common.errors import BadParameterError
+from services.gateway.offsets import BrokerOffsets
+from services.gateway.positions import PositionResolver, Positions, StartSpec, parse_from
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionRange:
+    partition: int
+    start: int  # first offset exported
+    end: int  # first offset not exported
+
+    @property
+    def size(self) -> int:
+        """Offsets in the range (transaction markers take offsets too, so records <= size)."""
+        return max(0, self.end - self.start)
+
+
+def parse_bound(value: str | None, flag: str) -> StartSpec:
+    """One of --from/--to; None (no --to) is the end of the topic at start."""
+    if value is None:
+        return StartSpec("latest")
+    if value == "committed":
+        raise BadParameterError(
+            flag, "committed is a stream client's position; export has no client_id"
+        )
+    if value == "":
+        raise BadParameterError(flag, "empty")
+    try:
+        return parse_from(value, client_id=None)
+    except BadParameterError as exc:
+        raise _as_flag(exc, flag) from exc
+
+
+async def resolve_ranges(
+    offsets: BrokerOffsets, topic: str, start: StartSpec, end: StartSpec
+) -> list[PartitionRange]:
+    """Per partition, the offsets from `start` (inclusive) to `end` (exclusive)."""
+    resolver = PositionResolver(offsets, topic, await offsets.partitions(topic))
+    low = await _resolve(resolver, start, "--from")
+    high = await _resolve(resolver, end, "--to")
+    return [PartitionRange(p, low[p], high[p]) for p in resolver.partitions]
+
+
+async def _resolve(resolver: PositionResolver, spec: StartSpec, flag: str) -> Positions:
+    try:
+        return await resolver.resolve(spec)
+    except BadParameterError as exc:  # e.g. a bare offset on a topic of several partitions
+        raise _as_flag(exc, flag) from exc
+
+
+def _as_flag(exc: BadParameterError, flag: str) -> BadParameterError:
+    """The gateway names its query parameter ("from"); here the user typed a flag."""
+    return BadParameterError(flag, str(exc).removeprefix(f"{exc.parameter}: "))

@@ -1,0 +1,54 @@
+"""`sec-digester tail`: the live stream in a terminal, or as JSON lines for a pipe.
+
+Built on the client library, so it reconnects, resumes and dedupes like any client; with
+`--client-id` its position is durable. Records go to stdout, everything else (the library's
+logs, errors) to stderr. SIGTERM or Ctrl-C stops it between two records (printing one is not
+interruptible): the last one printed is acknowledged, so a restart with the same `--client-id`
+neither repeats nor skips one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sys
+
+from sec_digester_client import ClientConfig, StreamClient
+
+from services.common.lifecycle import shutdown_event, until_stopped
+from services.common.stream_client import client_errors
+from services.tail.render import render_json, render_line
+from services.tail.settings import TailSettings
+
+
+async def run_tail(settings: TailSettings) -> int:
+    config = settings.client_config(
+        client_id=settings.tail_client_id,
+        tickers=settings.tickers,
+        forms=settings.forms,
+        items=settings.items,
+        min_priority=settings.tail_min_priority,
+        start=settings.tail_from,
+    )
+    # Cut to the terminal's width only when a person reads it.
+    width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+    print(f"tail: following {settings.gateway_url} (Ctrl-C stops)", file=sys.stderr)
+    with client_errors():
+        try:
+            await until_stopped(shutdown_event(), _follow(config, settings.tail_json, width))
+        except BrokenPipeError:
+            # The reader went away (`| head`): not an error, but nothing more can be written,
+            # not even the flush at exit.
+            with contextlib.suppress(OSError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
+async def _follow(config: ClientConfig, as_json: bool, width: int | None) -> None:
+    async with StreamClient(config) as client:
+        async for record in client:  # acknowledged when the loop asks for the next one
+            sys.stdout.write(
+                (render_json(record) if as_json else render_line(record, width)) + "\n"
+            )
+            sys.stdout.flush()

@@ -1,0 +1,51 @@
+"""Settings of `sec-digester tail`."""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import Field
+
+from services.common.stream_client import StreamClientSettings
+
+
+class TailSettings(StreamClientSettings):
+    # Comma-separated, as the gateway takes them (`--ticker AAPL,MSFT`).
+    tail_tickers: str = ""
+    tail_forms: str = ""
+    tail_items: str = ""
+    tail_min_priority: Literal["low", "medium", "high", "critical"] | None = None
+    # earliest, latest, committed, a cursor P:O[,P:O...] or an ISO-8601 time; unset =
+    # committed with a client id, else latest.
+    tail_from: str | None = None
+    # Makes the position durable: the next `tail` with the same id continues where this one
+    # stopped.
+    tail_client_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,100}$")] | None = None
+    # JSON lines on stdout (the FilingAnalysis records as the gateway serves them).
+    tail_json: bool = False
+
+    FLAG_ALIASES: ClassVar[dict[str, str]] = {
+        "tail_tickers": "ticker",
+        "tail_forms": "form",
+        "tail_items": "item",
+        "tail_min_priority": "min-priority",
+        "tail_from": "from",
+        "tail_client_id": "client-id",
+        "tail_json": "json",
+    }
+
+    @staticmethod
+    def _listed(text: str) -> tuple[str, ...]:
+        return tuple(value.strip() for value in text.split(",") if value.strip())
+
+    @property
+    def tickers(self) -> tuple[str, ...]:
+        return self._listed(self.tail_tickers)
+
+    @property
+    def forms(self) -> tuple[str, ...]:
+        return self._listed(self.tail_forms)
+
+    @property
+    def items(self) -> tuple[str, ...]:
+        return self._listed(self.tail_items)

@@ -1,0 +1,200 @@
+"""`sec-digester export` as a user runs it: its own process, reading the real topics.
+
+What an export holds is compared with what is on the topic as a plain Kafka client reads it
+(tests/support/topic_reader.py: confluent-kafka and the registry only), so the range arithmetic
+(markers of transactions take offsets, a cursor is exclusive) is checked against the broker's
+own offsets, not against the export's idea of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime as dt
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+import pytest_asyncio
+
+from services.common.avro import AvroCodec
+from services.common.kafka import KafkaProducer, producer_config
+from services.common.registry import open_registry, subject_for
+from services.common.schemas import SchemaName
+from services.common.settings import TopicSettings
+from services.infra.settings import InfraSettings
+from tests.support.cli import environment_for, run_cli
+from tests.support.filing_json import as_served
+from tests.support.gateway import publish_analyses
+from tests.support.infra import provision, topic_settings
+from tests.support.records import sample_analysis
+from tests.support.topic_reader import TopicRecord, read_topic
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(240)]
+
+
+def _analyses(first: int, count: int) -> list[dict[str, Any]]:
+    records = []
+    for sequence in range(first, first + count):
+        record = sample_analysis(sequence, ticker=f"T{sequence % 7}", priority="high")
+        # A map with an entry, so Parquet's map column is checked with content.
+        record["analysis"]["metrics"] = {
+            "revenue": {"value": 1.5e9 + sequence, "unit": "USD", "text": f"rev {sequence}"}
+        }
+        records.append(record)
+    return records
+
+
+@pytest_asyncio.fixture
+async def three_partitions(infra: InfraSettings) -> AsyncIterator[TopicSettings]:
+    settings = topic_settings(infra, partitions=3)
+    await provision(settings)
+    yield settings
+
+
+def _on_topic(settings: TopicSettings) -> list[TopicRecord]:
+    return read_topic(
+        settings.kafka_bootstrap_servers, settings.schema_registry_url, settings.topic_analyzed
+    )
+
+
+def _export(settings: TopicSettings, out: Path, *args: str) -> str:
+    result = run_cli("export", "--out", str(out), *args, env=environment_for(settings))
+    assert result.returncode == 0, result.stderr
+    return result.stderr
+
+
+def _files(directory: Path, pattern: str) -> list[Path]:
+    return list(directory.glob(pattern))
+
+
+def _jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def _by_accession(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(records, key=lambda r: str(r["filing"]["accession_number"]))
+
+
+def _served(records: list[TopicRecord]) -> list[dict[str, Any]]:
+    return _by_accession([as_served(r.value) for r in records])
+
+
+def _parquet_rows(path: Path) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = pq.read_table(path).to_pylist()
+    for row in rows:  # Arrow hands maps back as (key, value) pairs
+        row["analysis"]["metrics"] = dict(row["analysis"]["metrics"])
+    return _by_accession(rows)
+
+
+async def test_whole_topic_of_several_partitions_to_jsonl_and_parquet(
+    three_partitions: TopicSettings, tmp_path: Path
+) -> None:
+    # Two transactions: each leaves a commit marker that takes an offset in every partition.
+    await publish_analyses(three_partitions, _analyses(1, 20))
+    await publish_analyses(three_partitions, _analyses(21, 20))
+    on_topic = _on_topic(three_partitions)
+    assert len(on_topic) == 40
+    assert len({r.partition for r in on_topic}) == 3
+
+    summary = _export(three_partitions, tmp_path / "all.jsonl", "--from", "earliest")
+    exported = _jsonl(tmp_path / "all.jsonl")
+    assert _by_accession(exported) == _served(on_topic)
+    assert "exported 40 records" in summary
+    assert "\r" not in summary  # stderr is not a terminal: no progress bar, only the summary
+
+    _export(three_partitions, tmp_path / "all.parquet", "--format", "parquet")
+    decoded = _by_accession([r.value for r in on_topic])
+    assert _parquet_rows(tmp_path / "all.parquet") == decoded
+    assert not _files(tmp_path, "*.partial")
+
+
+async def test_a_time_range(three_partitions: TopicSettings, tmp_path: Path) -> None:
+    boundaries = []
+    for batch in range(3):
+        if batch:
+            # Record timestamps are milliseconds: keep each boundary clear of both batches.
+            await asyncio.sleep(0.05)
+            boundaries.append(dt.datetime.now(dt.UTC))
+            await asyncio.sleep(0.05)
+        await publish_analyses(three_partitions, _analyses(100 + 10 * batch, 10))
+    middle = {f"0000019617-26-{n:06d}" for n in range(110, 120)}
+    on_topic = [r for r in _on_topic(three_partitions) if r.key in middle]
+
+    start, end = (moment.isoformat(timespec="milliseconds") for moment in boundaries)
+    out = tmp_path / "middle.parquet"
+    _export(three_partitions, out, "--from", start, "--to", end, "--format", "parquet")
+    assert _parquet_rows(out) == _by_accession([r.value for r in on_topic])
+
+    # A start after everything: an empty export, still a valid file.
+    later = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).isoformat()
+    _export(three_partitions, tmp_path / "none.jsonl", "--from", later)
+    assert _jsonl(tmp_path / "none.jsonl") == []
+
+
+async def test_offset_ranges(
+    topics: TopicSettings, three_partitions: TopicSettings, tmp_path: Path
+) -> None:
+    # One partition: bare offsets, --to exclusive.
+    await publish_analyses(topics, _analyses(200, 8))
+    single = _on_topic(topics)
+    _export(topics, tmp_path / "single.jsonl", "--from", "2", "--to", "5")
+    expected = [r for r in single if 2 <= r.offset < 5]
+    assert len(expected) == 3
+    assert _jsonl(tmp_path / "single.jsonl") == [as_served(r.value) for r in expected]
+
+    # Several partitions: cursors; a partition the --from cursor leaves out starts at 0.
+    await publish_analyses(three_partitions, _analyses(300, 30))
+    several = _on_topic(three_partitions)
+    _export(
+        three_partitions, tmp_path / "several.jsonl", "--from", "0:2,1:1", "--to", "0:6,1:4,2:3"
+    )
+    start, end = {0: 2, 1: 1, 2: 0}, {0: 6, 1: 4, 2: 3}
+    expected = [r for r in several if start[r.partition] <= r.offset < end[r.partition]]
+    assert expected
+    assert _by_accession(_jsonl(tmp_path / "several.jsonl")) == _served(expected)
+
+
+async def test_dead_letters_keep_their_bytes_as_base64(
+    topics: TopicSettings, tmp_path: Path
+) -> None:
+    letter = {
+        "topic": topics.topic_raw, "partition": 0, "offset": 41, "key": b"k\xff",
+        "value": b"\x00not avro", "error_type": "SerializationError", "reason": "bad magic",
+        "service": "analyze", "failed_at": dt.datetime(2026, 11, 20, 14, 0, tzinfo=dt.UTC),
+    }  # fmt: skip
+    async with open_registry(topics) as registry:
+        codec = await AvroCodec(
+            registry, subject_for(topics.topic_dlq), SchemaName.DEAD_LETTER
+        ).open()
+        async with KafkaProducer(producer_config(topics, client_id="dlq-test")) as producer:
+            await producer.send(topics.topic_dlq, key=b"k", value=codec.encode(letter))
+    _export(topics, tmp_path / "dlq.jsonl", "--topic", "dlq")
+    (exported,) = _jsonl(tmp_path / "dlq.jsonl")
+    assert base64.b64decode(exported["value"]) == letter["value"]
+    assert base64.b64decode(exported["key"]) == letter["key"]
+    assert exported["failed_at"] == "2026-11-20T14:00:00Z"
+    assert exported["reason"] == "bad magic"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--from", "yesterday"], "--from: 'yesterday' is not earliest, latest"),
+        (["--from", "committed"], "--from: committed is a stream client's position"),
+        (["--to", "2026-13-45T00:00:00Z"], "--to: '2026-13-45T00:00:00Z' is not a valid time"),
+        (["--from", "3"], "--from: a bare offset needs a single-partition topic"),
+        (["--from", "9:0"], "--from: the topic has no partition [9]"),
+    ],
+)
+async def test_bad_positions_are_refused_by_name(
+    three_partitions: TopicSettings, tmp_path: Path, args: list[str], message: str
+) -> None:
+    out = tmp_path / "never.jsonl"
+    result = run_cli("export", "--out", str(out), *args, env=environment_for(three_partitions))
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert not _files(tmp_path, "*")  # neither the file nor a partial one

@@ -1,0 +1,71 @@
+"""A local stand-in for Discord's webhook API (and a generic webhook), over real HTTP.
+
+`POST /api/webhooks/{id}/{token}` answers as Discord does: 204 when the message is accepted,
+and every `rate_limit_every`-th request 429 with Discord's JSON body (`retry_after` in
+seconds) and a Retry-After header. `POST /hook` is a generic webhook that accepts everything.
+Every request is recorded with its arrival time, so a test can check that a client waited as
+long as it was told to before it tried again.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+
+@dataclass(frozen=True)
+class Received:
+    path: str
+    body: dict[str, Any]
+    idempotency_key: str | None
+    status: int  # what the stub answered
+    at: float  # time.monotonic() on arrival
+    retry_after_s: float | None = None
+
+
+@dataclass
+class WebhookStub:
+    rate_limit_every: int = 3
+    retry_after_s: float = 0.4
+    received: list[Received] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.app = Starlette(
+            routes=[
+                Route("/api/webhooks/{id}/{token}", self._discord, methods=["POST"]),
+                Route("/hook", self._hook, methods=["POST"]),
+            ]
+        )
+        self._discord_requests = 0
+
+    def accepted(self, path_prefix: str) -> list[Received]:
+        return [r for r in self.received if r.path.startswith(path_prefix) and r.status < 300]
+
+    async def _discord(self, request: Request) -> Response:
+        self._discord_requests += 1
+        arrived = time.monotonic()
+        body, key = await request.json(), request.headers.get("idempotency-key")
+        if self._discord_requests % self.rate_limit_every == 0:
+            self.received.append(
+                Received(request.url.path, body, key, 429, arrived, self.retry_after_s)
+            )
+            limited = {
+                "message": "You are being rate limited.",
+                "retry_after": self.retry_after_s,
+                "global": False,
+            }
+            # Discord's header is whole seconds, rounded up; the body is the precise wait.
+            return JSONResponse(limited, status_code=429, headers={"Retry-After": "1"})
+        self.received.append(Received(request.url.path, body, key, 204, arrived))
+        return Response(status_code=204)
+
+    async def _hook(self, request: Request) -> Response:
+        body, key = await request.json(), request.headers.get("idempotency-key")
+        self.received.append(Received(request.url.path, body, key, 200, time.monotonic()))
+        return Response(status_code=200)
