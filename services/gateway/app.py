@@ -2,8 +2,8 @@
 
 The lifespan opens everything the app serves from and closes it on the way out: the registry
 client, one shared tail consumer per topic (analyzed, raw), the broker-offsets client (durable
-client positions), and the REST index, loaded from the recent end of the analyzed topic before
-the tail takes over from exactly where the load stopped.
+client positions), and the REST index and the tails' rings, filled from the recent end of each
+topic (services/gateway/warmup.py) before the tail takes over from exactly where that stopped.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import contextlib
 import gc
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
-import confluent_kafka
 import orjson
 import structlog
 from starlette.applications import Starlette
@@ -25,7 +25,6 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from services.common.avro import AvroCodec
-from services.common.errors import SecDigesterError
 from services.common.health import health_routes
 from services.common.kafka import KafkaConsumer, connection_config, consumer_config
 from services.common.probes import kafka_reachable, registry_reachable
@@ -35,50 +34,18 @@ from services.gateway.auth import ApiKeyMiddleware, ConnectionLimiter, cors_opti
 from services.gateway.index import FilingIndex
 from services.gateway.offsets import BrokerOffsets
 from services.gateway.openapi import OPENAPI_ROUTE
-from services.gateway.positions import PositionResolver, Positions
+from services.gateway.positions import PositionResolver, format_cursor
 from services.gateway.rest import REST_ROUTES
+from services.gateway.ring import RecordRing
 from services.gateway.settings import GatewaySettings
 from services.gateway.sse import stream_sse
 from services.gateway.streams import Streams, TopicStream
-from services.gateway.tail import TopicTail, data_json
+from services.gateway.tail import TopicTail, buffer_record
+from services.gateway.warmup import read_recent, recent_starts
 from services.gateway.ws import stream_websocket
 
 log = structlog.get_logger(__name__)
 STATIC = Path(__file__).parent / "static"
-
-
-async def _load_index(
-    settings: GatewaySettings, codec: AvroCodec, topic: str, ends: Positions, index: FilingIndex
-) -> None:
-    """Fill the index with the last records before `ends` (where the tail starts)."""
-    per_partition = max(1, settings.gateway_index_size // max(1, len(ends)))
-    config = consumer_config(settings, client_id="sec-gateway-index") | {
-        "enable.partition.eof": True
-    }
-    pending = {p for p, end in ends.items() if end > 0}
-    if not pending:
-        return
-    async with KafkaConsumer(config) as consumer:
-        await consumer.run(
-            "assign",
-            consumer.handle.assign,
-            [
-                confluent_kafka.TopicPartition(topic, p, max(0, ends[p] - per_partition))
-                for p in pending
-            ],
-        )
-        while pending:
-            for message in await consumer.consume(max_records=5000, wait_s=1.0):
-                partition, offset = message.partition(), message.offset()
-                if partition is None or offset is None or message.error() is not None:
-                    pending.discard(partition or 0)  # end of partition
-                    continue
-                if offset + 1 >= ends[partition]:
-                    pending.discard(partition)
-                if offset < ends[partition]:
-                    with contextlib.suppress(SecDigesterError):  # the tail reports bad records
-                        index.add(orjson.loads(data_json(await codec.decode(message.value()))))
-    log.info("rest index loaded", records=len(index))
 
 
 async def _topic_stream(
@@ -93,8 +60,21 @@ async def _topic_stream(
     codec = await AvroCodec(registry, subject_for(topic), schema).open()
     partitions = await offsets.partitions(topic)
     ends = await offsets.ends(topic, partitions)
+    history = settings.gateway_tail_buffer
     if index is not None:
-        await _load_index(settings, codec, topic, ends, index)
+        history = max(history, settings.gateway_index_size)
+    starts = recent_starts(ends, history)
+    ring = RecordRing(settings.gateway_tail_buffer, starts)
+
+    def take_recent(partition: int, offset: int, record: dict[str, Any]) -> None:
+        buffered, data = buffer_record(
+            partition, offset, record, format_cursor({partition: offset + 1})
+        )
+        ring.append(buffered)
+        if index is not None:
+            index.add(orjson.loads(data))
+
+    await read_recent(settings, codec, topic, starts, ends, take_recent)
 
     def feed_index(data: bytes) -> None:
         assert index is not None
@@ -111,7 +91,7 @@ async def _topic_stream(
         codec,
         topic,
         ends,
-        buffer_size=settings.gateway_tail_buffer,
+        ring,
         on_record=feed_index if index is not None else None,
     )
     return TopicStream(tail, PositionResolver(offsets, topic, partitions), codec)

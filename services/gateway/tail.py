@@ -56,6 +56,16 @@ def filing_frame(cursor: str, partition: int, offset: int, data: bytes) -> bytes
     return filing_head(cursor, partition, offset) + data + b"}"
 
 
+def buffer_record(
+    partition: int, offset: int, record: dict[str, Any], cursor: str
+) -> tuple[BufferedRecord, bytes]:
+    """The record as the ring keeps it (its frame with `cursor`), and its `data` JSON."""
+    data = data_json(record)
+    head = filing_head(cursor, partition, offset)
+    frame = head + data + b"}"
+    return BufferedRecord(partition, offset, RecordFacts.of(record), frame, len(head)), data
+
+
 class Subscriber(Protocol):
     def deliver(self, live: LiveRecord) -> bool:
         """Take a live record without blocking (a full queue closes the client); True when
@@ -69,15 +79,15 @@ class TopicTail:
         codec: AvroCodec,
         topic: str,
         start: Positions,
+        ring: RecordRing,
         *,
-        buffer_size: int,
         on_record: Callable[[bytes], None] | None = None,
     ) -> None:
         self._consumer = consumer
         self._codec = codec
         self.topic = topic
         self.positions: Positions = dict(start)
-        self.ring = RecordRing(buffer_size, start)
+        self.ring = ring
         self._subscribers: set[Subscriber] = set()
         self._on_record = on_record
         self.running = False
@@ -117,12 +127,10 @@ class TopicTail:
             self.positions[partition] = offset + 1
             return
         self.positions[partition] = offset + 1
-        data, cursor = data_json(record), format_cursor(self.positions)
-        head = filing_head(cursor, partition, offset)
-        frame = head + data + b"}"
-        buffered = BufferedRecord(partition, offset, RecordFacts.of(record), frame, len(head))
+        cursor = format_cursor(self.positions)
+        buffered, data = buffer_record(partition, offset, record, cursor)
         self.ring.append(buffered)
-        live = LiveRecord(buffered, cursor, text_frame(frame))
+        live = LiveRecord(buffered, cursor, text_frame(buffered.frame))
         written = sum(subscriber.deliver(live) for subscriber in list(self._subscribers))
         if written:
             DELIVERIES.inc(written)

@@ -80,18 +80,28 @@ def accessions(found: list[dict[str, Any]]) -> list[str]:
     return [f["data"]["filing"]["accession_number"] for f in found]
 
 
+@pytest.mark.parametrize(
+    ("count", "ring"),
+    [
+        pytest.param(30, "20000", id="all-in-the-ring"),
+        # The ring (filled at start-up) holds the last 100: the first ~30 come from Kafka.
+        pytest.param(130, "100", id="kafka-then-ring"),
+    ],
+)
 async def test_earliest_yields_everything_once_in_partition_order_and_cursors_resume(
-    three_partitions: TopicSettings, tmp_path: Path
+    three_partitions: TopicSettings, tmp_path: Path, count: int, ring: str
 ) -> None:
-    records = [sample_analysis(n) for n in range(1, 28)]
-    records += [sample_analysis(n, ticker="AAPL") for n in range(28, 31)]
+    records = [sample_analysis(n) for n in range(1, count - 2)]
+    records += [sample_analysis(n, ticker="AAPL") for n in range(count - 2, count + 1)]
     await publish_analyses(three_partitions, records)
-    with GatewayProcess(three_partitions, tmp_path) as gateway:
+    with GatewayProcess(
+        three_partitions, tmp_path, GATEWAY_TAIL_BUFFER=ring, GATEWAY_INDEX_SIZE="100"
+    ) as gateway:
         async with connect(f"{gateway.ws_url}?from=earliest") as ws:
             welcome = await first_frame(ws)
             assert welcome["type"] == "welcome"
             assert welcome["partitions"] == 3
-            got = await frames(ws, 30)
+            got = await frames(ws, count)
             caught_up = await frames(ws, 1, "caught_up")
         assert sorted(accessions(got)) == sorted(r["filing"]["accession_number"] for r in records)
         for partition in range(3):
@@ -101,10 +111,11 @@ async def test_earliest_yields_everything_once_in_partition_order_and_cursors_re
         last = dict(pair.split(":") for pair in got[-1]["cursor"].split(","))
         end = dict(pair.split(":") for pair in caught_up[0]["cursor"].split(","))
         assert all(int(end[p]) >= int(last[p]) for p in last)
-        # Resuming with the cursor of the 10th frame yields exactly the 11th.
-        async with connect(f"{gateway.ws_url}?from={got[9]['cursor']}") as ws:
-            resumed = await frames(ws, 1)
-        assert accessions(resumed) == accessions(got[10:11])
+        # Resuming with the cursor of a frame yields exactly the next one (early and late).
+        for index in (9, count - 5):
+            async with connect(f"{gateway.ws_url}?from={got[index]['cursor']}") as ws:
+                resumed = await frames(ws, 1)
+            assert accessions(resumed) == accessions(got[index + 1 : index + 2])
         # A filter applies on replay too.
         async with connect(f"{gateway.ws_url}?from=earliest&tickers=AAPL") as ws:
             filtered = await frames(ws, 3)
