@@ -15,9 +15,9 @@ side is not the bottleneck. Each record carries its publish time (wall clock, mi
    clients: deliveries/s, gateway and reference.
 3. replay: 100,000 records more on the topic, then one client `from=earliest` until
    `caught_up` (records/s): from the running gateway, whose ring holds the records it has read
-   (GATEWAY_TAIL_BUFFER is set large enough), and from a gateway started afterwards, which
-   must read and decode them from Kafka; beside plain confluent-kafka consumers reading the
-   same topic.
+   (GATEWAY_TAIL_BUFFER is set large enough); from a gateway started afterwards, which fills
+   its ring at start-up; and from one with a ring of 100, which reads and decodes them from
+   Kafka; beside plain confluent-kafka consumers reading the same topic.
 
 Usage: python -m bench.gateway [--quick] [log dir]   (needs node and npm; `npm ci` is run in
 bench/ws_clients when its node_modules is missing).
@@ -585,9 +585,20 @@ def bench_replay(
         f"   replay from=earliest (the topic: {plan.replay_records:,} records published in "
         f"{published_s:.1f} s, plus the fan-out records), one Node client until caught_up:"
     )
-    _replay(gateway, pid, log_dir, "gateway that was running (replays from its ring)")
-    with GatewayProcess(settings, log_dir, name="gateway-bench-cold") as cold:
-        _replay(cold, pid_listening_on(cold.port), log_dir, "gateway started afterwards (Kafka)")
+    _replay(gateway, pid, log_dir, "the running gateway (its ring, filled by the tail)")
+    ring = {"GATEWAY_TAIL_BUFFER": str(plan.replay_records + 50_000)}
+    started = time.perf_counter()
+    with GatewayProcess(settings, log_dir, name="gateway-bench-restarted", **ring) as restarted:
+        ready_s = time.perf_counter() - started
+        _replay(
+            restarted,
+            pid_listening_on(restarted.port),
+            log_dir,
+            f"a gateway started now (ring filled at start-up, ready in {ready_s:.1f} s)",
+        )
+    small = {"GATEWAY_TAIL_BUFFER": "100", "GATEWAY_INDEX_SIZE": "100"}
+    with GatewayProcess(settings, log_dir, name="gateway-bench-cold", **small) as cold:
+        _replay(cold, pid_listening_on(cold.port), log_dir, "a gateway with a ring of 100 (Kafka)")
     for how, label in (
         ("raw", "confluent-kafka Consumer, raw bytes"),
         ("avro", "confluent-kafka Consumer + AvroDeserializer"),
