@@ -9,12 +9,12 @@ default SEC rate share, offline analyzer) and the gateway's fan-out, all include
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import datetime as dt
 import json
 import os
 import statistics
-import sys
 from pathlib import Path
 
 from websockets.asyncio.client import connect
@@ -25,8 +25,6 @@ from tests.support.cli import edgar_environment, environment_for
 from tests.support.gateway import GatewayProcess
 from tests.support.infra import provision
 from tests.support.processes import ServiceProcess, free_port
-
-DURATION_S = 90
 
 
 async def _measure(gateway: GatewayProcess, seconds: float) -> list[float]:
@@ -46,15 +44,20 @@ async def _measure(gateway: GatewayProcess, seconds: float) -> list[float]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--speed", type=float, default=60, help="replay speed (60 = 1 h/min)")
+    parser.add_argument("--seconds", type=float, default=90, help="how long the client listens")
+    parser.add_argument("log_dir", nargs="?", type=Path, default=Path("bench/results"))
+    args = parser.parse_args()
     print_header("end to end: replay -> ingest -> analyze -> gateway -> WebSocket",
-                 "make bench  (or: .venv/bin/python -m bench.pipeline)")  # fmt: skip
-    log_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("bench/results")
+                 "make bench  (or: .venv/bin/python -m bench.pipeline [--speed N])")  # fmt: skip
+    log_dir = args.log_dir
     settings = local_topics()
     asyncio.run(provision(settings))
     with run_emulator(CORPUS) as emulator:
         env = environment_for(settings, **edgar_environment(emulator))
         ingest = ServiceProcess("e2e-ingest", [
-            "ingest", "--source", "replay", "--corpus", str(CORPUS), "--speed", "60",
+            "ingest", "--source", "replay", "--corpus", str(CORPUS), "--speed", str(args.speed),
         ], env | {"INGEST_HEALTH_PORT": str(free_port())}, log_dir)  # fmt: skip
         analyze_env = env | {
             "ANALYZE_HEALTH_PORT": str(free_port()),
@@ -64,7 +67,7 @@ def main() -> None:
         analyze = ServiceProcess("e2e-analyze", ["analyze"], analyze_env, log_dir)
         # The gateway first, so the client is listening before the first filing is published.
         with GatewayProcess(settings, log_dir, name="e2e-gateway") as gateway, ingest, analyze:
-            latencies = sorted(asyncio.run(_measure(gateway, DURATION_S)))
+            latencies = sorted(asyncio.run(_measure(gateway, args.seconds)))
     if not latencies:
         raise SystemExit("no filing reached the client")
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
@@ -73,8 +76,10 @@ def main() -> None:
         if os.environ.get("ANALYZE_FETCH_FORMS") == ""
         else ("documents fetched for 8-K etc. at 5 requests/s")
     )
-    print(f"   {len(latencies)} filings in {DURATION_S} s at replay speed 60 ({fetching}, "
-          "offline analyzer)")  # fmt: skip
+    print(
+        f"   {len(latencies)} filings in {args.seconds:.0f} s at replay speed {args.speed:g} "
+        f"({fetching}, offline analyzer)"
+    )
     print(f"   detected -> client: p50 {statistics.median(latencies):,.0f} ms, "
           f"p99 {p99:,.0f} ms, max {latencies[-1]:,.0f} ms")  # fmt: skip
 
