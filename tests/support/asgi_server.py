@@ -10,25 +10,30 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from services.common.health import EmbeddedServer
+from services.emulator.server import bind_socket
+from services.gateway.wire import FanoutWebSocketProtocol
 
 
 @contextlib.asynccontextmanager
-async def serve_app(app: ASGIApp) -> AsyncIterator[str]:
-    """Serve `app` for the duration of the block; yields its base URL (http://127.0.0.1:PORT)."""
+async def serve_app(app: ASGIApp, *, graceful_shutdown_s: int | None = None) -> AsyncIterator[str]:
+    """Serve `app` for the duration of the block; yields its base URL (http://127.0.0.1:PORT).
+
+    In-flight requests get `graceful_shutdown_s` to finish when the block ends (None: as long
+    as they take)."""
     config = uvicorn.Config(
         app,
-        host="127.0.0.1",
-        port=0,
         log_level="warning",
         lifespan="off",
-        ws="websockets-sansio",  # the gateway's WebSocket implementation
+        ws=FanoutWebSocketProtocol,  # the gateway's WebSocket implementation
+        timeout_graceful_shutdown=graceful_shutdown_s,
     )
     server = EmbeddedServer(config)
-    task = asyncio.create_task(server.serve())
-    await server.wait_started(task)
-    port = server.servers[0].sockets[0].getsockname()[1]
+    sock = bind_socket("127.0.0.1", 0)  # TCP_NODELAY: see bind_socket
+    task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
-        yield f"http://127.0.0.1:{port}"
+        await server.wait_started(task)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
     finally:
         server.should_exit = True
         await task
+        sock.close()

@@ -15,22 +15,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import socket
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from services.emulator.server import bind_socket
+from tests.support.asgi_server import serve_app
 
-_STARTUP_TIMEOUT_SECONDS = 10.0
 _GRACEFUL_SHUTDOWN_SECONDS = 1
 
 
@@ -64,23 +61,6 @@ def error(status: int, *, retry_after_s: int | None = None) -> Reply:
 def stall(seconds: float) -> Reply:
     """An answer that comes only after `seconds` (a valid-looking but empty JSON object)."""
     return Reply("{}", delay_s=seconds)
-
-
-class _Server(uvicorn.Server):
-    """uvicorn that reports readiness and leaves signal handling to the test runner."""
-
-    def __init__(self, config: uvicorn.Config, on_ready: Callable[[], None]) -> None:
-        super().__init__(config)
-        self._on_ready = on_ready
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets=sockets)
-        if self.started:
-            self._on_ready()
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
 
 
 class OpenAiStub:
@@ -164,37 +144,12 @@ def _error_response(
 
 
 @contextlib.asynccontextmanager
-async def serve_openai_stub(host: str = "127.0.0.1") -> AsyncIterator[OpenAiStub]:
+async def serve_openai_stub() -> AsyncIterator[OpenAiStub]:
     """Serve a fresh stub on an ephemeral port for the duration of the `async with` block."""
     stub = OpenAiStub()
-    ready = asyncio.Event()
-    config = uvicorn.Config(
-        stub.app,
-        loop="none",  # the running loop: the test's own
-        ws="none",
-        lifespan="off",
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=_GRACEFUL_SHUTDOWN_SECONDS,
-    )
-    server = _Server(config, on_ready=ready.set)
-    sock = bind_socket(host, 0)  # TCP_NODELAY: see bind_socket
-    port = sock.getsockname()[1]
-    stub.api_base = f"http://{host}:{port}/v1"
-    serving = asyncio.create_task(server.serve(sockets=[sock]), name="openai-stub")
-    try:
-        readiness = asyncio.create_task(ready.wait())
-        await asyncio.wait(
-            {readiness, serving},
-            timeout=_STARTUP_TIMEOUT_SECONDS,
-            return_when=asyncio.FIRST_COMPLETED,  # serving ends early only when start-up failed
-        )
-        readiness.cancel()
-        if not server.started:
-            raise RuntimeError("the OpenAI stub did not start")
-        yield stub
-    finally:
-        stub.end_stalls()
-        server.should_exit = True
-        await serving
-        sock.close()
+    async with serve_app(stub.app, graceful_shutdown_s=_GRACEFUL_SHUTDOWN_SECONDS) as base_url:
+        stub.api_base = f"{base_url}/v1"
+        try:
+            yield stub
+        finally:
+            stub.end_stalls()
