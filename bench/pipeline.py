@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import os
 import statistics
+from collections import defaultdict
 from pathlib import Path
 
 from websockets.asyncio.client import connect
@@ -27,8 +28,9 @@ from tests.support.infra import provision
 from tests.support.processes import ServiceProcess, free_port
 
 
-async def _measure(gateway: GatewayProcess, seconds: float) -> list[float]:
-    latencies: list[float] = []
+async def _measure(gateway: GatewayProcess, seconds: float) -> dict[str, list[float]]:
+    """Latencies (ms) by the filing's document status (fetched, not_found, skipped, ...)."""
+    latencies: dict[str, list[float]] = defaultdict(list)
     async with connect(f"{gateway.ws_url}?from=latest") as ws:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + seconds
@@ -38,8 +40,10 @@ async def _measure(gateway: GatewayProcess, seconds: float) -> list[float]:
             except TimeoutError:
                 break
             if frame["type"] == "filing":
-                detected = dt.datetime.fromisoformat(frame["data"]["filing"]["detected_at"])
-                latencies.append((dt.datetime.now(dt.UTC) - detected).total_seconds() * 1000)
+                data = frame["data"]
+                detected = dt.datetime.fromisoformat(data["filing"]["detected_at"])
+                latency = (dt.datetime.now(dt.UTC) - detected).total_seconds() * 1000
+                latencies[data["document_status"]].append(latency)
     return latencies
 
 
@@ -67,10 +71,10 @@ def main() -> None:
         analyze = ServiceProcess("e2e-analyze", ["analyze"], analyze_env, log_dir)
         # The gateway first, so the client is listening before the first filing is published.
         with GatewayProcess(settings, log_dir, name="e2e-gateway") as gateway, ingest, analyze:
-            latencies = sorted(asyncio.run(_measure(gateway, args.seconds)))
+            by_status = asyncio.run(_measure(gateway, args.seconds))
+    latencies = sorted(ms for values in by_status.values() for ms in values)
     if not latencies:
         raise SystemExit("no filing reached the client")
-    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
     fetching = (
         "no document fetching"
         if os.environ.get("ANALYZE_FETCH_FORMS") == ""
@@ -80,8 +84,14 @@ def main() -> None:
         f"   {len(latencies)} filings in {args.seconds:.0f} s at replay speed {args.speed:g} "
         f"({fetching}, offline analyzer)"
     )
-    print(f"   detected -> client: p50 {statistics.median(latencies):,.0f} ms, "
-          f"p99 {p99:,.0f} ms, max {latencies[-1]:,.0f} ms")  # fmt: skip
+    print(f"   detected -> client: {_summary(latencies)}")
+    for status, values in sorted(by_status.items()):
+        print(f"     document {status}: {len(values)} filings, {_summary(sorted(values))}")
+
+
+def _summary(ordered: list[float]) -> str:
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return f"p50 {statistics.median(ordered):,.0f} ms, p99 {p99:,.0f} ms, max {ordered[-1]:,.0f} ms"
 
 
 if __name__ == "__main__":

@@ -1,26 +1,31 @@
 """Exactly-once consume-transform-produce: raw filings in, analyses (or dead letters) out.
 
-A batch of raw records is analyzed concurrently (bounded), then written in one Kafka
-transaction together with the consumer offsets that follow the batch, so a `read_committed`
-reader sees each analysis exactly once whatever crashes when. Outputs are written in input
-order, and offsets only ever move past a whole batch: concurrency never reorders a partition.
+Raw records are analyzed concurrently (up to ANALYZE_BATCH_SIZE in flight, ANALYZE_CONCURRENCY
+at once) while polling goes on. Whenever records have finished, each partition's finished
+prefix is written in one Kafka transaction together with the consumer offsets that follow it
+(services/analyze/in_flight.py), so a `read_committed` reader sees each analysis exactly once
+whatever crashes when, outputs keep their partition's order, and a filing waiting for EDGAR
+holds back only the records behind it in its own partition. Records of partitions a rebalance
+takes away are abandoned uncommitted: their new owner reads them again.
 
 A record that cannot be decoded or analyzed for a reason that will not get better goes to the
 dead-letter topic with its original bytes, in the same transaction, and the partition moves
-on. A retriable failure (Kafka or the registry unreachable) aborts the transaction, rewinds the
-consumer to the batch's start and tries the batch again after a backoff.
+on. A retriable failure (Kafka or the registry unreachable) aborts the transaction, abandons
+everything uncommitted, rewinds the consumer to it and tries again after a backoff.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import time
 from dataclasses import dataclass
 
 import confluent_kafka
 import structlog
 
+from services.analyze.in_flight import InFlight, Partition, Started
 from services.analyze.metrics import (
     BATCHES_ABORTED,
     CONSUMER_LAG,
@@ -35,10 +40,15 @@ from services.common.avro import AvroCodec
 from services.common.edgar import RetryPolicy
 from services.common.errors import KafkaClientError, SecDigesterError
 from services.common.kafka import KafkaConsumer, KafkaProducer
-from services.common.lifecycle import sleep_or_stop, until_stopped
+from services.common.lifecycle import sleep_or_stop
 from services.common.records import Filing
 
 log = structlog.get_logger(__name__)
+
+# How long a poll waits for records: briefly while others are being analyzed (their commits
+# must not wait), longer when there is nothing else to do.
+_POLL_BUSY_S = 0.02
+_POLL_IDLE_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -80,31 +90,67 @@ class TransactionalProcessor:
         self._lag_measured = 0.0
 
     async def run(self, stop: asyncio.Event) -> None:
-        await self._consumer.run("subscribe", self._consumer.handle.subscribe, [self._raw_topic])
+        revoked: list[Partition] = []  # filled by the consumer's thread, inside consume()
+
+        def on_revoke(
+            _: confluent_kafka.Consumer, lost: list[confluent_kafka.TopicPartition]
+        ) -> None:
+            revoked.extend((tp.topic, tp.partition) for tp in lost)
+
+        subscribe = functools.partial(
+            self._consumer.handle.subscribe,
+            [self._raw_topic],
+            on_revoke=on_revoke,
+            on_lost=on_revoke,
+        )
+        await self._consumer.run("subscribe", subscribe)
+        in_flight: InFlight[Output] = InFlight()
         failures = 0
-        while not stop.is_set():
-            batch = await self._consumer.consume(max_records=self._batch_size, wait_s=0.5)
-            self.last_progress = time.time()
-            if batch:
-                outputs = await until_stopped(stop, self._analyze_all(batch))
-                if outputs is None and stop.is_set():
-                    return  # shutdown mid-analysis: nothing written or committed, re-read later
-                committed = outputs is not None and await self._commit(batch, outputs)
-                if committed:
+        try:
+            while not stop.is_set():
+                await self._take_more(in_flight, revoked, stop)
+                ready, failure = in_flight.take_ready()
+                committed = not ready or await self._commit(ready)
+                if committed and failure is None:
                     failures = 0
                 else:
-                    await self._rewind(batch)
+                    if failure is not None:
+                        log.warning("records will be analyzed again", error=str(failure))
+                    await self._rewind([m for m, _ in ready] if not committed else [], in_flight)
                     failures += 1
                     if await sleep_or_stop(stop, self._retry.backoff(min(failures, 6))):
                         return
-            await self._measure_lag()
+                await self._measure_lag()
+        finally:
+            # Shutdown: what is not committed is read again by whoever owns it next.
+            await in_flight.drop()
 
-    async def _analyze_all(self, batch: list[confluent_kafka.Message]) -> list[Output] | None:
-        try:
-            return list(await asyncio.gather(*(self._bounded(message) for message in batch)))
-        except SecDigesterError as exc:  # only retriable errors get out of _one
-            log.warning("batch will be retried", error=str(exc), size=len(batch))
-            return None
+    async def _take_more(
+        self, in_flight: InFlight[Output], revoked: list[Partition], stop: asyncio.Event
+    ) -> None:
+        """Poll for more records (briefly while others are being analyzed) and start them; or,
+        with the window full, wait for one to finish (or for shutdown)."""
+        room = self._batch_size - len(in_flight)
+        if room <= 0:
+            stopping = asyncio.ensure_future(stop.wait())
+            try:
+                await asyncio.wait(
+                    {*in_flight.tasks(), stopping}, return_when=asyncio.FIRST_COMPLETED
+                )
+            finally:
+                stopping.cancel()
+            return
+        messages = await self._consumer.consume(
+            max_records=room, wait_s=_POLL_BUSY_S if len(in_flight) else _POLL_IDLE_S
+        )
+        self.last_progress = time.time()
+        if revoked:  # a rebalance ran inside consume(): those records belong to others now
+            await in_flight.drop(set(revoked))
+            revoked.clear()
+        for message in messages:
+            topic, partition, _ = _where(message)
+            task = asyncio.create_task(self._bounded(message))
+            in_flight.add((topic, partition), Started(message, task))
 
     async def _bounded(self, message: confluent_kafka.Message) -> Output:
         async with self._slots:
@@ -145,8 +191,10 @@ class TransactionalProcessor:
             self._dlq_topic, message.key(), self._codecs.dead_letter.encode(letter), "dead_lettered"
         )
 
-    async def _commit(self, batch: list[confluent_kafka.Message], outputs: list[Output]) -> bool:
+    async def _commit(self, ready: list[tuple[confluent_kafka.Message, Output]]) -> bool:
         """Write outputs and offsets in one transaction. False if aborted (to be retried)."""
+        batch = [message for message, _ in ready]
+        outputs = [output for _, output in ready]
         started = time.perf_counter()
         try:
             await self._producer.begin_transaction()
@@ -172,12 +220,16 @@ class TransactionalProcessor:
             RECORDS.labels(outcome=output.outcome).inc()
         return True
 
-    async def _rewind(self, batch: list[confluent_kafka.Message]) -> None:
-        """Seek back to the batch's first records, so the next consume reads them again."""
-        first: dict[tuple[str, int], int] = {}
-        for message in batch:
+    async def _rewind(
+        self, uncommitted: list[confluent_kafka.Message], in_flight: InFlight[Output]
+    ) -> None:
+        """Abandon everything not committed and seek back to the oldest of it per partition,
+        so the next polls read it again."""
+        first: dict[Partition, int] = {}
+        for message in [*uncommitted, *in_flight.oldest().values()]:
             topic, partition, offset = _where(message)
-            first.setdefault((topic, partition), offset)
+            first[(topic, partition)] = min(offset, first.get((topic, partition), offset))
+        await in_flight.drop()
         for (topic, partition), offset in first.items():
             await self._consumer.run(
                 "seek",
