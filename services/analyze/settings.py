@@ -21,6 +21,8 @@ class AnalyzeSettings(EdgarSettings):
     # Stable per instance (a pod name, a host name): a restarted instance's first act is to
     # abort what its previous life left open, instead of readers waiting for a timeout.
     analyze_instance_id: str = socket.gethostname()
+    # Records read ahead and in flight at most (those waiting for EDGAR included), and how
+    # many are analyzed at once.
     analyze_batch_size: Annotated[int, Field(ge=1, le=10_000)] = 200
     analyze_concurrency: Annotated[int, Field(ge=1, le=256)] = 16
     # SEC allows 10 requests/s for the whole deployment: ingest's share is 4 by default, and
