@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import orjson
 import structlog
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -36,7 +35,7 @@ from services.gateway.offsets import BrokerOffsets
 from services.gateway.openapi import OPENAPI_ROUTE
 from services.gateway.positions import PositionResolver, format_cursor
 from services.gateway.rest import REST_ROUTES
-from services.gateway.ring import RecordRing
+from services.gateway.ring import BufferedRecord, RecordRing
 from services.gateway.settings import GatewaySettings
 from services.gateway.sse import stream_sse
 from services.gateway.streams import Streams, TopicStream
@@ -66,19 +65,17 @@ async def _topic_stream(
     starts = recent_starts(ends, history)
     ring = RecordRing(settings.gateway_tail_buffer, starts)
 
+    def feed_index(record: dict[str, Any], buffered: BufferedRecord) -> None:
+        assert index is not None
+        index.add(record, buffered.data)
+
     def take_recent(partition: int, offset: int, record: dict[str, Any]) -> None:
-        buffered, data = buffer_record(
-            partition, offset, record, format_cursor({partition: offset + 1})
-        )
+        buffered = buffer_record(partition, offset, record, format_cursor({partition: offset + 1}))
         ring.append(buffered)
         if index is not None:
-            index.add(orjson.loads(data))
+            feed_index(record, buffered)
 
     await read_recent(settings, codec, topic, starts, ends, take_recent)
-
-    def feed_index(data: bytes) -> None:
-        assert index is not None
-        index.add(orjson.loads(data))
 
     consumer = await stack.enter_async_context(
         KafkaConsumer(

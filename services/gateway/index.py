@@ -76,8 +76,9 @@ def _form_family(form_type: str) -> str:
     return form_type.removesuffix(_AMENDMENT)
 
 
-def _utc(value: str) -> dt.datetime:
-    parsed = dt.datetime.fromisoformat(value)
+def _utc(value: str | dt.datetime) -> dt.datetime:
+    """A timestamp as the protocol's JSON text, or as decoded from Avro."""
+    parsed = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
     if parsed.tzinfo is None:  # the protocol's timestamps are UTC
         return parsed.replace(tzinfo=dt.UTC)
     return parsed.astimezone(dt.UTC)
@@ -108,8 +109,9 @@ class FilingIndex:
     def __len__(self) -> int:
         return len(self._by_accession)
 
-    def add(self, data: dict[str, Any]) -> None:
-        """Index one FilingAnalysis as JSON (`data` of a `filing` frame)."""
+    def add(self, data: dict[str, Any], body: bytes | None = None) -> None:
+        """Index one FilingAnalysis: `data` as JSON (`data` of a `filing` frame), or decoded
+        from Avro together with `body`, its JSON text, which the gateway has already made."""
         filing = data["filing"]
         accession: str = filing["accession_number"]
         # Interned: thousands of records share a handful of forms and tickers.
@@ -119,7 +121,7 @@ class FilingIndex:
             form_type=sys.intern(filing["form_type"].upper()),
             tickers=tuple(tickers),
             # Copied to its exact size: orjson's own result keeps a buffer of 4 KB or more.
-            body=bytes(memoryview(orjson.dumps(data))),
+            body=body if body is not None else bytes(memoryview(orjson.dumps(data))),
         )
         replaced = self._by_accession.pop(accession, None)
         if replaced is not None:

@@ -24,6 +24,11 @@ class BufferedRecord:
     frame: bytes
     data_start: int
 
+    @property
+    def data(self) -> bytes:
+        """The record's JSON (an exact-size copy)."""
+        return self.frame[self.data_start : -1]
+
 
 class RecordRing:
     def __init__(self, capacity: int, start: Positions) -> None:

@@ -88,7 +88,8 @@ class StreamSession:
     def deliver(self, live: LiveRecord) -> bool:
         if not self.request.filter.matches(live.record.facts):
             return False
-        if self._write_now(live.wire):
+        writer = self._idle_writer()
+        if writer is not None and writer.write(live.wire):
             self.cursor = live.cursor
             return True
         self._offer(Frame(live.record.frame, live.cursor, "filing"))
@@ -97,13 +98,13 @@ class StreamSession:
     def pong(self) -> None:
         self._offer(Frame(b'{"type":"pong"}', None, "pong"))
 
-    def _write_now(self, wire: bytes) -> bool:
-        """Straight to the socket, if nothing is ahead of it and the socket has room."""
-        idle = not self._sending and self._queue.empty()
-        return idle and self._writer is not None and self._writer.write(wire)
+    def _idle_writer(self) -> WireWriter | None:
+        """The socket, if frames may go straight to it: nothing is queued or being sent."""
+        return None if self._sending or not self._queue.empty() else self._writer
 
     def _offer(self, frame: Frame) -> None:
-        if self._write_now(text_frame(frame.payload)):
+        writer = self._idle_writer()
+        if writer is not None and writer.write(text_frame(frame.payload)):
             self.cursor = frame.cursor or self.cursor
             return
         try:
@@ -123,8 +124,8 @@ class StreamSession:
     async def _emit(self, frames: list[Frame]) -> None:
         if not frames:
             return
-        wire = b"".join(text_frame(frame.payload) for frame in frames)
-        if self._write_now(wire):
+        writer = self._idle_writer()
+        if writer is not None and writer.write(b"".join(text_frame(f.payload) for f in frames)):
             self.cursor = frames[-1].cursor or self.cursor
             DELIVERIES.inc(len(frames))
             return

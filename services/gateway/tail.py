@@ -58,12 +58,11 @@ def filing_frame(cursor: str, partition: int, offset: int, data: bytes) -> bytes
 
 def buffer_record(
     partition: int, offset: int, record: dict[str, Any], cursor: str
-) -> tuple[BufferedRecord, bytes]:
-    """The record as the ring keeps it (its frame with `cursor`), and its `data` JSON."""
-    data = data_json(record)
+) -> BufferedRecord:
+    """The record as the ring keeps it: its frame with `cursor`."""
     head = filing_head(cursor, partition, offset)
-    frame = head + data + b"}"
-    return BufferedRecord(partition, offset, RecordFacts.of(record), frame, len(head)), data
+    frame = head + data_json(record) + b"}"
+    return BufferedRecord(partition, offset, RecordFacts.of(record), frame, len(head))
 
 
 class Subscriber(Protocol):
@@ -81,7 +80,7 @@ class TopicTail:
         start: Positions,
         ring: RecordRing,
         *,
-        on_record: Callable[[bytes], None] | None = None,
+        on_record: Callable[[dict[str, Any], BufferedRecord], None] | None = None,
     ) -> None:
         self._consumer = consumer
         self._codec = codec
@@ -128,14 +127,14 @@ class TopicTail:
             return
         self.positions[partition] = offset + 1
         cursor = format_cursor(self.positions)
-        buffered, data = buffer_record(partition, offset, record, cursor)
+        buffered = buffer_record(partition, offset, record, cursor)
         self.ring.append(buffered)
         live = LiveRecord(buffered, cursor, text_frame(buffered.frame))
         written = sum(subscriber.deliver(live) for subscriber in list(self._subscribers))
         if written:
             DELIVERIES.inc(written)
         if self._on_record is not None:
-            self._on_record(data)
+            self._on_record(record, buffered)
 
     def subscribe(self, subscriber: Subscriber) -> None:
         """From the next record on; the caller has read everything before it (from the ring)."""
