@@ -9,6 +9,7 @@ re-read, so an unchanged one costs EDGAR nothing. httpx errors become `UpstreamE
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import email.utils
 import random
 import time
@@ -38,6 +39,7 @@ class EdgarResponse:
     status: int
     body: bytes
     content_type: str
+    not_modified: bool = False  # a conditional GET answered 304: `body` is the one seen before
 
 
 @dataclass(frozen=True)
@@ -142,7 +144,7 @@ class EdgarClient:
         """The result of a final answer, None for one worth retrying; raises on a refusal."""
         status = response.status_code
         if status == 304 and url in self._validated:
-            return self._validated[url][1]
+            return dataclasses.replace(self._validated[url][1], not_modified=True)
         if status == 200 or (status == 404 and not_found_ok):
             result = EdgarResponse(
                 url, status, response.content, response.headers.get("Content-Type", "")

@@ -24,13 +24,23 @@ def shutdown_event() -> asyncio.Event:
     return stop
 
 
-async def sleep_or_stop(stop: asyncio.Event, seconds: float) -> bool:
-    """Sleep, waking early on shutdown. True if shutdown was requested."""
+async def sleep_or_stop(
+    stop: asyncio.Event, seconds: float, *, wake: asyncio.Event | None = None
+) -> bool:
+    """Sleep, waking early on shutdown (or when `wake` is set). True if shutdown was requested."""
+    if wake is None:
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=seconds)
+        except TimeoutError:
+            return False
+        return True
+    waiters = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())}
     try:
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
-    except TimeoutError:
-        return False
-    return True
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+    return stop.is_set()
 
 
 async def until_stopped(stop: asyncio.Event, work: Coroutine[Any, Any, T]) -> T | None:

@@ -66,15 +66,24 @@ class CommonSettings(BaseSettings):
     topic_dlq: TopicName = "sec.filings.dlq"
     # Compacted; analyze's LLM answers by accession and model, so nothing is paid for twice.
     topic_llm_cache: TopicName = "sec.filings.llm-cache"
+    # One partition; backfills handed over to the running live ingest (services/ingest/handoff.py).
+    topic_ingest_control: TopicName = "sec.ingest.control"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
 
     @model_validator(mode="after")
     def _topics_distinct(self) -> Self:
-        names = [self.topic_raw, self.topic_analyzed, self.topic_dlq, self.topic_llm_cache]
+        names = [
+            self.topic_raw,
+            self.topic_analyzed,
+            self.topic_dlq,
+            self.topic_llm_cache,
+            self.topic_ingest_control,
+        ]
         if len(set(names)) != len(names):
             raise ValueError(
-                f"TOPIC_RAW, TOPIC_ANALYZED, TOPIC_DLQ and TOPIC_LLM_CACHE must differ, got {names}"
+                "TOPIC_RAW, TOPIC_ANALYZED, TOPIC_DLQ, TOPIC_LLM_CACHE and TOPIC_INGEST_CONTROL "
+                f"must differ, got {names}"
             )
         return self
 
@@ -152,6 +161,7 @@ def shared_environment(settings: CommonSettings) -> dict[str, str]:
         "TOPIC_ANALYZED": settings.topic_analyzed,
         "TOPIC_DLQ": settings.topic_dlq,
         "TOPIC_LLM_CACHE": settings.topic_llm_cache,
+        "TOPIC_INGEST_CONTROL": settings.topic_ingest_control,
     }
 
 

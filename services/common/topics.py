@@ -1,4 +1,5 @@
-"""`topics create`: the three topics, with the configured partitions and retention, idempotently.
+"""`topics create`: the project's topics, with the configured partitions and retention,
+idempotently.
 
 An existing topic is left as it is, never altered: adding partitions would move keys to other
 partitions and break per-filing ordering for consumers mid-stream, so a difference from the
@@ -32,10 +33,12 @@ class TopicReport:
 
 
 def _wanted(settings: TopicSettings) -> list[NewTopic]:
-    def topic(name: str, retention_ms: int, cleanup_policy: str = "delete") -> NewTopic:
+    def topic(
+        name: str, retention_ms: int, cleanup_policy: str = "delete", partitions: int | None = None
+    ) -> NewTopic:
         return NewTopic(
             name,
-            num_partitions=settings.topic_partitions,
+            num_partitions=partitions or settings.topic_partitions,
             replication_factor=settings.topic_replication_factor,
             config={
                 "retention.ms": str(retention_ms),
@@ -51,6 +54,8 @@ def _wanted(settings: TopicSettings) -> list[NewTopic]:
         topic(settings.topic_dlq, settings.topic_dlq_retention_ms),
         # Compaction keeps the latest answer per (accession, model) for ever.
         topic(settings.topic_llm_cache, -1, cleanup_policy="compact"),
+        # Requests and answers between ingest processes: one partition keeps them in order.
+        topic(settings.topic_ingest_control, 7 * 24 * 3600 * 1000, partitions=1),
     ]
 
 

@@ -4,6 +4,8 @@ a test in this process and a service in another one see the same emulator."""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import threading
 from pathlib import Path
 
@@ -11,6 +13,7 @@ from services.emulator.faults import FaultQueue
 from services.emulator.recorded import RecordedFiles
 from services.emulator.request_log import RequestLog
 from services.ingest.corpus import RecordedSnapshot, list_snapshots, load_recorded_snapshot
+from services.ingest.daily_index import daily_index_path
 
 
 class EmulatorControl:
@@ -33,11 +36,21 @@ class EmulatorControl:
         with self._lock:
             return self._current
 
-    def switch_snapshot(self, name: str) -> None:
-        """Show another snapshot from the next request on (as if time had passed on EDGAR)."""
+    def switch_snapshot(self, name: str, *, without_newest: int = 0) -> None:
+        """Show another snapshot from the next request on (as if time had passed on EDGAR).
+
+        `without_newest` leaves out its newest entries: the feed as it stood earlier that day,
+        before they were accepted."""
         loaded = self._load(name)
+        if without_newest:
+            loaded = dataclasses.replace(loaded, entries=loaded.entries[without_newest:])
         with self._lock:
             self._current = loaded
+
+    def publish_daily_index(self, day: dt.date, recorded_target: str) -> None:
+        """Serve a recorded daily index (by its path) as the index of `day` too, as EDGAR does
+        when it publishes that day's index in the evening."""
+        self.files.alias(daily_index_path(day), recorded_target)
 
     def _load(self, name: str) -> RecordedSnapshot:
         if name not in self.snapshots:

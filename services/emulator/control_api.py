@@ -2,7 +2,8 @@
 process than the emulator (or that drive a `python -m services.emulator` process):
 
     GET    /_emulator/snapshot    {"current": NAME, "available": [NAME, ...]}
-    PUT    /_emulator/snapshot    body {"name": NAME}                      -> 200, 404 unknown
+    PUT    /_emulator/snapshot    body {"name": NAME, "without_newest": N}  -> 200, 404 unknown
+    POST   /_emulator/daily-index body {"day": "YYYY-MM-DD", "recorded": PATH} -> 204, 404 unknown
     GET    /_emulator/faults      the queued faults, each with the count it has left
     POST   /_emulator/faults      body {"kind": "429"|"403"|"stall"|"truncate"|"malformed"|
                                   "reset", "count": K, "path_prefix": "/cgi-bin/",
@@ -15,6 +16,7 @@ process than the emulator (or that drive a `python -m services.emulator` process
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -33,7 +35,10 @@ def control_routes(control: EmulatorControl) -> list[BaseRoute]:
     async def snapshot(request: Request) -> Response:
         if request.method == "PUT":
             try:
-                control.switch_snapshot(str((await _json_object(request)).get("name")))
+                body = await _json_object(request)
+                control.switch_snapshot(
+                    str(body.get("name")), without_newest=int(body.get("without_newest", 0))
+                )
             except (ValueError, TypeError) as exc:  # not JSON, or not an object
                 return JSONResponse({"error": str(exc)}, status_code=400)
             except KeyError as exc:
@@ -61,8 +66,20 @@ def control_routes(control: EmulatorControl) -> list[BaseRoute]:
             return Response(status_code=204)
         return JSONResponse([logged.to_json() for logged in control.requests.snapshot()])
 
+    async def daily_index(request: Request) -> Response:
+        try:
+            body = await _json_object(request)
+            day = dt.date.fromisoformat(str(body.get("day")))
+            control.publish_daily_index(day, str(body.get("recorded")))
+        except (ValueError, TypeError) as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        except KeyError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=404)
+        return Response(status_code=204)
+
     return [
         Route(f"{CONTROL_PREFIX}/snapshot", snapshot, methods=["GET", "PUT"]),
+        Route(f"{CONTROL_PREFIX}/daily-index", daily_index, methods=["POST"]),
         Route(f"{CONTROL_PREFIX}/faults", faults, methods=["GET", "POST", "DELETE"]),
         Route(f"{CONTROL_PREFIX}/requests", requests, methods=["GET", "DELETE"]),
     ]

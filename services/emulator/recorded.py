@@ -75,6 +75,13 @@ class RecordedFiles:
             )
         return cls(files)
 
+    def alias(self, target: str, recorded_target: str) -> None:
+        """Answer `target` with the file recorded at `recorded_target` from now on."""
+        found = self._files.get(recorded_target)
+        if found is None:
+            raise KeyError(f"nothing is recorded at {recorded_target}")
+        self._files[target] = found
+
     def find(self, target: str) -> RecordedFile | None:
         """The file recorded for a path (and query, if it was recorded with one)."""
         return self._files.get(target)

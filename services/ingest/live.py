@@ -1,10 +1,20 @@
 """The live source: poll EDGAR's latest-filings Atom feed, newest first, until known ground.
 
 Each poll reads page after page from the newest entry until a page holds an accession number
-already emitted (everything below it is older and known), the feed ends, or the page bound is
-reached; so a burst of filings between two polls is never missed. New filings are published
-oldest first, in one transaction. A bad page (HTML error page, truncated XML, an HTTP failure)
-fails only this poll: it is logged with the URL, counted, and the next poll starts over.
+already emitted (everything below it is older and known) or the feed ends; so a burst of filings
+between two polls, or a day of them after an outage, is read in one poll. New filings are
+published oldest first, in one transaction.
+
+What the feed cannot give is a gap, never only a log line: it is counted
+(`ingest_feed_gaps_total`) and handed to the daily-index reconciliation, which adds every filing
+of the day that is not on the topic. A gap is
+- the page bound (`INGEST_MAX_PAGES`, a safety limit far above the feed's depth) reached before
+  known ground;
+- a page after the first failing (after the client's retries): what the pages before it held is
+  published, and the next poll reads on past it (below what this poll published) before it
+  trusts known ground again.
+A bad first page (HTML error page, truncated XML, an HTTP failure) fails only this poll: it is
+logged with the URL, counted, and the next poll starts over.
 """
 
 from __future__ import annotations
@@ -12,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import structlog
@@ -23,6 +34,7 @@ from services.common.records import FilingSource
 from services.ingest.feed import FeedEntry, merge_entries, parse_feed
 from services.ingest.metrics import (
     DETECTION_LATENCY,
+    FEED_GAPS,
     LAST_SUCCESSFUL_POLL,
     PAGES_PER_POLL,
     POLLS,
@@ -41,6 +53,13 @@ def feed_url(base_url: str, start: int, count: int) -> str:
     return f"{base_url}/cgi-bin/browse-edgar?{urlencode(query)}"
 
 
+@dataclass(frozen=True, slots=True)
+class FeedRead:
+    entries: list[FeedEntry]  # newest first
+    pages: int
+    gap: str | None = None  # why the read stopped short of known ground, if it did
+
+
 class LivePoller:
     def __init__(
         self,
@@ -48,12 +67,17 @@ class LivePoller:
         edgar: EdgarClient,
         publisher: FilingPublisher,
         tickers: TickerMap,
+        *,
+        gap: asyncio.Event,
     ) -> None:
         self._settings = settings
         self._edgar = edgar
         self._publisher = publisher
+        self._gap = gap  # set when a poll cannot reach known ground: reconciliation wakes
         self.tickers = tickers
         self.last_success = time.time()
+        # Published by a poll that stopped at a failing page: not known ground for the next one.
+        self._unfinished: set[str] = set()
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -66,43 +90,71 @@ class LivePoller:
     async def poll_once(self) -> int:
         """One poll; returns how many filings it published (0 on a failed poll)."""
         try:
-            entries, pages = await self._read_new_entries()
+            read = await self._read_new_entries()
         except UpstreamError as exc:
             POLLS.labels(outcome=type(exc).__name__).inc()
             log.warning("poll failed; the next poll retries", error=str(exc), status=exc.status)
             return 0
         detected_at = dt.datetime.now(dt.UTC)
         filings = merge_entries(
-            entries, source=FilingSource.LIVE, detected_at=detected_at, tickers=self.tickers
+            read.entries, source=FilingSource.LIVE, detected_at=detected_at, tickers=self.tickers
         )
         published = await self._publisher.publish(filings[::-1])
         for filing in published:
             DETECTION_LATENCY.observe(max(0.0, (detected_at - filing.accepted_at).total_seconds()))
-        POLLS.labels(outcome="ok").inc()
-        PAGES_PER_POLL.observe(pages)
+        POLLS.labels(outcome="ok" if read.gap is None else "gap").inc()
+        PAGES_PER_POLL.observe(read.pages)
+        if read.gap is None:
+            self._unfinished.clear()
+        elif read.gap == "page_failed" and not self._unfinished:
+            self._unfinished = {filing.accession_number for filing in published}
+        else:
+            self._unfinished.clear()  # read past once already: the index closes the rest
         self.last_success = time.time()
         LAST_SUCCESSFUL_POLL.set(self.last_success)
         if published:
-            log.info("published new filings", count=len(published), pages=pages)
+            log.info("published new filings", count=len(published), pages=read.pages)
         return len(published)
 
-    async def _read_new_entries(self) -> tuple[list[FeedEntry], int]:
+    async def _read_new_entries(self) -> FeedRead:
         size, entries = self._settings.ingest_page_size, list[FeedEntry]()
         for page in range(self._settings.ingest_max_pages):
             url = feed_url(self._settings.edgar_base_url, page * size, size)
-            response = await self._edgar.get(url)
-            parsed = parse_feed(response.body, url=url)
+            try:
+                response = await self._edgar.get(url)
+                parsed = parse_feed(response.body, url=url)
+            except UpstreamError as exc:
+                if page == 0:
+                    raise
+                return self._feed_gap(entries, page, "page_failed", url=url, error=str(exc))
             for rejected in parsed.rejected:
                 REJECTED_ENTRIES.inc()
                 log.warning("feed entry rejected", url=url, position=rejected.position,
                             reason=rejected.reason, title=rejected.title)  # fmt: skip
             entries.extend(parsed.entries)
-            reached_known = any(
-                self._publisher.is_emitted(e.accession_number) for e in parsed.entries
-            )
-            if reached_known or len(parsed.entries) + len(parsed.rejected) < size:
-                return entries, page + 1
-        log.warning(
-            "page bound reached before known filings", pages=self._settings.ingest_max_pages
+            if any(self._is_known_ground(e.accession_number) for e in parsed.entries):
+                return FeedRead(entries, page + 1)
+            if len(parsed.entries) + len(parsed.rejected) < size:
+                return FeedRead(entries, page + 1)  # the end of the feed
+        return self._feed_gap(entries, self._settings.ingest_max_pages, "page_bound")
+
+    def _is_known_ground(self, accession_number: str) -> bool:
+        return (
+            self._publisher.is_emitted(accession_number)
+            and accession_number not in self._unfinished
         )
-        return entries, self._settings.ingest_max_pages
+
+    def _feed_gap(
+        self, entries: list[FeedEntry], pages: int, reason: str, **context: str
+    ) -> FeedRead:
+        FEED_GAPS.labels(reason=reason).inc()
+        log.warning(
+            "feed gap: the poll did not reach known ground; reconciliation with the daily "
+            "index will add what the feed no longer shows",
+            reason=reason,
+            pages=pages,
+            entries=len(entries),
+            **context,
+        )
+        self._gap.set()
+        return FeedRead(entries, pages, gap=reason)

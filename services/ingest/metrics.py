@@ -23,3 +23,22 @@ LAST_SUCCESSFUL_POLL = Gauge(
     "ingest_last_successful_poll_timestamp_seconds", "Unix time of the last poll that succeeded"
 )
 EMITTED_KNOWN = Gauge("ingest_emitted_accessions", "Accession numbers known to be on the raw topic")
+RECONCILED_FILINGS = Counter(
+    "ingest_reconciled_filings",
+    "Filings the live feed had not delivered that reconciliation added from a daily index",
+)
+RECONCILIATIONS = Counter(
+    "ingest_reconciliations_total",
+    "Daily indexes checked by reconciliation, by outcome (read, unchanged, not_published, failed)",
+    ["outcome"],
+)
+FEED_GAPS = Counter(
+    "ingest_feed_gaps_total",
+    "Polls that could not reach known ground (page bound reached, a deeper page failed)",
+    ["reason"],
+)
+BACKFILL_REQUESTS = Counter(
+    "ingest_backfill_requests_total",
+    "Backfills handed over to this live ingest by `ingest --source index`, by outcome",
+    ["outcome"],
+)

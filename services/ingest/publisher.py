@@ -5,12 +5,16 @@ of the batch is on the topic, or none is, and the in-memory set of emitted acces
 updated only after the commit. A transactional id fences any previous instance, so a restarted
 ingest can never have a zombie finish a batch it already re-sent. Cancellation (shutdown)
 aborts an unfinished transaction; the batch is simply re-read by the next run.
+
+One process runs several sources (the feed poller, the daily-index reconciliation, backfills
+handed over by `ingest --source index`) through one publisher: a lock makes their transactions
+take turns, so each one checks the emitted set as the previous one left it.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 
 import structlog
 
@@ -31,17 +35,32 @@ class FilingPublisher:
         self._codec = codec
         self._topic = topic
         self._emitted = emitted
+        self._turn = asyncio.Lock()
         EMITTED_KNOWN.set(len(emitted))
 
     def is_emitted(self, accession_number: str) -> bool:
         return accession_number in self._emitted
 
-    async def publish(self, filings: Sequence[Filing]) -> list[Filing]:
-        """Write the filings not yet emitted, in the given order; returns what was written."""
+    async def publish(
+        self, filings: Sequence[Filing], *, also_emitted: Container[str] = frozenset()
+    ) -> list[Filing]:
+        """Write the filings not yet emitted, in the given order; returns what was written.
+
+        `also_emitted` holds accession numbers known to be on the topic that this publisher's
+        own set does not hold (older history read for a backfill)."""
+        async with self._turn:
+            return await self._publish(filings, also_emitted)
+
+    async def _publish(
+        self, filings: Sequence[Filing], also_emitted: Container[str]
+    ) -> list[Filing]:
         batch: list[tuple[Filing, bytes]] = []
+        queued: set[str] = set()
         for filing in filings:
-            if filing.accession_number in self._emitted:
+            accession = filing.accession_number
+            if accession in self._emitted or accession in also_emitted or accession in queued:
                 continue
+            queued.add(accession)
             try:
                 batch.append((filing, self._codec.encode(filing.to_avro())))
             except SerializationError:

@@ -22,7 +22,17 @@ class IngestSettings(EdgarSettings):
     # live: a poll a second finds a new filing within ~2 s at one request a second.
     ingest_poll_interval_s: Annotated[float, Field(gt=0)] = 1.0
     ingest_page_size: Literal[10, 20, 40, 80, 100] = 100
-    ingest_max_pages: Annotated[int, Field(ge=1, le=500)] = 20
+    # A safety limit, far above the feed's depth (EDGAR serves ~5,000 entries, 50 pages): a poll
+    # pages until known ground or the end of the feed. Reaching it counts as a gap, which the
+    # daily-index reconciliation closes.
+    ingest_max_pages: Annotated[int, Field(ge=1, le=1000)] = 200
+    # Reconciliation against the daily index: the last N business days, re-checked this often
+    # (conditional GETs: an unchanged index costs EDGAR a 304).
+    ingest_reconcile_days: Annotated[int, Field(ge=1, le=30)] = 3
+    ingest_reconcile_interval_s: Annotated[float, Field(gt=0)] = 300.0
+    # `--source index|replay`: how long to wait for a running live ingest to answer on the
+    # control topic before concluding there is none.
+    ingest_handoff_timeout_s: Annotated[float, Field(gt=0)] = 5.0
     # This process's share of SEC's 10 requests/s; analyze's default share is 5.
     ingest_max_requests_per_second: Annotated[float, Field(gt=0, le=10)] = 4.0
     ingest_tickers_refresh_s: Annotated[float, Field(gt=0)] = 24 * 3600

@@ -36,13 +36,8 @@ def accessions_in_snapshot(snapshot: str) -> set[str]:
 
 
 def ingest_env(topics: TopicSettings, emulator: EmulatorHandle, **extra: str) -> dict[str, str]:
-    defaults = {
-        **edgar_environment(emulator),
-        "INGEST_MAX_PAGES": "100",
-        "INGEST_POLL_INTERVAL_S": "0.5",
-        "INGEST_MAX_REQUESTS_PER_SECOND": "10",
-        "INGEST_HEALTH_PORT": str(free_port()),
-    }
+    # Only where EDGAR is and the health port: every other setting at its default.
+    defaults = {**edgar_environment(emulator), "INGEST_HEALTH_PORT": str(free_port())}
     return environment_for(topics, **(defaults | extra))
 
 

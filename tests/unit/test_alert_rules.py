@@ -28,6 +28,7 @@ RULES_FILE = Path(__file__).resolve().parents[2] / "deploy" / "prometheus" / "al
 ENABLED = ("--set", "prometheusRule.enabled=true")
 ALERTS = {
     "SecDigesterNoFilingsIngested",
+    "SecDigesterFeedMissedFilings",
     "SecDigesterProcessingSlow",
     "SecDigesterConsumerLagGrowing",
     "SecDigesterDeadLetters",
@@ -62,7 +63,7 @@ def _rules(groups: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_the_rules_file_is_valid(promtool: Path) -> None:
-    assert "SUCCESS: 5 rules found" in _promtool(promtool, "check", "rules", str(RULES_FILE))
+    assert "SUCCESS: 6 rules found" in _promtool(promtool, "check", "rules", str(RULES_FILE))
     assert {r["alert"] for r in _rules(yaml.safe_load(RULES_FILE.read_text()))} == ALERTS
 
 
@@ -115,7 +116,7 @@ def test_configured_rule_renders_valid_manifests(
     assert "time() - 18000" not in expressions
     spec = tmp_path / "rendered.yaml"
     spec.write_text(yaml.safe_dump(rule["spec"]))
-    assert "SUCCESS: 5 rules found" in _promtool(promtool, "check", "rules", str(spec))
+    assert "SUCCESS: 6 rules found" in _promtool(promtool, "check", "rules", str(spec))
 
 
 def _exported_series() -> set[str]:
@@ -166,6 +167,26 @@ _SCENARIOS: list[dict[str, Any]] = [
         ],
         "alert_rule_test": [
             {"eval_time": "15h", "alertname": "SecDigesterNoFilingsIngested", "exp_alerts": []},
+        ],
+    },
+    {  # reconciliation added filings the feed missed: an alert for the hour after
+        "interval": "1m",
+        "input_series": [
+            {"series": 'ingest_reconciled_filings_total{instance="a"}', "values": "0 0 0 40 40"},
+        ],
+        "alert_rule_test": [
+            {"eval_time": "2m", "alertname": "SecDigesterFeedMissedFilings", "exp_alerts": []},
+            {"eval_time": "4m", "alertname": "SecDigesterFeedMissedFilings",
+             "exp_alerts": [{"exp_labels": {"severity": "warning"}}]},
+        ],
+    },
+    {  # reconciliation runs and finds nothing missing: no alert
+        "interval": "1m",
+        "input_series": [
+            {"series": 'ingest_reconciled_filings_total{instance="a"}', "values": "0+0x120"},
+        ],
+        "alert_rule_test": [
+            {"eval_time": "90m", "alertname": "SecDigesterFeedMissedFilings", "exp_alerts": []},
         ],
     },
     {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import signal
@@ -284,3 +285,33 @@ def test_data_sec_gov_files_are_served_under_their_prefix(tmp_path: Path) -> Non
         assert response.headers["content-type"] == "application/json"
         assert response.content == (CORPUS / tickers["path"]).read_bytes()
         assert client.get(f"{edgar.base_url}/api/xbrl/companytickers.json").status_code == 404
+
+
+def test_a_snapshot_without_its_newest_entries_is_the_feed_as_it_stood_earlier(
+    client: httpx.Client, edgar: EmulatorHandle
+) -> None:
+    full = parse_feed(getcurrent(client, start=100, count=100).content).entries
+    edgar.control.switch_snapshot(SNAPSHOTS[0], without_newest=100)
+    earlier = parse_feed(getcurrent(client, start=0, count=100).content).entries
+    assert [e.accession_number for e in earlier] == [e.accession_number for e in full]
+    # Via the control API too, for an emulator in another process.
+    answer = client.put("/_emulator/snapshot", json={"name": SNAPSHOTS[0], "without_newest": 200})
+    assert answer.status_code == 200
+    shifted = parse_feed(getcurrent(client, start=0, count=100).content).entries
+    assert shifted[0].accession_number != earlier[0].accession_number
+
+
+def test_a_recorded_daily_index_can_be_published_as_another_days_index(
+    client: httpx.Client, edgar: EmulatorHandle
+) -> None:
+    recorded = "/Archives/edgar/daily-index/2020/QTR1/form.20200318.idx"
+    target = "/Archives/edgar/daily-index/2026/QTR4/form.20261130.idx"
+    assert client.get(target).status_code == 404
+    edgar.control.publish_daily_index(dt.date(2026, 11, 30), recorded)
+    assert client.get(target).content == client.get(recorded).content
+    answer = client.post("/_emulator/daily-index", json={"day": "2026-11-27", "recorded": recorded})
+    assert answer.status_code == 204
+    assert client.get(target.replace("20261130", "20261127")).status_code == 200
+    unknown = client.post("/_emulator/daily-index", json={"day": "2026-11-27", "recorded": "/x"})
+    assert unknown.status_code == 404
+    assert client.post("/_emulator/daily-index", json={"day": "soon"}).status_code == 400

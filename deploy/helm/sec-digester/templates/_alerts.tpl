@@ -54,6 +54,18 @@ groups:
             EDGAR accepts filings on weekdays from 06:00 to 22:00 US Eastern and ingest wrote
             none to the raw topic for {{ $v.noFilingsMinutes }} minutes (or is not scraped).
             Check ingest's log and ingest_polls_total{outcome} for failing polls.
+      - alert: SecDigesterFeedMissedFilings
+        expr: |
+          sum(increase({{ include "sec-digester.series" (list "ingest_reconciled_filings_total" "" .) }}[1h])) > 0
+        labels:
+          {{- include "sec-digester.alertLabels" (dict "severity" "warning" "ctx" .) | nindent 10 }}
+        annotations:
+          summary: The live feed missed {{`{{ $value | humanize }}`}} filings in the last hour
+          description: >-
+            Reconciliation found filings in EDGAR's daily index that the live feed had not
+            delivered, and added them (source daily_index, so they reached the stream late).
+            Ingest was down, or a burst ran past the feed; see ingest_feed_gaps_total and the
+            "daily index reconciled" lines in ingest's log.
       - alert: SecDigesterProcessingSlow
         expr: |
           histogram_quantile(0.95, sum by (le, stage) (rate({{ include "sec-digester.series" (list "analyze_stage_seconds_bucket" "stage=~\"fetch|analyze\"" .) }}[10m])))

@@ -124,6 +124,7 @@ TOPIC_RAW: {{ .Values.topics.raw | quote }}
 TOPIC_ANALYZED: {{ .Values.topics.analyzed | quote }}
 TOPIC_DLQ: {{ .Values.topics.dlq | quote }}
 TOPIC_LLM_CACHE: {{ .Values.topics.llmCache | quote }}
+TOPIC_INGEST_CONTROL: {{ .Values.topics.ingestControl | quote }}
 TOPIC_PARTITIONS: {{ .Values.topics.partitions | toString | quote }}
 TOPIC_REPLICATION_FACTOR: {{ .Values.topics.replicationFactor | toString | quote }}
 TOPIC_RETENTION_MS: {{ .Values.topics.retentionMs | int64 | toString | quote }}
