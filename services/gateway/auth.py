@@ -39,7 +39,7 @@ from typing import Any
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from services.gateway.http_errors import error_response
+from services.gateway.errors import ErrorCode, GatewayError, error_response
 
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/"})
 PUBLIC_PREFIX = "/static/"
@@ -82,7 +82,8 @@ class ApiKeyMiddleware:
         state[AUTH_ERROR] = problem
         if problem is not None and scope["type"] == "http" and not _is_public(scope):
             response = error_response(
-                401, "unauthorized", problem, headers={"WWW-Authenticate": "Bearer"}
+                GatewayError(ErrorCode.UNAUTHORIZED, problem),
+                headers={"WWW-Authenticate": "Bearer"},
             )
             await response(scope, receive, send)
             return

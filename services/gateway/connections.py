@@ -10,43 +10,34 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
 from starlette.requests import HTTPConnection
 
 from services.gateway.auth import auth_outcome
+from services.gateway.errors import ErrorCode, GatewayError
 from services.gateway.metrics import CONNECTIONS
-
-
-@dataclass(frozen=True)
-class Refusal:
-    close_code: int  # WebSocket
-    http_status: int  # SSE
-    code: str
-    message: str
+from services.gateway.state import StreamState
 
 
 @asynccontextmanager
-async def stream_slot(connection: HTTPConnection, transport: str) -> AsyncIterator[Refusal | None]:
-    """Yields None when the stream may go on, else why not (nothing is held then)."""
+async def stream_slot(
+    connection: HTTPConnection[StreamState], transport: str
+) -> AsyncIterator[None]:
+    """Hold a slot for the stream; raises GatewayError (nothing held then) when it may not go on."""
     key, problem = auth_outcome(connection.scope)
     if problem is not None:
-        yield Refusal(4401, 401, "unauthorized", problem)
-        return
-    limiter = connection.app.state.connection_limiter
+        raise GatewayError(ErrorCode.UNAUTHORIZED, problem)
+    limiter = connection.state["connection_limiter"]
     # Without API keys there is no key to hold a limit against: the gateway is open.
     limited = key is not None
     if limited and not limiter.acquire(key):
-        yield Refusal(
-            4429,
-            429,
-            "too_many_connections",
+        raise GatewayError(
+            ErrorCode.TOO_MANY_CONNECTIONS,
             "this API key holds its maximum of streams (GATEWAY_MAX_CONNECTIONS_PER_KEY)",
         )
-        return
     CONNECTIONS.labels(transport=transport).inc()
     try:
-        yield None
+        yield
     finally:
         CONNECTIONS.labels(transport=transport).dec()
         if limited:

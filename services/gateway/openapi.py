@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from services.common.schemas import SchemaName, schema_dict
-from services.gateway.http_errors import ERROR_CODES
+from services.gateway.errors import HTTP_ERROR_CODES
 from services.gateway.json_schema import record_schemas
 
 LIMIT_DEFAULT = 50
@@ -100,7 +100,7 @@ def openapi_document() -> dict[str, Any]:
     schemas["Error"] = {
         "type": "object",
         "properties": {
-            "error": {"type": "string", "enum": list(ERROR_CODES)},
+            "error": {"type": "string", "enum": [code.value for code in HTTP_ERROR_CODES]},
             "message": {"type": "string", "description": "What was wrong, naming the parameter."},
         },
         "required": ["error", "message"],

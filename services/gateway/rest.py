@@ -1,6 +1,7 @@
 """`GET /api/filings` and `GET /api/filings/{accession}`, answered from the FilingIndex.
 
-The index is `app.state.index` (index.py says why REST is served from memory, not from Kafka).
+The index is the lifespan state's (state.py; index.py says why REST is served from memory, not
+from Kafka).
 Query parameters left empty (`?ticker=&form=`) count as absent, so a form can send every field.
 Parameters nobody asked about are ignored: `api_key` rides along with every browser request.
 A bad parameter is a 400 whose message starts with the parameter's name; the OpenAPI document
@@ -21,9 +22,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from services.common.errors import BadParameterError
-from services.gateway.http_errors import error_response
-from services.gateway.index import FilingIndex
+from services.gateway.errors import ErrorCode, GatewayError, as_gateway_error, error_response
 from services.gateway.openapi import ACCESSION_PATTERN, LIMIT_DEFAULT, LIMIT_MAX
+from services.gateway.state import RestState
 
 _ACCESSION = re.compile(ACCESSION_PATTERN)
 _DIGITS = re.compile(r"\d{1,7}")  # int() alone would also take " 5", "+5" and "1_0"
@@ -73,36 +74,33 @@ def _parse_limit(value: str) -> int:
     return int(value)
 
 
-def _index(request: Request) -> FilingIndex:
-    index: FilingIndex = request.app.state.index
-    return index
-
-
-async def list_filings(request: Request) -> Response:
+async def list_filings(request: Request[RestState]) -> Response:
     try:
         query = FilingQuery.from_params(request.query_params)
     except BadParameterError as exc:
-        return error_response(400, "bad_parameter", str(exc))
-    filings = _index(request).query(query.ticker, query.form, query.since, query.limit)
+        return error_response(as_gateway_error(exc))
+    filings = request.state["index"].query(query.ticker, query.form, query.since, query.limit)
     return _OrjsonResponse({"filings": filings, "count": len(filings)})
 
 
-async def get_filing(request: Request) -> Response:
+async def get_filing(request: Request[RestState]) -> Response:
     accession: str = request.path_params["accession"]
     if not _ACCESSION.fullmatch(accession):
         return error_response(
-            400,
-            "bad_parameter",
-            f"accession: {accession!r} is not an accession number such as 0000950103-25-016011",
+            GatewayError(
+                ErrorCode.BAD_PARAMETER,
+                f"accession: {accession!r} is not an accession number such as 0000950103-25-016011",
+            )
         )
-    index = _index(request)
+    index = request.state["index"]
     filing = index.get(accession)
     if filing is None:
         return error_response(
-            404,
-            "not_found",
-            f"accession: {accession} is not among the {index.capacity} most recent filings "
-            "the gateway holds; older ones are on the analyzed topic (replay or read it)",
+            GatewayError(
+                ErrorCode.NOT_FOUND,
+                f"accession: {accession} is not among the {index.capacity} most recent filings "
+                "the gateway holds; older ones are on the analyzed topic (replay or read it)",
+            )
         )
     return _OrjsonResponse(filing)
 

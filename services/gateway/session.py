@@ -25,6 +25,7 @@ import orjson
 from services.common.avro import AvroCodec
 from services.common.errors import SecDigesterError
 from services.common.kafka import KafkaConsumer
+from services.gateway.errors import UNDECODABLE_RECORD, ErrorCode, GatewayError
 from services.gateway.filters import Filter, RecordFacts
 from services.gateway.metrics import CLIENT_LAG, DELIVERIES, REPLAYING
 from services.gateway.positions import PositionResolver, Positions, StartSpec, format_cursor
@@ -35,8 +36,13 @@ from services.gateway.wire import WireWriter, text_frame
 _RING_STEP = 500
 
 
-class SlowConsumerError(SecDigesterError):
+class SlowConsumerError(GatewayError):
     """The client fell further behind than its queue allows."""
+
+    def __init__(self, queue_size: int) -> None:
+        super().__init__(
+            ErrorCode.SLOW_CONSUMER, f"the client fell more than {queue_size} frames behind"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,7 +258,7 @@ class StreamSession:
         except SecDigesterError as exc:
             notice = {
                 "type": "error",
-                "code": "undecodable_record",
+                "code": UNDECODABLE_RECORD,
                 "partition": partition,
                 "offset": offset,
                 "message": str(exc),
@@ -278,9 +284,7 @@ class StreamSession:
                 yield None
                 continue
             if frame is _SLOW:
-                raise SlowConsumerError(
-                    f"the client fell more than {self.queue_size} frames behind"
-                )
+                raise SlowConsumerError(self.queue_size)
             if frame is _FAILED:
                 assert self._failure is not None
                 raise self._failure

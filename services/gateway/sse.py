@@ -11,51 +11,54 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
-import orjson
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 
 from services.common.errors import BadParameterError, SecDigesterError
 from services.gateway.connections import stream_slot
-from services.gateway.metrics import ERRORS, SLOW_CLOSES
-from services.gateway.session import SlowConsumerError, StreamSession
-from services.gateway.streams import Streams
+from services.gateway.errors import (
+    ErrorCode,
+    GatewayError,
+    as_gateway_error,
+    count_stream_error,
+    error_frame,
+    error_response,
+)
+from services.gateway.state import StreamState
 
 _KEEPALIVE_S = 15.0
 
 
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    ERRORS.labels(code=code).inc()
-    return JSONResponse({"error": code, "message": message}, status_code=status)
+def _refuse(error: GatewayError) -> Response:
+    """A stream that never starts: counted as the streams ended by an error are, answered JSON."""
+    count_stream_error(error)
+    return error_response(error)
 
 
-async def stream_sse(request: Request) -> Response:
+async def stream_sse(request: Request[StreamState]) -> Response:
     if "text/event-stream" not in request.headers.get("accept", ""):
-        return _error(
-            400,
-            "bad_parameter",
-            "Accept: /stream is a WebSocket, or SSE with Accept: text/event-stream",
+        return _refuse(
+            GatewayError(
+                ErrorCode.BAD_PARAMETER,
+                "Accept: /stream is a WebSocket, or SSE with Accept: text/event-stream",
+            )
         )
-    streams: Streams = request.app.state.streams
+    streams = request.state["streams"]
     # Everything the stream holds is released by this stack, when the events generator ends
     # (the client went away, or the stream failed) or at once if the stream never starts.
     held = contextlib.AsyncExitStack()
     try:
-        refusal = await held.enter_async_context(stream_slot(request, "sse"))
-        if refusal is not None:
-            await held.aclose()
-            return _error(refusal.http_status, refusal.code, refusal.message)
+        await held.enter_async_context(stream_slot(request, "sse"))
         last_event_id = request.headers.get("last-event-id")
         session = await held.enter_async_context(
             streams.session(streams.request(request.query_params, last_event_id))
         )
         welcome = await session.resolve()
-    except BadParameterError as exc:
+    except (BadParameterError, GatewayError) as exc:  # the client's request or key
         await held.aclose()
-        status, code = (
-            (404, "unknown_topic") if exc.parameter == "topic" else (400, "bad_parameter")
-        )
-        return _error(status, code, str(exc))
+        return _refuse(as_gateway_error(exc))
+    # Anything else (the broker failing while the start resolves) is the gateway's own failure:
+    # Starlette answers it with a 500.
     except BaseException:
         await held.aclose()
         raise
@@ -70,11 +73,10 @@ async def stream_sse(request: Request) -> Response:
                 else:
                     cursor = frame.cursor if frame.event == "filing" else None
                     yield _event(frame.event, frame.payload.decode(), cursor)
-        except SlowConsumerError as exc:
-            SLOW_CLOSES.inc()
-            yield _event("error", _error_text("slow_consumer", str(exc), session))
         except SecDigesterError as exc:
-            yield _event("error", _error_text("internal", str(exc), session))
+            error = as_gateway_error(exc)
+            count_stream_error(error)
+            yield _event("error", error_frame(error, session.cursor))
         finally:
             feed.cancel()
             await held.aclose()
@@ -84,13 +86,6 @@ async def stream_sse(request: Request) -> Response:
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
-
-
-def _error_text(code: str, message: str, session: StreamSession) -> str:
-    ERRORS.labels(code=code).inc()
-    return orjson.dumps(
-        {"type": "error", "code": code, "message": message, "cursor": session.cursor}
-    ).decode()
 
 
 def _event(name: str, data: str, event_id: str | None = None) -> str:

@@ -1,8 +1,8 @@
 """What the stream endpoints share: parsing a request, and opening and closing a session.
 
-`Streams` lives in `app.state.streams` for the lifetime of the app; it holds, per topic alias
-(analyzed, raw), the shared tail, the position resolver and the codec, plus the broker offsets
-(durable client positions) and the per-key connection limiter.
+`Streams` is part of the lifespan state (services/gateway/state.py) for the lifetime of the app;
+it holds, per topic alias (analyzed, raw), the shared tail, the position resolver and the codec,
+plus the broker offsets (durable client positions).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from services.common.avro import AvroCodec
 from services.common.errors import BadParameterError
 from services.common.kafka import KafkaConsumer, consumer_config
+from services.gateway.errors import ErrorCode, GatewayError
 from services.gateway.filters import parse_filter
 from services.gateway.offsets import BrokerOffsets
 from services.gateway.positions import PositionResolver, parse_cursor, parse_from
@@ -42,10 +43,13 @@ class Streams:
         self.offsets = offsets
 
     def request(self, params: Mapping[str, str], last_event_id: str | None = None) -> StreamRequest:
-        """The stream a client asks for; BadParameterError names what is wrong."""
+        """The stream a client asks for; BadParameterError names what is wrong, GatewayError
+        (unknown_topic) says the topic is not one of those served."""
         alias = params.get("topic", "analyzed")
         if alias not in self.topics:
-            raise BadParameterError("topic", f"{alias!r} is unknown: use analyzed or raw")
+            raise GatewayError(
+                ErrorCode.UNKNOWN_TOPIC, f"topic: {alias!r} is unknown: use analyzed or raw"
+            )
         client_id = params.get("client_id") or None
         if client_id is not None and not _CLIENT_ID.match(client_id):
             raise BadParameterError("client_id", "use 1-100 of A-Z a-z 0-9 . _ -")

@@ -17,69 +17,49 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from services.common.errors import BadParameterError, SecDigesterError
 from services.gateway.connections import stream_slot
-from services.gateway.metrics import ERRORS, SLOW_CLOSES
+from services.gateway.errors import ErrorCode, GatewayError, as_gateway_error, close_websocket
 from services.gateway.session import SlowConsumerError, StreamRequest, StreamSession
+from services.gateway.state import StreamState
 from services.gateway.streams import Streams
 from services.gateway.wire import WireWriter, text_frame, write_all, writer_in
 
 log = structlog.get_logger(__name__)
 
 
-async def _close(
-    websocket: WebSocket, code: int, error: str, message: str, cursor: str | None = None
-) -> None:
-    ERRORS.labels(code=error).inc()
-    frame = {"type": "error", "code": error, "message": message}
-    if cursor:
-        frame["cursor"] = cursor
-    # A client that stopped reading may never make room for these: give it a little while.
-    with contextlib.suppress(WebSocketDisconnect, RuntimeError, TimeoutError):
-        async with asyncio.timeout(websocket.app.state.close_timeout_s):
-            await websocket.send_text(orjson.dumps(frame).decode())
-            await websocket.close(code, reason=error)
-
-
-async def stream_websocket(websocket: WebSocket) -> None:
-    streams: Streams = websocket.app.state.streams
+async def stream_websocket(websocket: WebSocket[StreamState]) -> None:
+    state = websocket.state
+    streams = state["streams"]
+    close_timeout_s = state["close_timeout_s"]
     await websocket.accept()
-    async with stream_slot(websocket, "websocket") as refusal:
-        if refusal is not None:
-            await _close(websocket, refusal.close_code, refusal.code, refusal.message)
-            return
+    async with contextlib.AsyncExitStack() as held:
         try:
+            await held.enter_async_context(stream_slot(websocket, "websocket"))
             request = streams.request(websocket.query_params)
-        except BadParameterError as exc:
-            unknown_topic = exc.parameter == "topic"
-            await _close(
-                websocket,
-                4404 if unknown_topic else 4400,
-                "unknown_topic" if unknown_topic else "bad_parameter",
-                str(exc),
-            )
+        except (BadParameterError, GatewayError) as exc:  # the client's request or key
+            await close_websocket(websocket, as_gateway_error(exc), None, close_timeout_s)
             return
         writer = writer_in(websocket.scope)
-        async with streams.session(request, writer) as session:
-            try:
-                await websocket.send_text(await session.resolve())
-                await _serve(websocket, session, streams, request, writer)
-            except* WebSocketDisconnect:
-                pass
-            except* SlowConsumerError as group:
-                SLOW_CLOSES.inc()
-                await _close(
-                    websocket, 4408, "slow_consumer", str(group.exceptions[0]), session.cursor
-                )
-            except* BadParameterError as group:
-                await _close(
-                    websocket, 4400, "bad_parameter", str(group.exceptions[0]), session.cursor
-                )
-            except* SecDigesterError as group:
-                log.error("stream failed", error=str(group.exceptions[0]))
-                await _close(websocket, 1011, "internal", str(group.exceptions[0]), session.cursor)
+        session = await held.enter_async_context(streams.session(request, writer))
+        try:
+            await websocket.send_text(await session.resolve())
+            await _serve(websocket, session, streams, request, writer)
+        except* WebSocketDisconnect:
+            pass
+        except* SecDigesterError as group:
+            error = as_gateway_error(_first_failure(group))
+            if error.code is ErrorCode.INTERNAL:
+                log.error("stream failed", error=str(error))
+            await close_websocket(websocket, error, session.cursor, close_timeout_s)
+
+
+def _first_failure(group: BaseExceptionGroup[SecDigesterError]) -> SecDigesterError:
+    """What ended the stream: the first of its tasks to fail (the task group lists them so)."""
+    first = group.exceptions[0]
+    return first if isinstance(first, SecDigesterError) else _first_failure(first)
 
 
 async def _serve(
-    websocket: WebSocket,
+    websocket: WebSocket[StreamState],
     session: StreamSession,
     streams: Streams,
     request: StreamRequest,
@@ -97,10 +77,12 @@ async def _serve(
 
 async def _watch_speed(session: StreamSession) -> None:
     await session.too_slow.wait()
-    raise SlowConsumerError(f"the client fell more than {session.queue_size} frames behind")
+    raise SlowConsumerError(session.queue_size)
 
 
-async def _send(websocket: WebSocket, session: StreamSession, writer: WireWriter | None) -> None:
+async def _send(
+    websocket: WebSocket[StreamState], session: StreamSession, writer: WireWriter | None
+) -> None:
     """What could not go straight to the socket (services/gateway/wire.py), in order."""
     async for frame in session.frames():
         assert frame is not None  # no keep-alive on WebSocket: ping/pong is the client's
@@ -111,7 +93,10 @@ async def _send(websocket: WebSocket, session: StreamSession, writer: WireWriter
 
 
 async def _receive(
-    websocket: WebSocket, session: StreamSession, streams: Streams, request: StreamRequest
+    websocket: WebSocket[StreamState],
+    session: StreamSession,
+    streams: Streams,
+    request: StreamRequest,
 ) -> None:
     while True:
         text = await websocket.receive_text()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Literal
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -15,15 +16,20 @@ from services.gateway.wire import FanoutWebSocketProtocol
 
 
 @contextlib.asynccontextmanager
-async def serve_app(app: ASGIApp, *, graceful_shutdown_s: int | None = None) -> AsyncIterator[str]:
+async def serve_app(
+    app: ASGIApp,
+    *,
+    graceful_shutdown_s: int | None = None,
+    lifespan: Literal["on", "off"] = "off",
+) -> AsyncIterator[str]:
     """Serve `app` for the duration of the block; yields its base URL (http://127.0.0.1:PORT).
 
     In-flight requests get `graceful_shutdown_s` to finish when the block ends (None: as long
-    as they take)."""
+    as they take). `lifespan="on"` runs the app's lifespan, whose state every request sees."""
     config = uvicorn.Config(
         app,
         log_level="warning",
-        lifespan="off",
+        lifespan=lifespan,
         ws=FanoutWebSocketProtocol,  # the gateway's WebSocket implementation
         timeout_graceful_shutdown=graceful_shutdown_s,
     )

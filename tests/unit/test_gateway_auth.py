@@ -30,6 +30,7 @@ from services.gateway.auth import ApiKeyMiddleware, ConnectionLimiter, auth_outc
 from services.gateway.index import FilingIndex
 from services.gateway.openapi import OPENAPI_ROUTE
 from services.gateway.rest import REST_ROUTES
+from services.gateway.state import RestState
 from tests.support.asgi_server import serve_app
 
 KEYS = frozenset({"key-alpha", "key-beta"})
@@ -64,9 +65,12 @@ def gateway_like_app(keys: frozenset[str], origins: Sequence[str] = ()) -> Starl
         Middleware(CORSMiddleware, **cors_options(origins)),
         Middleware(ApiKeyMiddleware, keys=keys),
     ]
-    app = Starlette(routes=routes, middleware=middleware)
-    app.state.index = FilingIndex(100)
-    return app
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[RestState]:
+        yield {"index": FilingIndex(100)}
+
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
 
 
 @asynccontextmanager
@@ -74,7 +78,7 @@ async def served(
     keys: frozenset[str] = KEYS, origins: Sequence[str] = ()
 ) -> AsyncIterator[httpx.AsyncClient]:
     async with (
-        serve_app(gateway_like_app(keys, origins)) as base_url,
+        serve_app(gateway_like_app(keys, origins), lifespan="on") as base_url,
         httpx.AsyncClient(base_url=base_url) as client,
     ):
         yield client

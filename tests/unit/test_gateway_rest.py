@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -24,6 +25,7 @@ from services.gateway.index import FilingIndex
 from services.gateway.json_schema import record_schemas
 from services.gateway.openapi import OPENAPI_ROUTE, openapi_document
 from services.gateway.rest import REST_ROUTES
+from services.gateway.state import RestState
 from tests.support.asgi_server import serve_app
 from tests.support.filing_json import filing_json
 
@@ -54,12 +56,20 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
     index = FilingIndex(1000)
     for sequence in range(1, RECORDS + 1):
         index.add(record(sequence))
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[RestState]:
+        yield {"index": index}
+
     app = Starlette(
         routes=[*REST_ROUTES, OPENAPI_ROUTE],
         middleware=[Middleware(ApiKeyMiddleware, keys=frozenset())],
+        lifespan=lifespan,
     )
-    app.state.index = index
-    async with serve_app(app) as base_url, httpx.AsyncClient(base_url=base_url) as http:
+    async with (
+        serve_app(app, lifespan="on") as base_url,
+        httpx.AsyncClient(base_url=base_url) as http,
+    ):
         yield http
 
 

@@ -1,0 +1,143 @@
+"""The gateway's lifespan: opens everything the app serves from, yields it, closes it after.
+
+It opens the registry client, one shared tail consumer per topic (analyzed, raw), the
+broker-offsets client (durable client positions), and fills the REST index and the tails' rings
+from the recent end of each topic (services/gateway/warmup.py) before the tail takes over from
+exactly where that stopped. What the endpoints use is yielded as the lifespan state
+(services/gateway/state.py); the readiness probe asks the lifespan whether its tails still run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+from collections.abc import AsyncIterator
+from typing import Any
+
+import structlog
+from starlette.applications import Starlette
+
+from services.common.avro import AvroCodec
+from services.common.kafka import KafkaConsumer, connection_config, consumer_config
+from services.common.registry import RegistryClient, open_registry, subject_for
+from services.common.schemas import SchemaName
+from services.gateway.auth import ConnectionLimiter
+from services.gateway.index import FilingIndex
+from services.gateway.offsets import BrokerOffsets
+from services.gateway.positions import PositionResolver, format_cursor
+from services.gateway.ring import BufferedRecord, RecordRing
+from services.gateway.settings import GatewaySettings
+from services.gateway.state import GatewayState
+from services.gateway.streams import Streams, TopicStream
+from services.gateway.tail import TopicTail, buffer_record
+from services.gateway.warmup import read_recent, recent_starts
+
+log = structlog.get_logger(__name__)
+
+
+class GatewayLifespan:
+    """Starlette's `lifespan` for one app: call it with the app for the context it runs in."""
+
+    def __init__(self, settings: GatewaySettings) -> None:
+        self._settings = settings
+        self._tails: list[TopicTail] = []
+
+    def tails_running(self) -> bool:
+        """Readiness: every shared tail follows its topic (none does before start-up ends)."""
+        return bool(self._tails) and all(tail.running for tail in self._tails)
+
+    @contextlib.asynccontextmanager
+    async def __call__(self, app: Starlette) -> AsyncIterator[GatewayState]:
+        settings = self._settings
+        stop = asyncio.Event()
+        async with contextlib.AsyncExitStack() as stack:
+            registry = await stack.enter_async_context(open_registry(settings))
+            offsets = BrokerOffsets(connection_config(settings), settings.gateway_commit_interval_s)
+            index = FilingIndex(settings.gateway_index_size)
+            topics = {
+                "analyzed": await _topic_stream(
+                    settings,
+                    stack,
+                    registry,
+                    offsets,
+                    settings.topic_analyzed,
+                    SchemaName.FILING_ANALYSIS,
+                    index,
+                ),
+                "raw": await _topic_stream(
+                    settings, stack, registry, offsets, settings.topic_raw, SchemaName.FILING, None
+                ),
+            }
+            self._tails = [stream.tail for stream in topics.values()]
+            tasks = [asyncio.create_task(tail.run(stop)) for tail in self._tails]
+            tasks.append(asyncio.create_task(offsets.run(stop)))
+            state: GatewayState = {
+                "streams": Streams(settings, topics, offsets),
+                "index": index,
+                "connection_limiter": ConnectionLimiter(settings.gateway_max_connections_per_key),
+                "close_timeout_s": settings.gateway_close_timeout_s,
+            }
+            # Every collection stops the event loop, hence every stream, for as long as it
+            # walks what it tracks (bench/gateway.py measured pauses of 50-500 ms with a
+            # thousand clients). What exists now (modules, the index read at start-up) lives
+            # as long as the process: frozen, it is never walked again. Collecting the young
+            # generation less often promotes less short-lived garbage into the costly older
+            # ones; the fan-out path allocates little per delivery.
+            gc.collect()
+            gc.freeze()
+            gc.set_threshold(20_000, 50, 50)
+            log.info("gateway ready", topics={a: s.tail.topic for a, s in topics.items()})
+            try:
+                yield state
+            finally:
+                stop.set()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                await offsets.flush()
+
+
+async def _topic_stream(
+    settings: GatewaySettings,
+    stack: contextlib.AsyncExitStack,
+    registry: RegistryClient,
+    offsets: BrokerOffsets,
+    topic: str,
+    schema: SchemaName,
+    index: FilingIndex | None,
+) -> TopicStream:
+    codec = await AvroCodec(registry, subject_for(topic), schema).open()
+    partitions = await offsets.partitions(topic)
+    ends = await offsets.ends(topic, partitions)
+    history = settings.gateway_tail_buffer
+    if index is not None:
+        history = max(history, settings.gateway_index_size)
+    starts = recent_starts(ends, history)
+    ring = RecordRing(settings.gateway_tail_buffer, starts)
+
+    def feed_index(record: dict[str, Any], buffered: BufferedRecord) -> None:
+        assert index is not None
+        index.add(record, buffered.data)
+
+    def take_recent(partition: int, offset: int, record: dict[str, Any]) -> None:
+        buffered = buffer_record(partition, offset, record, format_cursor({partition: offset + 1}))
+        ring.append(buffered)
+        if index is not None:
+            feed_index(record, buffered)
+
+    await read_recent(settings, codec, topic, starts, ends, take_recent)
+
+    consumer = await stack.enter_async_context(
+        KafkaConsumer(
+            consumer_config(settings, client_id=f"sec-gateway-tail-{schema.name.lower()}")
+            | {"enable.partition.eof": True}  # the tail's position must pass transaction markers
+        )
+    )
+    tail = TopicTail(
+        consumer,
+        codec,
+        topic,
+        ends,
+        ring,
+        on_record=feed_index if index is not None else None,
+    )
+    return TopicStream(tail, PositionResolver(offsets, topic, partitions), codec)

@@ -1,0 +1,31 @@
+"""What the gateway's lifespan yields: the objects its endpoints serve from (Starlette's
+"Lifespan State").
+
+Starlette copies the yielded mapping into every connection's scope, where an endpoint reads it
+as `request.state["index"]`; declaring the endpoint's parameter `Request[RestState]` (or
+`WebSocket[StreamState]`) makes that typed. Each endpoint names the part it needs, so a test can
+serve it with just that part. The auth middleware adds its own entries to the same scope state
+(services/gateway/auth.py); they are per connection, not part of this.
+"""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+from services.gateway.auth import ConnectionLimiter
+from services.gateway.index import FilingIndex
+from services.gateway.streams import Streams
+
+
+class RestState(TypedDict):
+    index: FilingIndex  # the recent analyzed filings `GET /api/filings` answers from
+
+
+class StreamState(TypedDict):
+    streams: Streams  # per topic: the shared tail, positions and codec; durable positions
+    connection_limiter: ConnectionLimiter  # streams per API key, WebSocket and SSE together
+    close_timeout_s: float  # how long a closing WebSocket may take to take its error frame
+
+
+class GatewayState(RestState, StreamState):
+    """Everything the lifespan yields (services/gateway/lifespan.py)."""
