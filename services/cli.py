@@ -3,48 +3,45 @@
 Every setting of a command's settings class is also a flag (`KAFKA_BOOTSTRAP_SERVERS` is
 `--kafka-bootstrap-servers`), so environment and flags always agree; a flag wins. The settings
 object is built and validated here, once, and passed down.
+
+Each package declares its subcommands in its `commands` module; their settings classes and run
+functions are imported only for the command given, so `sec-digester tail` loads what tail
+needs and nothing of Kafka, the registry or litellm.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import sys
-from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
+from services.alerts.commands import COMMANDS as ALERTS_COMMANDS
+from services.analyze.commands import COMMANDS as ANALYZE_COMMANDS
+from services.command import Command
 from services.common.errors import ConfigurationError, SecDigesterError
 from services.common.logging import configure_logging
 from services.common.settings import CommonSettings, load_settings
+from services.demo.commands import COMMANDS as DEMO_COMMANDS
+from services.export.commands import COMMANDS as EXPORT_COMMANDS
+from services.gateway.commands import COMMANDS as GATEWAY_COMMANDS
+from services.infra.commands import COMMANDS as INFRA_COMMANDS
+from services.ingest.commands import COMMANDS as INGEST_COMMANDS
+from services.provision.commands import COMMANDS as PROVISION_COMMANDS
+from services.tail.commands import COMMANDS as TAIL_COMMANDS
 
-
-@dataclass(frozen=True)
-class Command:
-    """A subcommand: its settings class and the coroutine that runs it (returns exit code).
-
-    `run` is "module:function", imported only when that command runs: one service's
-    dependencies (litellm, uvicorn, ...) never slow down or break another's command.
-    """
-
-    path: tuple[str, ...]
-    help: str
-    settings: type[CommonSettings]
-    run: str
-
-    def runner(self) -> Callable[[Any], Coroutine[Any, Any, int]]:
-        module, function = self.run.split(":")
-        loaded: Callable[[Any], Coroutine[Any, Any, int]] = getattr(
-            importlib.import_module(module), function
-        )
-        return loaded
-
-
-def _commands() -> list[Command]:
-    from services import commands
-
-    return commands.COMMANDS
+COMMANDS: list[Command] = [
+    *INFRA_COMMANDS,
+    *PROVISION_COMMANDS,
+    *INGEST_COMMANDS,
+    *ANALYZE_COMMANDS,
+    *GATEWAY_COMMANDS,
+    *DEMO_COMMANDS,
+    *TAIL_COMMANDS,
+    *EXPORT_COMMANDS,
+    *ALERTS_COMMANDS,
+]
 
 
 def _add_setting_flags(parser: argparse.ArgumentParser, settings: type[CommonSettings]) -> None:
@@ -65,7 +62,16 @@ def _add_setting_flags(parser: argparse.ArgumentParser, settings: type[CommonSet
         )
 
 
-def build_parser(commands: Sequence[Command]) -> argparse.ArgumentParser:
+def _named_command(commands: Sequence[Command], argv: Sequence[str]) -> Command | None:
+    """The command whose words begin `argv` (None for `--help`, a group alone, a typo)."""
+    return next((c for c in commands if tuple(argv[: len(c.path)]) == c.path), None)
+
+
+def build_parser(commands: Sequence[Command], argv: Sequence[str]) -> argparse.ArgumentParser:
+    """A parser for `argv`. Every command is listed, but only the one `argv` names gets its
+    settings flags: adding them imports its settings class, and those of the others (and what
+    they import) are not needed to parse this command line."""
+    chosen = _named_command(commands, argv)
     parser = argparse.ArgumentParser(
         prog="sec-digester", description="Real-time SEC EDGAR filings on Kafka."
     )
@@ -78,13 +84,14 @@ def build_parser(commands: Sequence[Command]) -> argparse.ArgumentParser:
                 groups[prefix] = sub.add_subparsers(dest=f"command_{depth}", required=True)
         leaf = groups[command.path[:-1]].add_parser(command.path[-1], help=command.help)
         leaf.set_defaults(handler=command)
-        _add_setting_flags(leaf, command.settings)
+        if command is chosen:
+            _add_setting_flags(leaf, command.settings_class())
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = build_parser(_commands())
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(COMMANDS, words).parse_args(words)
     command: Command = args.handler
     overrides = {
         key.removeprefix("setting:"): value
@@ -92,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         if key.startswith("setting:")
     }
     try:
-        settings = load_settings(command.settings, overrides)
+        settings = load_settings(command.settings_class(), overrides)
         configure_logging(settings.log_level, settings.log_format)
         code = asyncio.run(command.runner()(settings))
     except ConfigurationError as exc:

@@ -19,6 +19,7 @@ import confluent_kafka
 from confluent_kafka.admin import AdminClient
 
 from services.common.errors import KafkaClientError
+from services.common.logging import LIBRDKAFKA_LOGGER
 from services.common.settings import CommonSettings
 
 T = TypeVar("T")
@@ -27,10 +28,12 @@ KafkaErrorOrNone = confluent_kafka.KafkaError | None
 
 
 def connection_config(settings: CommonSettings) -> dict[str, Any]:
-    """The librdkafka settings shared by every client: where the brokers are and how to log in."""
+    """The librdkafka settings shared by every client: where the brokers are, how to log in,
+    and where librdkafka's log lines go (our logs, as structured events, not its own stderr)."""
     config: dict[str, Any] = {
         "bootstrap.servers": settings.kafka_bootstrap_servers,
         "security.protocol": settings.kafka_security_protocol,
+        "logger": LIBRDKAFKA_LOGGER,
     }
     if settings.kafka_sasl_mechanism:
         config["sasl.mechanism"] = settings.kafka_sasl_mechanism

@@ -11,6 +11,7 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
+from services.common.logging import configure_logging
 from services.emulator.control import EmulatorControl
 from services.emulator.server import EmulatorServer, bind_socket, handle_for
 
@@ -22,6 +23,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     args = parser.parse_args(argv)
+    configure_logging()
 
     control = EmulatorControl(args.corpus, args.snapshot)
     sock = bind_socket(args.host, args.port)

@@ -22,8 +22,8 @@ import pytest
 import yaml
 
 from services.analyze.settings import AnalyzeSettings
-from services.cli import Command, build_parser
-from services.commands import COMMANDS
+from services.cli import COMMANDS, build_parser
+from services.command import Command
 from services.common.settings import (
     CommonSettings,
     SchemaSettings,
@@ -218,11 +218,11 @@ def test_commands_and_environment_pass_the_settings_validation(
     """Each `sec-digester` command line, with the service's environment, starts: the flags
     exist and every value is accepted (paths inside the image are looked up in the repository,
     which the image copies them from)."""
-    parser = build_parser(COMMANDS)
     for argv in _cli_invocations(service):
-        args = parser.parse_args([_in_repository(word) for word in argv])
+        words = [_in_repository(word) for word in argv]
+        args = build_parser(COMMANDS, words).parse_args(words)
         command: Command = args.handler
-        for name in command.settings.model_fields:
+        for name in command.settings_class().model_fields:
             monkeypatch.delenv(name.upper(), raising=False)
         for name, value in _environment(service).items():
             monkeypatch.setenv(name, _in_repository(value))
@@ -231,7 +231,7 @@ def test_commands_and_environment_pass_the_settings_validation(
             for key, value in vars(args).items()
             if key.startswith("setting:")
         }
-        load_settings(command.settings, overrides)  # raises ConfigurationError otherwise
+        load_settings(command.settings_class(), overrides)  # raises ConfigurationError otherwise
 
 
 def test_ingest_replays_the_bundled_corpus_by_default() -> None:

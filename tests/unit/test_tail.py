@@ -6,8 +6,7 @@ import json
 
 from sec_digester_client import FilingAnalysis
 
-from services.cli import build_parser
-from services.commands import COMMANDS
+from services.cli import COMMANDS, build_parser
 from services.common.settings import load_settings
 from services.tail.render import render_json, render_line
 from services.tail.settings import TailSettings
@@ -46,10 +45,9 @@ def test_json_is_the_record_as_served_one_line() -> None:
 
 
 def test_the_issues_flags_set_the_tail_settings() -> None:
-    args = build_parser(COMMANDS).parse_args(
-        ["tail", "--ticker", "AAPL, MSFT", "--form", "8-K", "--min-priority", "high",
-         "--from", "earliest", "--client-id", "me", "--json"]
-    )  # fmt: skip
+    argv = ["tail", "--ticker", "AAPL, MSFT", "--form", "8-K", "--min-priority", "high",
+            "--from", "earliest", "--client-id", "me", "--json"]  # fmt: skip
+    args = build_parser(COMMANDS, argv).parse_args(argv)
     overrides = {k.removeprefix("setting:"): v for k, v in vars(args).items() if ":" in k}
     settings = load_settings(TailSettings, overrides)
     assert settings.tickers == ("AAPL", "MSFT")

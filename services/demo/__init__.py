@@ -1,0 +1,1 @@
+"""`sec-digester demo`: the whole pipeline, locally, on the bundled recorded EDGAR corpus."""

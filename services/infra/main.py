@@ -1,0 +1,57 @@
+"""`sec-digester infra up|fetch|down|status`: the local Kafka and schema registry.
+
+Human-readable lines go to stderr; the settings a client needs (`infra up|status`) go to
+stdout as shell assignments, so `eval "$(sec-digester infra up)"` works.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from services.infra import local
+from services.infra.artifacts import fetch_artifacts
+from services.infra.settings import InfraSettings
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+def _print_client_settings(settings: InfraSettings) -> None:
+    print(f"KAFKA_BOOTSTRAP_SERVERS={settings.bootstrap_servers}")
+    print(f"SCHEMA_REGISTRY_URL={settings.registry_url}")
+
+
+def _report(statuses: list[local.NodeStatus]) -> bool:
+    for node in statuses:
+        state = "answers" if node.answers else "does not answer"
+        pid = f"pid {node.pid}" if node.pid else "not started by sec-digester"
+        _say(f"{node.name}: {state} at {node.address} ({pid})")
+    return all(node.answers for node in statuses)
+
+
+async def run_infra_up(settings: InfraSettings) -> int:
+    statuses = await asyncio.to_thread(local.up, settings)
+    _report(statuses)
+    _print_client_settings(settings)
+    return 0
+
+
+async def run_infra_fetch(settings: InfraSettings) -> int:
+    artifacts = await asyncio.to_thread(fetch_artifacts, settings.infra_cache_dir)
+    _say(f"Kafka {artifacts.kafka_version}: {artifacts.kafka_libs}")
+    _say(f"Apicurio Registry {artifacts.registry_version}: {artifacts.registry_jar}")
+    return 0
+
+
+async def run_infra_down(settings: InfraSettings) -> int:
+    stopped = await asyncio.to_thread(local.down, settings)
+    _say(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
+    return 0
+
+
+async def run_infra_status(settings: InfraSettings) -> int:
+    healthy = _report(await asyncio.to_thread(local.status, settings))
+    _print_client_settings(settings)
+    return 0 if healthy else 1
