@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint unit integration bench bench-gateway infra-artifacts browser helm promtool clean
+.PHONY: demo test lint unit integration fuzz bench bench-gateway infra-artifacts browser helm promtool clean
 
 $(STAMP): pyproject.toml clients/python/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,12 @@ unit: $(STAMP) helm promtool
 
 integration: infra-artifacts browser
 	$(BIN)/python -m pytest tests/integration -q
+
+# The property-based tests at 10,000 examples per property (the `fuzz` Hypothesis profile,
+# tests/hypothesis_profiles.py); `make test` runs them with the small `ci` profile.
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/unit -q -k properties \
+		-o timeout=3600 --hypothesis-show-statistics -p no:cacheprovider
 
 bench: infra-artifacts
 	$(BIN)/python -W ignore::DeprecationWarning -m bench.serialization

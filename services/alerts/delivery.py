@@ -28,14 +28,14 @@ import structlog
 from sec_digester_client import FilingAnalysis
 
 from services.alerts import discord
-from services.common.edgar import RetryPolicy, retry_after_seconds
+from services.common.edgar import retry_after_seconds
 from services.common.errors import SecDigesterError
 from services.common.lifecycle import sleep_or_stop
+from services.common.retry import RetryPolicy
 
 log = structlog.get_logger(__name__)
 
 # 2^20 times the initial delay is far beyond any cap: keeps the backoff's power finite.
-_MAX_BACKOFF_EXPONENT = 20
 
 
 class DeliveryInterruptedError(SecDigesterError):
@@ -117,7 +117,7 @@ class Poster:
                 return False
             delay = result.wait_s
             if delay is None:
-                delay = self._policy.backoff(min(attempt, _MAX_BACKOFF_EXPONENT))
+                delay = self._policy.backoff(attempt)
             bound.warning("alert not accepted yet", reason=result.reason, retry_in_s=delay)
             if await sleep_or_stop(self._stop, delay):
                 raise DeliveryInterruptedError(

@@ -54,7 +54,11 @@ def embed(record: FilingAnalysis) -> dict[str, Any]:
     ]
     title = cut(f"{tickers} {filing.form_type}: {_company(record)}", TITLE_MAX)
     footer = cut(f"{filing.accession_number} · sec-digester", FOOTER_MAX)
-    fields = [(cut(name, FIELD_NAME_MAX), cut(value, FIELD_VALUE_MAX)) for name, value in fields]
+    # Discord refuses an empty (or blank) field value: a record without one shows "-".
+    fields = [
+        (cut(name, FIELD_NAME_MAX), cut(value.strip() or "-", FIELD_VALUE_MAX))
+        for name, value in fields
+    ]
     used = len(title) + len(footer) + sum(len(name) + len(value) for name, value in fields)
     description = cut(analysis.summary.strip() or "(no summary)", DESCRIPTION_MAX)
     description = cut(description, TOTAL_MAX - used)

@@ -22,8 +22,8 @@ from sec_digester_client import FilingAnalysis, StreamClient
 
 from services.alerts.delivery import DeliveryInterruptedError, Poster, Sink
 from services.alerts.settings import AlertsSettings
-from services.common.edgar import RetryPolicy
 from services.common.lifecycle import shutdown_event
+from services.common.retry import RetryPolicy
 from services.common.stream_client import client_errors
 
 log = structlog.get_logger(__name__)
@@ -43,7 +43,8 @@ async def run_alerts(settings: AlertsSettings) -> int:
     )
     sinks = sinks_of(settings)
     stop = shutdown_event()
-    policy = RetryPolicy(
+    # An alert is held back, never dropped: a failing sink is retried for as long as it takes.
+    policy = RetryPolicy.forever(
         base_delay_s=settings.alerts_backoff_initial_s, max_delay_s=settings.alerts_backoff_max_s
     )
     structlog.contextvars.bind_contextvars(client_id=settings.alerts_client_id)

@@ -11,6 +11,7 @@ from typing import Annotated, ClassVar, Literal, Self
 
 from pydantic import Field, SecretStr, model_validator
 
+from services.common.settings import comma_separated
 from services.common.stream_client import StreamClientSettings
 
 
@@ -44,8 +45,7 @@ class AlertsSettings(StreamClientSettings):
 
     @staticmethod
     def _urls(secret: SecretStr | None) -> tuple[str, ...]:
-        text = secret.get_secret_value() if secret else ""
-        return tuple(url.strip() for url in text.split(",") if url.strip())
+        return comma_separated(secret.get_secret_value()) if secret else ()
 
     @property
     def discord_webhooks(self) -> tuple[str, ...]:

@@ -37,9 +37,9 @@ from services.analyze.llm_client import RateLimitedError, Usage, check_model, co
 from services.analyze.llm_prompt import build_messages, with_correction
 from services.analyze.offline import OfflineAnalyzer
 from services.analyze.outcome import AnalyzerOutcome
-from services.common.edgar import RetryPolicy
 from services.common.errors import MalformedResponseError, UpstreamError
 from services.common.records import Filing
+from services.common.retry import RetryPolicy
 
 log = structlog.get_logger(__name__)
 

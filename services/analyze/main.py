@@ -20,13 +20,14 @@ from services.analyze.pipeline import FilingAnalyzer
 from services.analyze.processor import Codecs, TransactionalProcessor
 from services.analyze.settings import AnalyzeSettings
 from services.common.avro import AvroCodec
-from services.common.edgar import EdgarClient, RetryPolicy
+from services.common.edgar import EdgarClient
 from services.common.health import serve_health
 from services.common.kafka import KafkaConsumer, KafkaProducer, consumer_config, producer_config
 from services.common.lifecycle import shutdown_event
 from services.common.probes import kafka_reachable, registry_reachable
 from services.common.ratelimit import RequestLimiter
 from services.common.registry import RegistryClient, open_registry, subject_for
+from services.common.retry import RetryPolicy
 from services.common.schemas import SchemaName
 
 if TYPE_CHECKING:

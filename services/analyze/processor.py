@@ -37,11 +37,11 @@ from services.analyze.metrics import (
 from services.analyze.pipeline import FilingAnalyzer
 from services.analyze.topic_size import records_on
 from services.common.avro import AvroCodec
-from services.common.edgar import RetryPolicy
 from services.common.errors import KafkaClientError, SecDigesterError
 from services.common.kafka import KafkaConsumer, KafkaProducer
 from services.common.lifecycle import sleep_or_stop
 from services.common.records import Filing
+from services.common.retry import RetryPolicy
 
 log = structlog.get_logger(__name__)
 
@@ -85,7 +85,7 @@ class TransactionalProcessor:
         self._raw_topic, self._analyzed_topic, self._dlq_topic = topics
         self._batch_size = batch_size
         self._slots = asyncio.Semaphore(concurrency)
-        self._retry = RetryPolicy(max_attempts=1_000_000, base_delay_s=0.5, max_delay_s=30)
+        self._retry = RetryPolicy.forever(base_delay_s=0.5, max_delay_s=30)
         self.last_progress = time.time()
         self._lag_measured = 0.0
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from services.common.settings import EdgarSettings, Port
+from services.common.settings import CommaList, EdgarSettings, Port, comma_separated
 
 # Forms whose documents say something a reader acts on; the rest are analyzed from metadata.
 _DEFAULT_FETCH_FORMS = (
@@ -29,7 +29,7 @@ class AnalyzeSettings(EdgarSettings):
     # this share is divided among the analyze replicas.
     analyze_max_requests_per_second: Annotated[float, Field(gt=0, le=10)] = 5.0
     analyze_replicas: Annotated[int, Field(ge=1, le=1000)] = 1
-    analyze_fetch_forms: str = _DEFAULT_FETCH_FORMS
+    analyze_fetch_forms: CommaList = comma_separated(_DEFAULT_FETCH_FORMS)
     analyze_max_document_bytes: Annotated[int, Field(ge=10_000)] = 5_000_000
     analyze_health_host: str = "0.0.0.0"  # noqa: S104 (probes come from outside the pod)
     analyze_health_port: Port = 8002
@@ -46,9 +46,7 @@ class AnalyzeSettings(EdgarSettings):
 
     @property
     def fetch_forms(self) -> frozenset[str]:
-        return frozenset(
-            f.strip().upper() for f in self.analyze_fetch_forms.split(",") if f.strip()
-        )
+        return frozenset(form.upper() for form in self.analyze_fetch_forms)
 
     @property
     def edgar_requests_per_second(self) -> float:

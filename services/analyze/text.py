@@ -94,7 +94,21 @@ _INVISIBLE = (
 )
 _BREAK = "\x1e"  # marks a block boundary while text nodes are joined; removed from input first
 _SPACES = re.compile(r"[\s\u200b\ufeff]+")
-_DROPPED_CHARS = str.maketrans("", "", "\x1e\xad")  # our marker, soft hyphens
+# Our marker, soft hyphens and control characters go. C1 controls in place of Windows-1252
+# punctuation (a cp1252 document once decoded as Latin-1, then saved as UTF-8: real releases
+# carry them) become that punctuation.
+_CP1252_PUNCTUATION = {
+    "\x85": "\u2026",
+    "\x91": "\u2018",
+    "\x92": "\u2019",
+    "\x93": "\u201c",
+    "\x94": "\u201d",
+    "\x96": "\u2013",
+    "\x97": "\u2014",
+}
+_CONTROL_CODES = [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)]
+_CONTROLS = "".join(chr(c) for c in _CONTROL_CODES if chr(c) not in _CP1252_PUNCTUATION)
+_DROPPED_CHARS = str.maketrans(_CP1252_PUNCTUATION | dict.fromkeys(_CONTROLS + "\xad"))
 _PLAIN_MARKUP = re.compile(r"</?(?:PAGE|TABLE|CAPTION|S|C|FN)>", re.IGNORECASE)
 _TABLE_GAP = re.compile(r"\S {3,}\S")  # aligned columns of a plain-text table
 _UUENCODED = re.compile(r"begin [0-7]{3} ")

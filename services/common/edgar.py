@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import email.utils
-import random
 import time
 from dataclasses import dataclass
 from types import TracebackType
@@ -23,6 +22,7 @@ from prometheus_client import Counter, Histogram
 
 from services.common.errors import UpstreamError
 from services.common.ratelimit import RequestLimiter
+from services.common.retry import RetryPolicy
 
 log = structlog.get_logger(__name__)
 
@@ -40,17 +40,6 @@ class EdgarResponse:
     body: bytes
     content_type: str
     not_modified: bool = False  # a conditional GET answered 304: `body` is the one seen before
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    max_attempts: int = 5
-    base_delay_s: float = 0.5
-    max_delay_s: float = 30.0
-
-    def backoff(self, attempt: int) -> float:
-        """Full jitter: uniform in [0, min(cap, base * 2^attempt)]."""
-        return random.uniform(0, min(self.max_delay_s, self.base_delay_s * 2**attempt))  # noqa: S311
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -106,7 +95,7 @@ class EdgarClient:
     ) -> EdgarResponse:
         """GET with retries. A 404 returns status 404 when `not_found_ok`, else raises."""
         headers = self._validated[url][0] if conditional and url in self._validated else {}
-        for attempt in range(self._retry.max_attempts):
+        for attempt in self._retry.attempts():
             started = time.perf_counter()
             try:
                 async with self._limiter.slot():
@@ -126,14 +115,14 @@ class EdgarClient:
                 if retry_after is not None:
                     self._limiter.pause_for(retry_after)
                     wait_s = max(wait_s, retry_after)
-            if attempt + 1 < self._retry.max_attempts:
+            if self._retry.allows_another(attempt):
                 HTTP_RETRIES.labels(reason=reason).inc()
                 log.warning(
                     "edgar request retried", url=url, reason=reason, wait_s=round(wait_s, 2)
                 )
                 await asyncio.sleep(wait_s)
         raise UpstreamError(
-            f"GET {url} failed {self._retry.max_attempts} times (last: {reason})",
+            f"GET {url} failed {attempt + 1} times (last: {reason})",
             url=url,
             retriable=True,
         )

@@ -13,8 +13,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self, TypeVar
 
-from pydantic import AfterValidator, Field, SecretStr, ValidationError, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from services.common.compat import Level
 from services.common.errors import ConfigurationError
@@ -42,7 +49,19 @@ def _check_http_url(url: str) -> str:
     return url.rstrip("/")
 
 
+def comma_separated(text: str) -> tuple[str, ...]:
+    """`a, b,,c` -> ("a", "b", "c"): the values of a comma-separated setting."""
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _split_commas(value: object) -> object:
+    return comma_separated(value) if isinstance(value, str) else value
+
+
 TopicName = Annotated[str, AfterValidator(_check_topic)]
+# A list given as one comma-separated string, in the environment or as a flag (NoDecode: not
+# read as JSON, as pydantic-settings reads other list types).
+CommaList = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_split_commas)]
 BootstrapServers = Annotated[str, AfterValidator(_check_bootstrap)]
 HttpUrl = Annotated[str, AfterValidator(_check_http_url)]
 Port = Annotated[int, Field(ge=1, le=65535)]

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field, SecretStr, model_validator
 
-from services.common.settings import CommonSettings, Port
+from services.common.settings import CommaList, CommonSettings, Port, comma_separated
 
 
 class GatewaySettings(CommonSettings):
@@ -18,7 +18,7 @@ class GatewaySettings(CommonSettings):
     # Clients only send acks and pings: anything bigger is a mistake or an attack.
     gateway_max_frame_bytes: Annotated[int, Field(ge=256, le=1_048_576)] = 4096
     # Comma-separated origins allowed to call the API from a browser ("" = same origin only).
-    gateway_cors_origins: str = ""
+    gateway_cors_origins: CommaList = ()
     # Frames queued for one client before it counts as too slow and is closed.
     gateway_client_queue: Annotated[int, Field(ge=10, le=1_000_000)] = 10_000
     # Recent records kept in memory for the REST API (older ones: replay the topic).
@@ -39,13 +39,11 @@ class GatewaySettings(CommonSettings):
     def api_keys(self) -> frozenset[str]:
         if self.gateway_api_keys is None:
             return frozenset()
-        return frozenset(
-            k.strip() for k in self.gateway_api_keys.get_secret_value().split(",") if k.strip()
-        )
+        return frozenset(comma_separated(self.gateway_api_keys.get_secret_value()))
 
     @property
     def cors_origins(self) -> list[str]:
-        return [o.strip() for o in self.gateway_cors_origins.split(",") if o.strip()]
+        return list(self.gateway_cors_origins)
 
     @model_validator(mode="after")
     def _no_wildcard_with_keys(self) -> GatewaySettings:

@@ -95,7 +95,8 @@ def parse_feed(body: bytes, *, url: str | None = None) -> FeedPage:
     try:
         # forbid_dtd: a feed has no reason to carry one, and entity tricks need one.
         root = fromstring(body, forbid_dtd=True)
-    except (ParseError, DefusedXmlException) as exc:
+    # LookupError and ValueError: an XML declaration naming an unknown or multi-byte encoding.
+    except (ParseError, DefusedXmlException, LookupError, ValueError) as exc:
         raise _malformed(f"not a well-formed, DTD-free XML document ({exc!r})", body, url) from exc
     if root.tag != f"{_ATOM}feed":
         raise _malformed(f"root element is {root.tag!r}, not an Atom feed", body, url)

@@ -21,7 +21,7 @@ from typing import Any
 import structlog
 
 from services.common.avro import AvroCodec
-from services.common.edgar import EdgarClient, RetryPolicy
+from services.common.edgar import EdgarClient
 from services.common.errors import ConfigurationError, KafkaClientError, UpstreamError
 from services.common.health import serve_health
 from services.common.kafka import KafkaProducer, producer_config
@@ -29,6 +29,7 @@ from services.common.lifecycle import shutdown_event, sleep_or_stop
 from services.common.probes import kafka_reachable, registry_reachable
 from services.common.ratelimit import RequestLimiter
 from services.common.registry import open_registry, subject_for
+from services.common.retry import RetryPolicy
 from services.common.schemas import SchemaName
 from services.ingest.backfill import backfill_days, days_between
 from services.ingest.emitted import emitted_accessions, written_since

@@ -25,9 +25,9 @@ from services.tail.settings import TailSettings
 async def run_tail(settings: TailSettings) -> int:
     config = settings.client_config(
         client_id=settings.tail_client_id,
-        tickers=settings.tickers,
-        forms=settings.forms,
-        items=settings.items,
+        tickers=settings.tail_tickers,
+        forms=settings.tail_forms,
+        items=settings.tail_items,
         min_priority=settings.tail_min_priority,
         start=settings.tail_from,
     )

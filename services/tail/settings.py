@@ -6,14 +6,15 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
+from services.common.settings import CommaList
 from services.common.stream_client import StreamClientSettings
 
 
 class TailSettings(StreamClientSettings):
     # Comma-separated, as the gateway takes them (`--ticker AAPL,MSFT`).
-    tail_tickers: str = ""
-    tail_forms: str = ""
-    tail_items: str = ""
+    tail_tickers: CommaList = ()
+    tail_forms: CommaList = ()
+    tail_items: CommaList = ()
     tail_min_priority: Literal["low", "medium", "high", "critical"] | None = None
     # earliest, latest, committed, a cursor P:O[,P:O...] or an ISO-8601 time; unset =
     # committed with a client id, else latest.
@@ -34,18 +35,3 @@ class TailSettings(StreamClientSettings):
         "tail_json": "json",
     }
 
-    @staticmethod
-    def _listed(text: str) -> tuple[str, ...]:
-        return tuple(value.strip() for value in text.split(",") if value.strip())
-
-    @property
-    def tickers(self) -> tuple[str, ...]:
-        return self._listed(self.tail_tickers)
-
-    @property
-    def forms(self) -> tuple[str, ...]:
-        return self._listed(self.tail_forms)
-
-    @property
-    def items(self) -> tuple[str, ...]:
-        return self._listed(self.tail_items)

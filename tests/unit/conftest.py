@@ -1,4 +1,5 @@
-"""Fixtures shared by the unit tests of the chart (test_helm_chart.py, test_alert_rules.py)."""
+"""Fixtures shared by the unit tests of the chart (test_helm_chart.py, test_alert_rules.py), and
+the Hypothesis profile of the property tests (tests/hypothesis_profiles.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,10 @@ import os
 from pathlib import Path
 
 import pytest
+
+from tests.hypothesis_profiles import load_profile
+
+load_profile()
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,8 @@ from sec_digester_client import FilingAnalysis
 from services.alerts import discord
 from services.alerts.delivery import DeliveryInterruptedError, Poster, Sink, verdict
 from services.alerts.settings import AlertsSettings
-from services.common.edgar import RetryPolicy
 from services.common.errors import ConfigurationError
+from services.common.retry import RetryPolicy
 from services.common.settings import load_settings
 from tests.support.filing_json import as_served
 from tests.support.records import sample_analysis

@@ -19,9 +19,10 @@ from services.analyze.documents import (
     FilingDocuments,
 )
 from services.analyze.text import html_to_text, parse_submission
-from services.common.edgar import EdgarClient, RetryPolicy
+from services.common.edgar import EdgarClient
 from services.common.ratelimit import RequestLimiter
 from services.common.records import Entity, Filing, FilingSource
+from services.common.retry import RetryPolicy
 from services.emulator import EmulatorHandle, Fault, FaultKind, run_emulator
 
 CORPUS = Path(__file__).resolve().parents[2] / "samples" / "edgar-corpus"

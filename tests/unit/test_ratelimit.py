@@ -5,8 +5,9 @@ import time
 
 import pytest
 
-from services.common.edgar import RetryPolicy, retry_after_seconds
+from services.common.edgar import retry_after_seconds
 from services.common.ratelimit import RequestLimiter
+from services.common.retry import RetryPolicy
 
 
 async def _start_times(limiter: RequestLimiter, count: int) -> list[float]:
@@ -71,3 +72,15 @@ def test_backoff_is_jittered_and_capped() -> None:
     delays = [policy.backoff(attempt) for attempt in range(10) for _ in range(20)]
     assert all(0 <= d <= 4.0 for d in delays)
     assert len(set(delays)) > 100
+
+
+def test_a_policy_without_a_limit_retries_for_ever_and_its_backoff_stays_capped() -> None:
+    policy = RetryPolicy.forever(base_delay_s=0.5, max_delay_s=4.0)
+    attempts = policy.attempts()
+    assert [next(attempts) for _ in range(3)] == [0, 1, 2]
+    assert policy.allows_another(10**9)
+    assert 0 <= policy.backoff(10**9) <= 4.0  # no overflow after a long outage
+    limited = RetryPolicy(max_attempts=3)
+    assert list(limited.attempts()) == [0, 1, 2]
+    assert limited.allows_another(1)
+    assert not limited.allows_another(2)

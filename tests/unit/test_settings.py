@@ -77,3 +77,19 @@ def test_cli_reports_bad_configuration_naming_the_setting() -> None:
     assert result.returncode == 2
     assert "KAFKA_BOOTSTRAP_SERVERS (--kafka-bootstrap-servers)" in result.stderr
     assert "TOPIC_PARTITIONS (--topic-partitions)" in result.stderr
+
+
+def test_a_comma_separated_setting_is_read_from_the_environment_and_from_a_flag(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from services.analyze.settings import AnalyzeSettings
+    from services.gateway.settings import GatewaySettings
+
+    monkeypatch.setenv("EDGAR_USER_AGENT", "Example Corp contact@example.com")
+    monkeypatch.setenv("ANALYZE_FETCH_FORMS", " 8-k, 10-Q,,")
+    assert load_settings(AnalyzeSettings).fetch_forms == frozenset({"8-K", "10-Q"})
+    flagged = load_settings(AnalyzeSettings, {"analyze_fetch_forms": "6-K"})
+    assert flagged.fetch_forms == frozenset({"6-K"})
+    monkeypatch.setenv("ANALYZE_FETCH_FORMS", "")
+    assert load_settings(AnalyzeSettings).fetch_forms == frozenset()
+    assert load_settings(GatewaySettings).cors_origins == []

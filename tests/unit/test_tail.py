@@ -50,8 +50,8 @@ def test_the_issues_flags_set_the_tail_settings() -> None:
     args = build_parser(COMMANDS, argv).parse_args(argv)
     overrides = {k.removeprefix("setting:"): v for k, v in vars(args).items() if ":" in k}
     settings = load_settings(TailSettings, overrides)
-    assert settings.tickers == ("AAPL", "MSFT")
-    assert settings.forms == ("8-K",)
+    assert settings.tail_tickers == ("AAPL", "MSFT")
+    assert settings.tail_forms == ("8-K",)
     assert settings.tail_min_priority == "high"
     assert settings.tail_from == "earliest"
     assert settings.tail_client_id == "me"
