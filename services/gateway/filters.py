@@ -14,9 +14,9 @@ from typing import Any
 from services.common.errors import BadParameterError
 
 PRIORITIES = ("low", "medium", "high", "critical")
-_ITEM = re.compile(r"^\d{1,2}\.\d{2}$")
-_TICKER = re.compile(r"^[A-Za-z0-9.\-]{1,12}$")
-_FORM = re.compile(r"^[A-Za-z0-9 ./\-]{1,20}$")
+_ITEM = re.compile(r"\d{1,2}\.\d{2}", re.ASCII)
+_TICKER = re.compile(r"[A-Za-z0-9.\-]{1,12}")
+_FORM = re.compile(r"[A-Za-z0-9 ./\-]{1,20}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +77,8 @@ def _listed(params: Mapping[str, str], name: str, pattern: re.Pattern[str]) -> f
     raw = params.get(name, "")
     values = [v.strip() for v in raw.split(",") if v.strip()]
     for value in values:
-        if not pattern.match(value):
-            raise BadParameterError(name, f"{value!r} is not a valid value")
+        if not pattern.fullmatch(value):
+            raise BadParameterError(name, f"{value[:60]!r} is not a valid value")
     return frozenset(v.upper() for v in values)
 
 
@@ -87,7 +87,7 @@ def parse_filter(params: Mapping[str, str], *, analyzed: bool) -> Filter:
     if wanted := params.get("min_priority"):
         if wanted not in PRIORITIES:
             raise BadParameterError(
-                "min_priority", f"{wanted!r} is not one of {', '.join(PRIORITIES)}"
+                "min_priority", f"{wanted[:60]!r} is not one of {', '.join(PRIORITIES)}"
             )
         if not analyzed:
             raise BadParameterError("min_priority", "raw filings have no priority (topic=raw)")

@@ -12,6 +12,7 @@ import structlog
 import uvicorn
 
 from services.gateway.app import create_app
+from services.gateway.http_protocol import with_head_deadline
 from services.gateway.settings import GatewaySettings
 from services.gateway.wire import FanoutWebSocketProtocol
 
@@ -22,6 +23,7 @@ async def run_gateway(settings: GatewaySettings) -> int:
         create_app(settings),
         host=settings.gateway_host,
         port=settings.gateway_port,
+        http=with_head_deadline(settings.gateway_handshake_timeout_s),
         ws=FanoutWebSocketProtocol,
         ws_per_message_deflate=settings.gateway_ws_compression,
         ws_max_size=settings.gateway_max_frame_bytes,

@@ -19,8 +19,10 @@ if TYPE_CHECKING:
     from services.gateway.offsets import BrokerOffsets
 
 Positions = dict[int, int]  # partition -> next offset to deliver
-_CURSOR = re.compile(r"^\d+:\d+(,\d+:\d+)*$")
-_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
+_CURSOR = re.compile(r"\d+:\d+(,\d+:\d+)*", re.ASCII)
+_ISO = re.compile(
+    r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?", re.ASCII
+)
 
 
 @dataclass(frozen=True)
@@ -36,13 +38,15 @@ def format_cursor(positions: Positions) -> str:
 
 
 def parse_cursor(text: str, parameter: str = "cursor") -> Positions:
-    if not _CURSOR.match(text):
-        raise BadParameterError(parameter, f"{text!r} is not a cursor (P:O[,P:O...])")
+    if not _CURSOR.fullmatch(text):
+        raise BadParameterError(parameter, f"{text[:60]!r} is not a cursor (P:O[,P:O...])")
     positions: Positions = {}
     for pair in text.split(","):
         partition, offset = (int(n) for n in pair.split(":"))
         if partition in positions:
-            raise BadParameterError(parameter, f"partition {partition} appears twice in {text!r}")
+            raise BadParameterError(
+                parameter, f"partition {partition} appears twice in {text[:60]!r}"
+            )
         positions[partition] = offset
     return positions
 
@@ -59,19 +63,19 @@ def parse_from(value: str | None, *, client_id: str | None) -> StartSpec:
         if not client_id:
             raise BadParameterError("from", "committed needs a client_id")
         return StartSpec("committed")
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # str.isdigit alone takes "²", which int() refuses
         return StartSpec("offset", offset=int(value))
-    if ":" in value and _CURSOR.match(value):
+    if ":" in value and _CURSOR.fullmatch(value):
         return StartSpec("cursor", cursor=parse_cursor(value, "from"))
-    if _ISO.match(value):
+    if _ISO.fullmatch(value):
         try:
             moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError as exc:
-            raise BadParameterError("from", f"{value!r} is not a valid time: {exc}") from exc
+            raise BadParameterError("from", f"{value[:60]!r} is not a valid time: {exc}") from exc
         return StartSpec("time", time=moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC))
     raise BadParameterError(
         "from",
-        f"{value!r} is not earliest, latest, committed, an offset, a cursor (P:O,...) "
+        f"{value[:60]!r} is not earliest, latest, committed, an offset, a cursor (P:O,...) "
         "or an ISO-8601 time",
     )
 
@@ -114,9 +118,10 @@ class PositionResolver:
             # A partition missing from the cursor starts at its beginning: nothing is skipped.
             return {p: _clamp(spec.cursor.get(p, low[p]), low[p], high[p]) for p in self.partitions}
         assert spec.time is not None
-        found = await self._offsets.at_time(
-            self.topic, self.partitions, int(spec.time.timestamp() * 1000)
-        )
+        # Kafka's timestamps start at 1970: an earlier time is before every record (earliest),
+        # and the broker would refuse a negative one.
+        at_ms = max(0, int(spec.time.timestamp() * 1000))
+        found = await self._offsets.at_time(self.topic, self.partitions, at_ms)
         # -1: nothing at or after that time in this partition, so it starts at its end.
         return {p: found[p] if found[p] >= 0 else high[p] for p in self.partitions}
 

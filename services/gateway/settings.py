@@ -34,6 +34,9 @@ class GatewaySettings(CommonSettings):
     # How long a client being closed (too slow, bad frame) has to make room for the error
     # frame and the close; after that the connection is dropped.
     gateway_close_timeout_s: Annotated[float, Field(gt=0)] = 10.0
+    # A request head (a WebSocket handshake included) not complete this long after it began is
+    # answered 408 and its connection closed: a slow-loris client holds nothing for long.
+    gateway_handshake_timeout_s: Annotated[float, Field(gt=0)] = 10.0
 
     @property
     def api_keys(self) -> frozenset[str]:

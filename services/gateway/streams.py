@@ -24,7 +24,16 @@ from services.gateway.settings import GatewaySettings
 from services.gateway.tail import TopicTail
 from services.gateway.wire import WireWriter
 
-_CLIENT_ID = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+_CLIENT_ID = re.compile(r"[A-Za-z0-9._-]{1,100}")
+
+
+def parse_client_id(value: str | None) -> str | None:
+    """The durable position's name (the group `sec-gateway.<client_id>`); None: not durable."""
+    if not value:
+        return None
+    if not _CLIENT_ID.fullmatch(value):
+        raise BadParameterError("client_id", "use 1-100 of A-Z a-z 0-9 . _ -")
+    return value
 
 
 @dataclass(frozen=True)
@@ -50,9 +59,7 @@ class Streams:
             raise GatewayError(
                 ErrorCode.UNKNOWN_TOPIC, f"topic: {alias!r} is unknown: use analyzed or raw"
             )
-        client_id = params.get("client_id") or None
-        if client_id is not None and not _CLIENT_ID.match(client_id):
-            raise BadParameterError("client_id", "use 1-100 of A-Z a-z 0-9 . _ -")
+        client_id = parse_client_id(params.get("client_id"))
         start = last_event_id or params.get("from")
         return StreamRequest(
             topic=self.topics[alias].tail.topic,

@@ -74,6 +74,15 @@ class FanoutWebSocketProtocol(WebSocketsSansIOProtocol):
         if self.response.status_code == 101 and not self.conn.extensions:
             self.scope["extensions"][WIRE_EXTENSION] = {"writer": WireWriter(self)}
 
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        # A handshake the websockets library refuses itself (a request line over 8 KB: 414,
+        # header fields too large: 431, not HTTP at all) produces its answer but no event, and
+        # uvicorn would neither send it nor close: the client would wait for ever.
+        if not self.handshake_complete and self.conn.handshake_exc is not None:
+            self.transport.write(b"".join(self.conn.data_to_send()))
+            self.transport.close()
+
 
 def writer_in(scope: Mapping[str, Any]) -> WireWriter | None:
     extension = (scope.get("extensions") or {}).get(WIRE_EXTENSION)

@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-import orjson
 import structlog
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from services.common.errors import BadParameterError, SecDigesterError
+from services.gateway.client_frames import Ack, Ping, parse_client_frame
 from services.gateway.connections import stream_slot
 from services.gateway.errors import ErrorCode, GatewayError, as_gateway_error, close_websocket
 from services.gateway.session import SlowConsumerError, StreamRequest, StreamSession
@@ -99,18 +99,17 @@ async def _receive(
     request: StreamRequest,
 ) -> None:
     while True:
-        text = await websocket.receive_text()
-        try:
-            message = orjson.loads(text)
-        except orjson.JSONDecodeError as exc:
-            raise BadParameterError("frame", f"not JSON: {exc}") from exc
-        kind = message.get("type") if isinstance(message, dict) else None
-        if kind == "ping":
-            session.pong()
-        elif kind == "ack":
-            cursor = message.get("cursor")
-            if not isinstance(cursor, str):
-                raise BadParameterError("ack.cursor", "missing or not a string")
-            streams.acknowledge(request, cursor)
-        else:
-            raise BadParameterError("frame", f"unknown type {kind!r}: send ack or ping")
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(message.get("code", 1000))
+        text = message.get("text")
+        if text is None:
+            raise GatewayError(
+                ErrorCode.UNSUPPORTED_DATA,
+                "frame: a binary frame; client frames are JSON text (ack, ping)",
+            )
+        match parse_client_frame(text):
+            case Ping():
+                session.pong()
+            case Ack(cursor):
+                streams.acknowledge(request, cursor)

@@ -34,4 +34,3 @@ class TailSettings(StreamClientSettings):
         "tail_client_id": "client-id",
         "tail_json": "json",
     }
-

@@ -88,13 +88,16 @@ _FINAL_CLOSES: dict[int, type[ClientError]] = {
     4401: AuthenticationError,
     4400: BadParameterError,
     4404: BadParameterError,
-    # Our frames are a few bytes: a refusal as too large means client and gateway disagree.
+    # Our frames are a few bytes of JSON text: a refusal as too large, or as not text, means
+    # client and gateway disagree.
     1009: ProtocolError,
+    1003: ProtocolError,
 }
 _FINAL_CODES: dict[str, type[ClientError]] = {
     "unauthorized": AuthenticationError,
     "bad_parameter": BadParameterError,
     "unknown_topic": BadParameterError,
+    "unsupported_data": ProtocolError,
 }
 
 

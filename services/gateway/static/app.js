@@ -19,6 +19,7 @@
   const CLOSE_UNAUTHORIZED = 4401;
   const CLOSE_BAD_PARAMETER = 4400;
   const CLOSE_UNKNOWN_TOPIC = 4404;
+  const CLOSE_UNSUPPORTED_DATA = 1003;
 
   const $ = (id) => document.getElementById(id);
   const ui = {
@@ -592,7 +593,8 @@
         scheduleReconnect("position expired");
         return;
       }
-      if (code === CLOSE_BAD_PARAMETER || code === CLOSE_UNKNOWN_TOPIC) {
+      if (code === CLOSE_BAD_PARAMETER || code === CLOSE_UNKNOWN_TOPIC ||
+          code === CLOSE_UNSUPPORTED_DATA) {
         setConnection("error", `error: ${message || `closed (${code})`}`);
         return;
       }

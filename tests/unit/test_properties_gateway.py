@@ -1,0 +1,143 @@
+"""Property-based tests of what the gateway reads from a client: `from`, cursors, filters,
+`client_id`, and the frames a WebSocket client sends.
+
+Each property: for any input, a value or `BadParameterError` naming the parameter, never another
+exception (the gateway would answer 1011 or 500), within a second; and an accepted value means
+what the protocol says (docs/gateway-protocol.md). Profiles: tests/hypothesis_profiles.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import orjson
+from hypothesis import given
+from hypothesis import strategies as st
+
+from services.common.errors import BadParameterError
+from services.gateway.client_frames import Ack, Ping, parse_client_frame
+from services.gateway.filters import PRIORITIES, parse_filter
+from services.gateway.positions import StartSpec, format_cursor, parse_cursor, parse_from
+from services.gateway.streams import parse_client_id
+
+
+def assert_names(refusal: BadParameterError, parameters: set[str]) -> None:
+    assert refusal.parameter in parameters
+    assert str(refusal).startswith(f"{refusal.parameter}: ")
+
+
+# Text near the protocol's syntax, and anything at all.
+_NEARLY = st.one_of(
+    st.text(alphabet="0123456789:,-+TZ .eartlsomcdi\u00b2\u0661\n\x00", max_size=40),
+    st.text(max_size=200),
+    st.sampled_from(["earliest", "latest", "committed", "0", "0:0", "1940-08-14T19:00:00-05:00",
+                     "9999-12-31T23:59:59Z", "2025-02-30", "0:1,0:2", "00:00", "1:" + "9" * 40]),
+)  # fmt: skip
+
+
+@given(_NEARLY, st.one_of(st.none(), st.just("bot-1")))
+def test_from_is_a_start_or_a_bad_parameter_naming_it(value: str, client_id: str | None) -> None:
+    try:
+        spec = parse_from(value, client_id=client_id)
+    except BadParameterError as exc:
+        refused = exc
+    else:
+        _assert_means_what_it_says(spec, client_id)
+        return
+    assert refused.parameter == "from"
+    assert len(str(refused)) < 400  # the message quotes the value, cut short
+
+
+def _assert_means_what_it_says(spec: StartSpec, client_id: str | None) -> None:
+    if spec.kind == "offset":
+        assert spec.offset is not None
+        assert spec.offset >= 0
+    if spec.kind == "cursor":
+        assert spec.cursor is not None
+        assert parse_cursor(format_cursor(spec.cursor)) == spec.cursor
+    if spec.kind == "time":
+        assert spec.time is not None
+        assert spec.time.tzinfo is not None
+    if spec.kind == "committed":
+        assert client_id is not None
+
+
+@given(st.dictionaries(st.integers(0, 2**31 - 1), st.integers(0, 2**63 - 1), min_size=1))
+def test_a_cursor_reads_back_what_it_says(positions: dict[int, int]) -> None:
+    assert parse_cursor(format_cursor(positions)) == positions
+    assert parse_from(format_cursor(positions), client_id=None).cursor == positions
+
+
+_FILTER_VALUES = st.one_of(st.text(alphabet="AZaz09.-/ ,²\n", max_size=60), st.text(max_size=100))
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["tickers", "forms", "items", "min_priority", "other"]),
+        _FILTER_VALUES,
+    ),
+    st.booleans(),
+)
+def test_filters_are_a_filter_or_a_bad_parameter_naming_it(
+    params: dict[str, str], analyzed: bool
+) -> None:
+    try:
+        chosen = parse_filter(params, analyzed=analyzed)
+    except BadParameterError as exc:
+        assert_names(exc, {"tickers", "forms", "items", "min_priority"})
+        return
+    for ticker in chosen.tickers:
+        assert re.fullmatch(r"[A-Z0-9.\-]{1,12}", ticker)
+    for item in chosen.items:
+        assert re.fullmatch(r"[0-9]{1,2}\.[0-9]{2}", item)
+    if chosen.min_priority is not None:
+        assert params["min_priority"] in PRIORITIES
+
+
+@given(st.one_of(st.none(), st.text(max_size=120), st.from_regex(r"[A-Za-z0-9._-]{1,100}")))
+def test_client_id_is_a_group_name_or_a_bad_parameter(value: str | None) -> None:
+    try:
+        client_id = parse_client_id(value)
+    except BadParameterError as exc:
+        assert_names(exc, {"client_id"})
+        return
+    if client_id is not None:
+        # It names a Kafka consumer group: only the documented characters, nothing else.
+        assert re.fullmatch(r"[A-Za-z0-9._-]{1,100}", client_id)
+
+
+_INT64 = st.integers(-(2**63), 2**63 - 1)  # what JSON encoders write
+_FRAMES = st.one_of(
+    st.text(max_size=300),
+    st.builds(
+        lambda kind, cursor: orjson.dumps({"type": kind, "cursor": cursor}).decode(),
+        st.sampled_from(["ack", "ping", "pong", "subscribe", ""]),
+        st.one_of(st.none(), _INT64, st.text(max_size=30), st.lists(_INT64)),
+    ),
+    st.recursive(
+        st.one_of(st.none(), st.booleans(), _INT64, st.text(max_size=10)),
+        lambda children: st.lists(children) | st.dictionaries(st.text(max_size=5), children),
+        max_leaves=20,
+    ).map(lambda value: orjson.dumps(value).decode()),
+)
+
+
+@given(_FRAMES)
+def test_a_client_frame_is_an_ack_a_ping_or_a_bad_parameter(text: str) -> None:
+    try:
+        frame = parse_client_frame(text)
+    except BadParameterError as exc:
+        assert_names(exc, {"frame", "ack.cursor"})
+        return
+    decoded = orjson.loads(text)
+    match frame:
+        case Ping():
+            assert decoded["type"] == "ping"
+        case Ack(cursor):
+            assert decoded == decoded | {"type": "ack", "cursor": cursor}
+
+
+def test_a_time_before_1970_is_a_time_not_an_error() -> None:
+    spec = parse_from("1940-08-14T19:00:00-05:00", client_id=None)
+    assert spec.time == dt.datetime(1940, 8, 15, 0, 0, tzinfo=dt.UTC)
