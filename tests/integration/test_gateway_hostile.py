@@ -15,12 +15,15 @@ import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlencode
 
 import httpx
 import pytest
+import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from schemathesis.core.result import Err
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
@@ -197,3 +200,24 @@ def test_sigterm_is_not_held_up_by_a_hanging_handshake(
             gateway.signal(15)
             assert gateway.wait(timeout_s=30) in (0, -15)
         assert time.monotonic() - started < 15
+
+
+def test_the_rest_api_answers_as_its_openapi_document_says(served: GatewayProcess) -> None:
+    # Schemathesis' strategies, driven by Hypothesis here (its pytest plugin does not run on
+    # this pytest): no 5xx, documented status codes and content types, bodies that match
+    # their schemas, for every operation of /openapi.json.
+    schema = schemathesis.openapi.from_url(f"{served.base_url}/openapi.json")
+    operations = []
+    for result in schema.get_all_operations():
+        if isinstance(result, Err):
+            pytest.fail(f"/openapi.json has an operation schemathesis cannot read: {result.err()}")
+        operations.append(result.ok())
+    assert {operation.path for operation in operations} >= {"/api/filings"}
+    for operation in operations:
+
+        @NETWORK
+        @given(case=operation.as_strategy())
+        def conforms(case: schemathesis.Case[Any]) -> None:
+            case.call_and_validate()
+
+        conforms()
