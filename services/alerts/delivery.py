@@ -24,10 +24,12 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
+import orjson
 import structlog
 from sec_digester_client import FilingAnalysis
 
 from services.alerts import discord
+from services.alerts.signing import signature_headers
 from services.common.edgar import retry_after_seconds
 from services.common.errors import SecDigesterError
 from services.common.lifecycle import sleep_or_stop
@@ -77,6 +79,7 @@ def _body_retry_after(body: bytes) -> float | None:
 class Sink:
     kind: Literal["discord", "webhook"]
     url: str  # a secret: never logged
+    signing_secret: str | None = None  # generic webhooks: sign each POST (signing.py)
 
     @property
     def name(self) -> str:
@@ -98,14 +101,16 @@ class Poster:
     async def deliver(self, sink: Sink, record: FilingAnalysis) -> bool:
         """True once the sink accepted it; False if it refused it for good."""
         bound = log.bind(sink=sink.name, accession=record.accession_number)
-        body = sink.body(record)
+        # Encoded once: a signature covers exactly the bytes sent, on every attempt.
+        body = orjson.dumps(sink.body(record))
         # Lets a receiver drop a repeat (e.g. after a restart during an outage of another sink).
-        headers = {"Idempotency-Key": record.accession_number}
+        headers = {"Idempotency-Key": record.accession_number, "Content-Type": "application/json"}
         attempt = 0
         while True:
             attempt += 1
             try:
-                response = await self._http.post(sink.url, json=body, headers=headers)
+                signed = signature_headers(sink.signing_secret, body) if sink.signing_secret else {}
+                response = await self._http.post(sink.url, content=body, headers=headers | signed)
                 result = verdict(response.status_code, response.headers, response.content)
             except httpx.TransportError as exc:  # connection refused or reset, timeouts
                 result = Verdict("retry", None, f"{type(exc).__name__}: {exc}")

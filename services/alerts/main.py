@@ -31,7 +31,7 @@ log = structlog.get_logger(__name__)
 
 def sinks_of(settings: AlertsSettings) -> list[Sink]:
     return [Sink("discord", url) for url in settings.discord_webhooks] + [
-        Sink("webhook", url) for url in settings.webhooks
+        Sink("webhook", url, settings.webhook_secret) for url in settings.webhooks
     ]
 
 

@@ -23,6 +23,9 @@ class AlertsSettings(StreamClientSettings):
     # Generic webhooks: each gets the filing's JSON (as the gateway serves it) in a POST;
     # comma-separated for several.
     alerts_webhook: SecretStr | None = None
+    # Signs every generic webhook POST (HMAC-SHA256 of "<X-Timestamp>.<body>": X-Signature-256
+    # and X-Timestamp headers; services/alerts/signing.py says how a receiver verifies it).
+    alerts_webhook_secret: SecretStr | None = None
     # The durable position: a restart with the same id neither repeats nor skips an alert.
     alerts_client_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,100}$")] = "alerts"
     # The first run's start (earliest, a time, ...); unset = the committed position, which for
@@ -54,6 +57,11 @@ class AlertsSettings(StreamClientSettings):
     @property
     def webhooks(self) -> tuple[str, ...]:
         return self._urls(self.alerts_webhook)
+
+    @property
+    def webhook_secret(self) -> str | None:
+        secret = self.alerts_webhook_secret
+        return secret.get_secret_value() if secret else None
 
     @model_validator(mode="after")
     def _has_valid_sinks(self) -> Self:

@@ -65,7 +65,7 @@ async def test_each_high_priority_filing_is_posted_once_in_order_across_a_restar
     before, after = _records(1, 24), _records(25, 16)
     expected = _high(before + after)
     await publish_analyses(topics, before)
-    stub = WebhookStub()
+    stub = WebhookStub(signing_secret="s3cret-for-the-hook")
     async with serve_app(stub.app) as base_url:
         env = environment_for(
             topics,
@@ -73,6 +73,7 @@ async def test_each_high_priority_filing_is_posted_once_in_order_across_a_restar
             ALERTS_CLIENT_ID=f"alerts-{uuid.uuid4().hex[:8]}",
             ALERTS_DISCORD_WEBHOOK=base_url + DISCORD,
             ALERTS_WEBHOOK=base_url + "/hook",
+            ALERTS_WEBHOOK_SECRET="s3cret-for-the-hook",
             ALERTS_BACKOFF_INITIAL_S="0.1",
             ALERTS_BACKOFF_MAX_S="0.5",
         )
@@ -98,6 +99,8 @@ async def test_each_high_priority_filing_is_posted_once_in_order_across_a_restar
 
     assert _accessions(stub.accepted(DISCORD)) == expected
     assert _accessions(stub.accepted("/hook")) == expected
+    # Every POST to the generic webhook carried a valid signature (the stub refuses others).
+    assert all(r.status == 200 for r in stub.received if r.path == "/hook")
     # The generic webhook gets the record as the gateway serves it.
     posted = {r.body["filing"]["accession_number"]: r.body for r in stub.accepted("/hook")}
     assert {body["analysis"]["priority"] for body in posted.values()} <= {"high", "critical"}
