@@ -24,6 +24,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check services tests bench clients
 	$(BIN)/ruff format --check services tests bench clients
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 browser: $(STAMP)
 	scripts/install-browser-test-deps.sh $(BIN)/python
