@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import inspect
+import math
 import random
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Iterable, Iterator
 from pathlib import Path
@@ -23,6 +25,8 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import (
     BrowserContext,
+    ConsoleMessage,
+    Error,
     Locator,
     Page,
     Request,
@@ -167,6 +171,18 @@ class _RealGateway:
 
     async def publish(self, record: dict[str, Any]) -> None:
         await publish_analyses(self._topics, [_as_avro(record)])
+
+    async def publish_many(self, records: list[dict[str, Any]]) -> None:
+        await publish_analyses(self._topics, [_as_avro(r) for r in records])
+
+
+async def publish_all(gateway: Gateway, records: list[dict[str, Any]]) -> None:
+    """Many records in one transaction where the fixture can, else one by one."""
+    if isinstance(gateway, _RealGateway):
+        await gateway.publish_many(records)
+        return
+    for record in records:
+        await publish(gateway, record)
 
 
 def _as_avro(record: dict[str, Any]) -> dict[str, Any]:
@@ -334,3 +350,189 @@ async def test_dashboard_history_live_and_filters(
     await expect(page.locator("#connection-text")).to_have_text("live", timeout=TIMEOUT_MS)
     await page.wait_for_timeout(4500)  # let the arrival highlight fade
     await page.screenshot(path=str(screenshot_path), full_page=True)
+
+
+# A 424B2 of Bank of America lists every series it covers: 30 tickers on one filing.
+BAC_TICKERS = ["BAC", *(f"BAC-P{letter}" for letter in "ABCDEFGHIJKLMNOPQRSTUVWXYZ")]
+BAC_TICKERS += ["BML-PG", "BML-PH", "BML-PJ"]
+
+
+def with_entities(
+    record: dict[str, Any], entities: list[dict[str, Any]], tickers: list[str]
+) -> dict[str, Any]:
+    record["filing"]["entities"] = entities
+    record["filing"]["tickers"] = tickers
+    return record
+
+
+def minute_of(record: dict[str, Any]) -> str:
+    """The start of the minute a record's accepted_at falls in, as the page writes it."""
+    accepted = dt.datetime.fromisoformat(record["filing"]["accepted_at"].replace("Z", "+00:00"))
+    return _iso(accepted.replace(second=0, microsecond=0))
+
+
+def accepted_ms(record: dict[str, Any]) -> float:
+    text = record["filing"]["accepted_at"].replace("Z", "+00:00")
+    return dt.datetime.fromisoformat(text).timestamp() * 1000
+
+
+async def shown_minutes(page: Page) -> dict[str, int]:
+    pairs = await page.locator("#chart-minutes g.minute").evaluate_all(
+        "gs => gs.map(g => [g.dataset.minute, Number(g.dataset.count)])"
+    )
+    return {str(minute): int(count) for minute, count in pairs if count}
+
+
+async def freshness_ms(page: Page, measure: str, stat: str) -> float:
+    cell = page.locator(f'#freshness tr[data-measure="{measure}"] td[data-stat="{stat}"]')
+    await expect(cell).to_have_attribute("data-ms", re.compile(r"^-?\d+$"), timeout=TIMEOUT_MS)
+    await expect(cell).to_have_text(re.compile(r"\d+(\.\d)? s$"))
+    return float(await cell.get_attribute("data-ms") or "nan")
+
+
+@pytest.mark.asyncio
+async def test_dashboard_charts_and_many_tickers(
+    gateway: Gateway, chromium_context: BrowserContext
+) -> None:
+    filings = Filings()
+    priorities = ["low", "medium", "high", "critical"]
+    # More than one page of history (the page asks for 100): the charts fetch the rest of
+    # the hour themselves. Spread over minutes 40-50 ago, so the hour cannot slide past them.
+    fillers = [
+        filings.make(40.2 + (i % 11), ticker=f"F{i:03d}", company=f"FILLER {i} INC",
+                     priority=priorities[i % 3])
+        for i in range(100)
+    ]  # fmt: skip
+    too_old = filings.make(90, ticker="IBM", company="IBM", priority="critical")
+    bac = with_entities(
+        filings.make(10, ticker="BAC", company="BANK OF AMERICA CORP /DE/", form="424B2",
+                     items=(), priority="low"),
+        [{"cik": "0000070858", "name": "BANK OF AMERICA CORP /DE/", "role": "filer",
+          "tickers": BAC_TICKERS}],
+        BAC_TICKERS,
+    )  # fmt: skip
+    # A Form 4 whose reporting owner (listed first, with tickers of its own) is not the
+    # issuer: the row leads with the issuer's ticker.
+    oxy = with_entities(
+        filings.make(8, ticker="OXY", company="OCCIDENTAL PETROLEUM CORP /DE/", form="4",
+                     items=(), priority="medium"),
+        [{"cik": "0001067983", "name": "BERKSHIRE HATHAWAY INC", "role": "reporting",
+          "tickers": ["BRK-A", "BRK-B"]},
+         {"cik": "0000797468", "name": "OCCIDENTAL PETROLEUM CORP /DE/", "role": "issuer",
+          "tickers": ["OXY"]}],
+        ["BRK-A", "BRK-B", "OXY"],
+    )  # fmt: skip
+    recent = [
+        filings.make(5, ticker="JPM", company="JPMORGAN CHASE & CO", priority="high"),
+        filings.make(5, ticker="MSFT", company="MICROSOFT CORP", priority="critical"),
+    ]
+    history = [too_old, *fillers, bac, oxy, *recent]
+    await publish_all(gateway, history)
+    await wait_until_indexed(gateway, history)
+
+    page = await chromium_context.new_page()
+    problems: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            problems.append(message.text)
+
+    def on_page_error(error: Error) -> None:
+        problems.append(str(error))
+
+    page.on("console", on_console)
+    page.on("pageerror", on_page_error)
+    await page.goto(gateway.base_url + "/")
+    await expect(page.locator("#connection-text")).to_have_text("live", timeout=TIMEOUT_MS)
+    await expect(row(page, bac)).to_be_visible(timeout=TIMEOUT_MS)
+
+    # Many tickers: the issuer's main ticker and "+29"; the whole list in the tooltip and
+    # behind the button.
+    bac_tickers = row(page, bac).locator(".tickers")
+    await expect(bac_tickers).to_have_text("BAC +29")
+    await expect(bac_tickers).to_have_attribute("title", ", ".join(BAC_TICKERS))
+    more = row(page, bac).get_by_role("button", name="Show all 30 tickers")
+    await expect(more).to_have_attribute("aria-expanded", "false")
+    await expect(row(page, bac).locator(".ticker-list")).to_be_hidden()
+    await more.click()
+    await expect(more).to_have_attribute("aria-expanded", "true")
+    await expect(row(page, bac).locator(".ticker-list")).to_have_text(", ".join(BAC_TICKERS))
+    await more.click()
+    await expect(row(page, bac).locator(".ticker-list")).to_be_hidden()
+    await expect(row(page, oxy).locator(".tickers")).to_have_text("OXY +2")
+    await expect(row(page, oxy).locator(".entity")).to_have_text(
+        "OCCIDENTAL PETROLEUM CORP /DE/ +1"
+    )
+    await expect(row(page, recent[0]).locator(".tickers")).to_have_text("JPM")
+
+    # Live filings: these have a delivery time, so they are the freshness samples.
+    live = [
+        filings.make(3, ticker="TSLA", company="Tesla, Inc.", priority="critical"),
+        filings.make(2, ticker="NVDA", company="NVIDIA CORP", priority="high"),
+        filings.make(1, ticker="AAPL", company="Apple Inc.", priority="medium"),
+    ]
+    published_from = time.time() * 1000
+    for record in live:
+        await publish(gateway, record)
+    for record in live:
+        await expect(row(page, record)).to_be_visible(timeout=TIMEOUT_MS)
+    seen_by = time.time() * 1000
+
+    charted = [r for r in history if r is not too_old] + live
+    total = len(charted)
+    await expect(page.locator("#minutes-total")).to_have_text(
+        f"{total} in the last hour", timeout=TIMEOUT_MS
+    )
+    minutes = page.locator("#chart-minutes svg[role=img]")
+    await expect(minutes).to_have_attribute("aria-label", re.compile(f": {total} in all;"))
+    await expect(page.locator("#chart-minutes g.minute")).to_have_count(60)
+    expected_minutes: dict[str, int] = {}
+    for record in charted:
+        expected_minutes[minute_of(record)] = expected_minutes.get(minute_of(record), 0) + 1
+    assert await shown_minutes(page) == expected_minutes
+    assert minute_of(too_old) not in expected_minutes
+
+    mix = {p: sum(r["analysis"]["priority"] == p for r in charted) for p in priorities}
+    assert all(mix.values())
+    for priority, count in mix.items():
+        bar = page.locator(f'#chart-priority g.priority-row[data-priority="{priority}"]')
+        await expect(bar).to_have_attribute("data-count", str(count))
+        share = math.floor(100 * count / total + 0.5)  # JavaScript's Math.round
+        await expect(bar.locator(".count")).to_have_text(f"{count} · {share}%")
+    assert await page.locator("#chart-priority svg[role=img] rect.seg").count() == 4
+
+    # Freshness, nearest rank over the three live arrivals: p50 is the filing accepted 2
+    # minutes ago, p95 the one accepted 3 minutes ago; detection was 2 s after acceptance.
+    p50 = await freshness_ms(page, "accepted", "p50")
+    p95 = await freshness_ms(page, "accepted", "p95")
+    for value, record in ((p50, live[1]), (p95, live[0])):
+        low, high = published_from - accepted_ms(record), seen_by - accepted_ms(record)
+        assert low - 1000 <= value <= high + 1000, (value, low, high)
+    assert await freshness_ms(page, "detected", "p50") == p50 - 2000
+    assert await freshness_ms(page, "detected", "p95") == p95 - 2000
+    await expect(page.locator("#freshness-note")).to_have_text(
+        "From 3 filings that arrived live in the last hour."
+    )
+    await expect(page.locator("#chart-freshness svg rect.p95")).to_have_count(2)
+
+    # The charts follow the filters; the live arrivals keep their delivery times.
+    await page.get_by_label("Ticker", exact=True).fill("bac")
+    await expect(page.locator("#minutes-total")).to_have_text(
+        "1 in the last hour", timeout=TIMEOUT_MS
+    )
+    assert await shown_minutes(page) == {minute_of(bac): 1}
+    low_bar = page.locator('#chart-priority g.priority-row[data-priority="low"]')
+    await expect(low_bar).to_have_attribute("data-count", "1")
+    await expect(page.locator("#freshness-note")).to_contain_text("No filing has arrived live")
+    await page.get_by_role("button", name="Clear").click()
+    await expect(page.locator("#minutes-total")).to_have_text(
+        f"{total} in the last hour", timeout=TIMEOUT_MS
+    )
+    await expect(page.locator("#connection-text")).to_have_text("live", timeout=TIMEOUT_MS)
+    assert await shown_minutes(page) == expected_minutes
+    assert await freshness_ms(page, "accepted", "p50") == p50
+
+    await page.wait_for_timeout(4500)  # let the arrival highlight fade
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "dashboard-charts.png"))
+    assert problems == []
