@@ -21,6 +21,13 @@ submission) is treated like a missing one first: the other way is tried, and the
 error only if that does not yield a document either. Per-filing problems never raise; a broken
 EDGAR client (closed, misused) does.
 
+Ownership forms (3, 4, 5 and amendments). The primary document is the `<ownershipDocument>`
+XML: in the complete submission the document of the form's type (its `<XML>` block), on the
+index page the row of the form's type whose file is the .xml itself (EDGAR lists the same file a
+second time under an xslF345X.. folder, rendered as HTML: not that one). It is parsed
+(ownership.parse_ownership) into `ownership`; the text is its footnotes and remarks (the
+only prose it has). An XML that cannot be parsed is an unreadable answer, as above.
+
 Text. The primary document's text, then each EX-99 exhibit's (at most three, current reports
 (8-K, 6-K) only: the press release carries the numbers) after an `EXHIBIT_HEADING` line.
 Exhibits that are missing or have no text (scanned pages) are left out. Each document's text
@@ -47,8 +54,10 @@ from services.analyze.documents_index import (
     locate,
     parse_index_page,
     select_documents,
+    select_ownership_document,
 )
 from services.analyze.items import detect_items, item_sections
+from services.analyze.ownership import OWNERSHIP_FORMS, Ownership, parse_ownership
 from services.analyze.text import ExtractedText, extract_text, parse_submission
 from services.common.edgar import EdgarClient, EdgarResponse
 from services.common.errors import SerializationError, UpstreamError
@@ -78,6 +87,7 @@ class FilingDocuments:
     text: str | None = None  # None unless fetched
     items: tuple[str, ...] = ()  # 8-K item codes, as best known
     item_texts: Mapping[str, str] = field(default_factory=dict)  # item code -> section text
+    ownership: Ownership | None = None  # Forms 3, 4, 5: the parsed ownership XML
 
     def to_avro_fields(self) -> dict[str, Any]:
         """The document_url, document_status, document_detail and items of FilingAnalysis."""
@@ -170,6 +180,8 @@ class DocumentFetcher:
         primary, exhibits = select_documents(submission.documents, filing.form_type)
         if primary is None:
             raise SerializationError("the submission holds no primary document")
+        if base_form(filing.form_type) in OWNERSHIP_FORMS:
+            return _ownership_documents(response.url, parse_ownership(primary.body))
         return self._fetched(
             filing,
             response.url,
@@ -188,12 +200,22 @@ class DocumentFetcher:
             listed = parse_index_page(page.body, location.folder_path)
         except SerializationError as exc:
             return _Miss(f"{page.url}: {exc}", is_error=True)
-        primary, exhibits = select_documents(listed, filing.form_type)
+        is_ownership = base_form(filing.form_type) in OWNERSHIP_FORMS
+        primary, exhibits = (
+            (select_ownership_document(listed, filing.form_type), [])
+            if is_ownership
+            else select_documents(listed, filing.form_type)
+        )
         if primary is None:
             return _Miss(f"{page.url}: lists no primary document", is_error=True)
         document = await self._get(self._base_url + primary.path)
         if document is None:
             return _Miss(f"{self._base_url}{primary.path}: not found", is_error=False)
+        if is_ownership:
+            try:
+                return _ownership_documents(document.url, parse_ownership(document.body))
+            except SerializationError as exc:
+                return _Miss(f"{document.url}: {exc}", is_error=True)
         found: list[tuple[str, str, EdgarResponse]] = []
         # A graphic or PDF exhibit has no text: not worth a request.
         for exhibit in (ex for ex in exhibits if ex.filename.lower().endswith(_READABLE_SUFFIXES)):
@@ -254,3 +276,10 @@ class DocumentFetcher:
         kept = text[: self._max_bytes]
         line_end = kept.rfind("\n")
         return kept[:line_end] if line_end >= self._max_bytes // 2 else kept
+
+
+def _ownership_documents(url: str, ownership: Ownership) -> FilingDocuments:
+    prose = [*ownership.footnotes.values(), *([ownership.remarks] if ownership.remarks else [])]
+    return FilingDocuments(
+        DocumentStatus.FETCHED, document_url=url, text="\n".join(prose), ownership=ownership
+    )

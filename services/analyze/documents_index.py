@@ -180,3 +180,19 @@ def select_documents(
         return primary, []
     exhibits = [doc for doc in documents if doc.type.upper().startswith(_EXHIBIT_PREFIX)]
     return primary, [doc for doc in exhibits if doc is not primary][:_MAX_EXHIBITS]
+
+
+def select_ownership_document(
+    documents: Sequence[IndexedDocument], form_type: str
+) -> IndexedDocument | None:
+    """The ownership XML of a Form 3, 4 or 5 among an index page's rows: of the form's type,
+    an .xml file, not the copy EDGAR renders through a stylesheet (under xslF345X../)."""
+    form = " ".join(form_type.upper().split())
+    xml = [
+        doc
+        for doc in documents
+        if doc.filename.lower().endswith(".xml") and "/xsl" not in doc.path.lower()
+    ]
+    return next((doc for doc in xml if doc.type.upper() == form), None) or next(
+        (doc for doc in xml if doc.sequence == 1), None
+    )

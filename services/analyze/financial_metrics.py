@@ -1,36 +1,68 @@
-"""Headline figures of an earnings release: revenue, net income, earnings per share.
+"""Figures of an earnings release (or a 10-Q, 10-K, 6-K): revenue, net income, earnings per
+share, each with its period, GAAP or not, the prior-year value and the change, and guidance.
 
 Conservative by design: a missing figure costs a reader a click, a wrong one costs trust. So a
 figure is only read from prose in which the company states it, never from tables (whose scale
 and column order vary), and only when every rule below holds:
-- Current period only: a sentence is read up to its first comparison ("compared with",
-  "versus", "from $", "prior year", ...), and the first sentence that states a metric wins.
+- Clauses: a sentence is read clause by clause (split at ";" and ", while"). A clause's current
+  part ends at its first comparison ("compared with", "versus", "from $", "prior year", ...);
+  what follows is the comparison part, where prior values are read. "narrowed from $7.79
+  million in 2023 to $4.90 million in 2024" states the prior value first: current is the "to".
 - The metric is named plainly and starts its clause: "Net sales for the quarter ... decreased
-  3.2 percent to $293.6 million" is revenue, but "Online sales ...", "segment revenue",
-  "adjusted net income" and "expects revenue of ..." are not read at all.
-- Amounts are scaled by their word ("$1.2 billion" is 1.2e9). Revenue and net income without a
-  scale word need at least four digits ("$512" is a table value out of context); per-share
-  amounts must have no scale word and be below $1,000.
-- A net loss, and a figure in parentheses, is negative. "Net income (loss)" says neither, so it
-  is not read.
+  3.2 percent to $293.6 million" is revenue, but "Online sales ...", "segment revenue" and
+  "global net sales of <product>" are not read at all.
+- GAAP: a figure whose clause, up to the figure, says adjusted, non-GAAP, excluding, core or
+  pro forma is `gaap=False`; it never stands in for the GAAP figure (nor goes into `metrics`).
+- Period: the nearest period words before the figure in its clause, else anywhere in the
+  sentence, else those of the document's opening (its headline): "quarter", "three months",
+  "13-week" are a quarter; "six/nine months", "26/39-week", "first half", "year-to-date" are
+  year to date; "full year", "fiscal year", "twelve months", "year ended", "52-week", or a bare
+  "in 2024" are a full year; nothing said is `unknown`. Each (name, period, gaap) is read once:
+  the first statement wins, and a later one of the same value only adds a missing prior value or
+  change.
+- Amounts are scaled by their word ("$1.2 billion" is 1.2e9; "42 cents" is 0.42). Revenue and
+  net income without a scale word need at least four digits ("$512" is a table value out of
+  context); per-share amounts must have no scale word and be below $1,000.
+- Sign: a net loss, a loss per share and a figure in parentheses are negative. "Net income
+  (loss)" says neither, so it is not read. The change is negative for "decreased", "down",
+  "fell", "declined".
+- Prior value: the amount at the same position among the comparison part's amounts of the same
+  kind (totals, per share): "$74.8 million, or $1.96 per share ..., compared to $52.5 million,
+  or $1.39 per share" pairs 74.8 with 52.5 and 1.96 with 1.39. A "loss" before it makes it
+  negative.
 - Earnings per share need "diluted" or "basic" on the figure, or an earnings subject in the
   clause (so dividends, offer prices and exercise prices per share are never read as EPS). An
   unlabelled figure next to a diluted one is the basic figure; alone it is `eps`.
+- Guidance: a sentence saying the company expects, projects or guides (and not that it
+  withdraws guidance) is read only for guidance: a metric and "$X to $Y", "between $X and $Y"
+  or "of $X", with the sentence's period; its figures are never actual results.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Any
 
 from services.analyze.analysis import Metric
 from services.analyze.text import sentences
 
 USD, USD_PER_SHARE = "USD", "USD/share"
 _SCALES = {"thousand": 1e3, "million": 1e6, "mn": 1e6, "billion": 1e9, "bn": 1e9, "trillion": 1e12}
+_NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _AMOUNT = (
-    r"(?P<open>\()?(?:US)?\$\s?(?P<inner>\()?(?P<number>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+    rf"(?P<open>\()?(?:US)?\$\s?(?P<inner>\()?(?P<number>{_NUMBER})"
     r"(?P<close>\))?(?:\s(?P<scale>thousand|million|billion|trillion|mn|bn)\b)?"
 )
+_ANY_AMOUNT = re.compile(
+    rf"(?P<open>\()?(?:US)?\$\s?(?P<inner>\()?(?P<number>{_NUMBER})(?P<close>\))?"
+    r"(?:\s(?P<scale>thousand|million|billion|trillion|mn|bn)\b)?|(?P<cents>\d{1,3})\s+cents\b",
+    re.IGNORECASE,
+)
+_PER_SHARE_AFTER = re.compile(r"\s*(?:per\s+(?:diluted\s+|basic\s+)?(?:common\s+)?share)", re.I)
+_PER_SHARE_BEFORE = re.compile(r"(?:per\s+share|\beps)\b[^$]{0,30}$", re.IGNORECASE)
 _VERB = r"(?:was|were|of|totaled|totalled|amounted to|reached|came in at)"
 _TOTAL_NOUN = re.compile(
     r"\b(?:total net sales|net sales|total revenues?|net revenues?|revenues?|net income"
@@ -43,15 +75,30 @@ _TOTAL_TAIL = re.compile(
     rf"[^$;]{{0,60}}?\bto)\s+(?:approximately\s+|about\s+|a record\s+)?{_AMOUNT}",
     re.IGNORECASE,
 )
+# "narrowed from $7.79 million in 2023 to $4.90 million in 2024": prior first, then current.
+_FROM_TO = re.compile(
+    r"\bfrom\s+(?P<prior>\(?\$\s?\(?(?:" + _NUMBER + r")\)?(?:\s(?:thousand|million|billion))?)"
+    r"[^$;]{0,40}?\bto\s+(?P<current>\(?\$\s?\(?(?:"
+    + _NUMBER
+    + r")\)?(?:\s(?:thousand|million|billion))?)",
+    re.IGNORECASE,
+)
 _PER_SHARE = re.compile(
-    rf"{_AMOUNT}\s+per\s+(?P<before>diluted\s+|basic\s+)?(?:common\s+)?share\b"
-    r"(?P<after>,?\s+(?:on\s+a\s+)?(?:diluted|basic)\b(?:\s+basis)?)?",
+    rf"(?:{_AMOUNT}|(?P<cents>\d{{1,3}})\s+cents)\s+per\s+(?P<before>diluted\s+|basic\s+)?"
+    r"(?:common\s+)?share\b(?P<after>,?\s+(?:on\s+a\s+)?(?:diluted|basic)\b(?:\s+basis)?)?",
     re.IGNORECASE,
 )
 _NAMED_PER_SHARE = re.compile(
-    r"\b(?P<before>diluted\s+|basic\s+)?(?P<noun>(?:net\s+)?(?:earnings|income|loss)(?:\s+\(loss\))?"
+    r"\b(?P<before>(?:basic\s+and\s+)?(?:diluted|basic)\s+(?:gaap\s+)?)?"
+    r"(?P<noun>(?:net\s+)?(?:earnings|income|loss)(?:\s+\(loss\))?"
     r"\s+per\s+(?P<after>diluted\s+|basic\s+)?(?:common\s+)?share|eps)\s+(?:\([^)]{0,40}\)\s+)?"
-    rf"{_VERB}\s+{_AMOUNT}",
+    rf"(?:{_VERB}\s+)?{_AMOUNT}",
+    re.IGNORECASE,
+)
+# The subject of a per-share figure stated as "from $X to $Y".
+_PER_SHARE_NOUN = re.compile(
+    r"\b(?P<before>(?:basic\s+and\s+)?(?:diluted|basic)\s+(?:gaap\s+)?)?"
+    r"(?:net\s+)?(?:earnings|income|loss)\s+per\s+(?:diluted\s+|basic\s+)?(?:common\s+)?share\b",
     re.IGNORECASE,
 )
 _COMPARISON = re.compile(
@@ -59,30 +106,165 @@ _COMPARISON = re.compile(
     r"|previous year|a year (?:ago|earlier)|year[- ]ago|last year)",
     re.IGNORECASE,
 )
+_CLAUSE_BREAK = re.compile(r";|,\s+while\b", re.IGNORECASE)
 # Words that may stand before the metric in its clause ("Third quarter fiscal 2024 revenue").
 _LEAD_WORDS = frozenset(
     "the its our their total consolidated reported record gaap quarter quarterly year annual "  # noqa: SIM905
-    "fiscal full first second third fourth and for q1 q2 q3 q4".split()
+    "fiscal full first second third fourth and for q1 q2 q3 q4 adjusted non".split()
 )
 _CLAUSE_START = re.compile(r".*(?:[,;:(]|\bthat\b|\breported\b|\bannounced\b)", re.IGNORECASE)
 _NARROWING = re.compile(
-    r"\b(?:from|per|excluding|segment|adjusted|organic|comparable|non-gaap|guidance|outlook"
+    r"\b(?:from|per|segment|organic|comparable|guidance|outlook"
     r"|expect\w*|range|between|income|earnings|loss|revenues?|sales)\b",
     re.IGNORECASE,
 )
+_NON_GAAP = re.compile(r"\b(?:adjusted|non-gaap|excluding|core|pro forma)\b", re.IGNORECASE)
 _EARNINGS_SUBJECT = re.compile(r"\b(?:net (?:income|earnings|loss)|earnings|eps|loss)\b", re.I)
 _NOT_EARNINGS = re.compile(
     r"\b(?:dividends?|price|consideration|offering|exercise|purchase|tender|distributions?"
-    r"|book value|adjusted|non-gaap)\b",
+    r"|book value)\b",
+    re.IGNORECASE,
+)
+_CHANGE = re.compile(
+    r"\b(?P<word>up|down|increased|decreased|rose|fell|grew|declined|increase of|decrease of"
+    r"|growth of|decline of)\s+(?:by\s+)?(?P<percent>\d+(?:\.\d+)?)\s?(?:%|percent)"
+    r"|(?P<percent2>\d+(?:\.\d+)?)\s?(?:%|percent)\s+(?P<word2>increase|decrease|growth|decline)",
+    re.IGNORECASE,
+)
+_DECREASE = frozenset({"down", "decreased", "fell", "declined", "decrease of", "decline of"})
+_GUIDANCE = re.compile(
+    r"\b(?:expects?|expected|guidance|outlook|anticipates?|projects?|forecasts?)\b", re.I
+)
+_WITHDRAWN = re.compile(r"\bwithdr[ae]w", re.IGNORECASE)
+_GUIDANCE_RANGE = re.compile(
+    rf"\b(?P<noun>revenues?|net sales|net income|diluted (?:earnings per share|eps)|earnings per"
+    rf" (?:diluted )?share|eps)\b[^$;]{{0,80}}?(?:between\s+)?(?P<low>\$\s?(?:{_NUMBER})"
+    r"(?:\s(?:thousand|million|billion))?)(?:\s*(?:to|and|-|\u2013)\s*(?P<high>\$\s?(?:"
+    rf"{_NUMBER})(?:\s(?:thousand|million|billion))?))?",
     re.IGNORECASE,
 )
 
 
+class FiscalPeriod(StrEnum):
+    """The FiscalPeriod enum of FilingAnalysis.avsc."""
+
+    UNKNOWN = "unknown"
+    QUARTER = "quarter"
+    YEAR_TO_DATE = "year_to_date"
+    FULL_YEAR = "full_year"
+
+
+# Most specific first: "nine months ended" is year to date even though a quarter ends then.
+_PERIOD_WORDS = (
+    (
+        FiscalPeriod.YEAR_TO_DATE,
+        re.compile(
+            r"\b(?:six|nine|twenty-six|thirty-nine|26|39)[- ](?:months?|weeks?)\b|\bfirst half\b"
+            r"|\byear[- ]to[- ]date\b|\bytd\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        FiscalPeriod.QUARTER,
+        re.compile(r"\bquarter|\bthree months\b|\b1[34][- ]weeks?\b|\bq[1-4]\b", re.IGNORECASE),
+    ),
+    (
+        FiscalPeriod.FULL_YEAR,
+        re.compile(
+            r"\bfull[- ]year\b|\bfiscal year\b|\btwelve months\b|\b12 months\b|\b5[23][- ]weeks?\b"
+            r"|\byear ended\b|\bfor the year\b|\bannual\b",
+            re.IGNORECASE,
+        ),
+    ),
+)
+_BARE_YEAR = re.compile(r"\bin (?:fiscal )?20\d\d\b", re.IGNORECASE)
+_OPENING_CHARS = 1500
+
+
+@dataclass(frozen=True, slots=True)
+class EarningsFigure:
+    name: str  # revenue, net_income, eps_diluted, eps_basic, eps
+    value: float  # scaled to units
+    unit: str  # USD or USD/share
+    period: FiscalPeriod
+    gaap: bool
+    prior_value: float | None
+    change_percent: float | None
+    text: str  # the phrase it was read from
+
+    def to_avro(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "value": self.value, "unit": self.unit,
+            "period": self.period.value, "gaap": self.gaap, "prior_value": self.prior_value,
+            "change_percent": self.change_percent, "text": self.text,
+        }  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class GuidanceFigure:
+    name: str
+    low: float
+    high: float
+    unit: str
+    period: FiscalPeriod
+    gaap: bool
+    text: str
+
+    def to_avro(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "low": self.low, "high": self.high, "unit": self.unit,
+            "period": self.period.value, "gaap": self.gaap, "text": self.text,
+        }  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Earnings:
+    figures: tuple[EarningsFigure, ...]
+    guidance: tuple[GuidanceFigure, ...] = ()
+
+    def metrics(self) -> dict[str, Metric]:
+        """The `metrics` map of v1: the first GAAP figure of each name, whatever its period."""
+        found: dict[str, Metric] = {}
+        for figure in self.figures:
+            if figure.gaap:
+                found.setdefault(figure.name, Metric(figure.value, figure.unit, figure.text))
+        return found
+
+    def to_avro(self) -> dict[str, Any]:
+        return {
+            "figures": [figure.to_avro() for figure in self.figures],
+            "guidance": [figure.to_avro() for figure in self.guidance],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """A figure of one clause before its period, prior value and change are settled."""
+
+    name: str
+    value: float
+    unit: str
+    start: int  # of the amount, in the clause
+    text: str
+    gaap: bool
+    prior: float | None = None  # stated in the same phrase ("from $X to $Y")
+
+
+def _scaled(number: str, scale: str | None) -> float:
+    return float(number.replace(",", "")) * _SCALES.get((scale or "").lower(), 1.0)
+
+
 def _amount(match: re.Match[str]) -> float:
-    value = float(match.group("number").replace(",", ""))
-    value *= _SCALES.get((match.group("scale") or "").lower(), 1.0)
+    if match.groupdict().get("cents"):
+        return float(match.group("cents")) / 100
+    value = _scaled(match.group("number"), match.group("scale"))
     parenthesised = match.group("close") and (match.group("open") or match.group("inner"))
     return -value if parenthesised else value
+
+
+def _loose_amount(text: str) -> float | None:
+    match = _ANY_AMOUNT.search(text)
+    return _amount(match) if match else None
 
 
 def _starts_clause(prefix: str) -> bool:
@@ -91,66 +273,257 @@ def _starts_clause(prefix: str) -> bool:
     return all(word in _LEAD_WORDS or word.isdigit() for word in words)
 
 
-def _total(clause: str) -> tuple[str, Metric] | None:
+def _metric_name(noun: str) -> str:
+    return "revenue" if "sales" in noun or "revenue" in noun else "net_income"
+
+
+def _totals(clause: str, whole: str) -> Iterator[_Found]:
+    """Revenue and net income of the clause; `whole` is the clause with its comparison part."""
     for noun in _TOTAL_NOUN.finditer(clause):
+        prefix = clause[: noun.start()]
+        if not _starts_clause(prefix):
+            continue
+        named = noun.group(0).lower()
+        gaap = not _NON_GAAP.search(prefix)
+        from_to = _FROM_TO.match(whole, noun.end()) or _FROM_TO.search(
+            whole[noun.end() : noun.end() + 100]
+        )
+        if from_to and not _NARROWING.search(whole[noun.end() : noun.end() + from_to.start()]):
+            current, prior = _loose_amount(from_to["current"]), _loose_amount(from_to["prior"])
+            if current is not None and prior is not None:
+                sign = -1.0 if named == "net loss" else 1.0
+                end = noun.end() + from_to.end()
+                yield _Found(
+                    _metric_name(named), sign * abs(current), USD, noun.end() + from_to.start(),
+                    whole[noun.start() : end], gaap, sign * abs(prior),
+                )  # fmt: skip
+                continue
         tail = _TOTAL_TAIL.match(clause, noun.end())
         if (
             tail is None
             or _NARROWING.search(tail.group("filler"))
-            or not _starts_clause(clause[: noun.start()])
             or (not tail.group("scale") and len(re.sub(r"\D", "", tail["number"])) < 4)
         ):
             continue
-        named, value = noun.group(0).lower(), _amount(tail)
+        value = _amount(tail)
         if named == "net loss":
             value = -abs(value)
-        name = "revenue" if "sales" in named or "revenue" in named else "net_income"
-        return name, Metric(value, USD, clause[noun.start() : tail.end()])
-    return None
+        yield _Found(
+            _metric_name(named), value, USD, tail.start("number"),
+            clause[noun.start() : tail.end()], gaap,
+        )  # fmt: skip
 
 
-def _per_share(clause: str) -> dict[str, Metric]:
-    found: dict[str, Metric] = {}
-    unlabelled: list[Metric] = []
+def _number_start(match: re.Match[str]) -> int:
+    """Where the digits of an amount start (after "$", "(" or before "cents")."""
+    group = "cents" if match.groupdict().get("cents") else "number"
+    return match.start(group)
+
+
+def _per_share_from_to(whole: str) -> Iterator[_Found]:
+    """ "Basic and diluted loss per share improved from $(1.80) to $(0.42)": both periods."""
+    for noun in _PER_SHARE_NOUN.finditer(whole):
+        from_to = _FROM_TO.search(whole, noun.end(), noun.end() + 80)
+        if from_to is None or "$" in whole[noun.end() : from_to.start()]:
+            continue
+        current, prior = _loose_amount(from_to["current"]), _loose_amount(from_to["prior"])
+        if current is None or prior is None:
+            continue
+        sign = -1.0 if "loss" in noun.group(0).lower() else 1.0
+        label = (noun.group("before") or "").lower()
+        for kind in [kind for kind in ("basic", "diluted") if kind in label] or [""]:
+            yield _Found(
+                f"eps_{kind}" if kind else "eps", sign * abs(current), USD_PER_SHARE,
+                from_to.start("current"), whole[noun.start() : from_to.end()],
+                not _NON_GAAP.search(whole[: noun.start()]), sign * abs(prior),
+            )  # fmt: skip
+
+
+def _per_share(clause: str, whole: str) -> Iterator[_Found]:
+    from_to = list(_per_share_from_to(whole))
+    if from_to:
+        yield from from_to
+        return
+    labelled: list[_Found] = []
+    unlabelled: list[_Found] = []
     matches = [*_NAMED_PER_SHARE.finditer(clause), *_PER_SHARE.finditer(clause)]
+    seen_starts: set[int] = set()
     for match in sorted(matches, key=lambda found_match: found_match.start()):
+        number_start = _number_start(match)
+        if number_start in seen_starts:
+            continue
         label = (match.group("before") or match.group("after") or "").lower()
-        kind = "diluted" if "diluted" in label else "basic" if "basic" in label else ""
-        subjects = _EARNINGS_SUBJECT.findall(clause[: match.end("number")])
+        kinds = [kind for kind in ("diluted", "basic") if kind in label]
+        prefix = clause[:number_start]
+        subjects = _EARNINGS_SUBJECT.findall(prefix)
         value = _amount(match)
         if (
-            match.group("scale")
-            or _NOT_EARNINGS.search(clause[: match.start("number")])
-            or not (kind or subjects)
+            match.groupdict().get("scale")
+            or _NOT_EARNINGS.search(prefix)
+            or not (kinds or subjects)
             or abs(value) >= 1000
         ):
             continue
+        seen_starts.add(number_start)
         if subjects and "loss" in subjects[-1].lower():
             value = -abs(value)
         phrase = match.group(0).strip()
-        if match.group("open") and not match.group("close"):  # "($0.88 per share on a ..."
+        if match.groupdict().get("open") and not match.group("close"):  # "($0.88 per share..."
             phrase = phrase[1:]
-        metric = Metric(value, USD_PER_SHARE, phrase)
-        if kind:
-            found.setdefault(f"eps_{kind}", metric)
-        else:
-            unlabelled.append(metric)
+        gaap = not _NON_GAAP.search(prefix)
+        for kind in kinds or [""]:
+            found = _Found(f"eps_{kind}" if kind else "eps", value, USD_PER_SHARE,
+                           number_start, phrase, gaap)  # fmt: skip
+            (labelled if kind else unlabelled).append(found)
+    yield from labelled
     if unlabelled:
-        found.setdefault("eps_basic" if "eps_diluted" in found else "eps", unlabelled[0])
-    return found
+        has_diluted = any(found.name == "eps_diluted" for found in labelled)
+        for found in unlabelled:
+            yield replace(found, name="eps_basic") if has_diluted else found
 
 
-def extract_metrics(text: str) -> dict[str, Metric]:
-    """Revenue, net income and EPS stated in `text`, keyed revenue, net_income, eps_diluted,
-    eps_basic or eps; empty when the text states none."""
-    metrics: dict[str, Metric] = {}
-    for sentence in sentences(text):
-        if "$" not in sentence:
+def _period(text: str, before: int | None = None) -> FiscalPeriod | None:
+    """The period named by the last period words before `before`, or (`before` None) by the
+    first in `text`. A bare year ("in 2024") counts only where no other period words are."""
+    scope = text if before is None else text[:before]
+    found = [
+        (match.start(), period)
+        for period, words in _PERIOD_WORDS
+        for match in words.finditer(scope)
+    ]
+    if not found:
+        return FiscalPeriod.FULL_YEAR if _BARE_YEAR.search(scope) else None
+    # Overlapping words ("nine months ended ... quarter") go to the more specific, listed first.
+    found.sort(key=lambda hit: hit[0])
+    return found[-1][1] if before is not None else found[0][1]
+
+
+def _change(segment: str) -> float | None:
+    match = _CHANGE.search(segment)
+    if not match:
+        return None
+    word = (match.group("word") or match.group("word2") or "").lower()
+    percent = float(match.group("percent") or match.group("percent2"))
+    return -percent if word in _DECREASE or word.startswith(("decrease", "decline")) else percent
+
+
+def _comparison_amounts(comparison: str) -> tuple[list[float], list[float]]:
+    """Totals and per-share amounts of a comparison part, in order; a "loss" before one makes
+    it negative."""
+    totals: list[float] = []
+    per_share: list[float] = []
+    for match in _ANY_AMOUNT.finditer(comparison):
+        value = _amount(match)
+        before = comparison[max(0, match.start() - 40) : match.start()]
+        if re.search(r"\bloss\b", before, re.IGNORECASE):
+            value = -abs(value)
+        is_per_share = bool(match.group("cents")) or (
+            not match.group("scale")
+            and (
+                _PER_SHARE_AFTER.match(comparison, match.end()) is not None
+                or _PER_SHARE_BEFORE.search(before) is not None
+            )
+        )
+        (per_share if is_per_share else totals).append(value)
+    return totals, per_share
+
+
+def _clause_figures(
+    clause_text: str, sentence: str, default: FiscalPeriod
+) -> Iterator[EarningsFigure]:
+    comparison = _COMPARISON.search(clause_text)
+    current = clause_text[: comparison.start()] if comparison else clause_text
+    compared = clause_text[comparison.start() :] if comparison else ""
+    found = [*_totals(current, clause_text), *_per_share(current, clause_text)]
+    prior_totals, prior_per_share = _comparison_amounts(compared)
+    own_totals = [_number_start(m) for m in _ANY_AMOUNT.finditer(current) if m.group("scale")
+                  or len(re.sub(r"\D", "", m.group("number") or "")) >= 4]  # fmt: skip
+    own_per_share = [
+        _number_start(m)
+        for m in _ANY_AMOUNT.finditer(current)
+        if m.group("cents") or _PER_SHARE_AFTER.match(current, m.end())
+        or _PER_SHARE_BEFORE.search(current[max(0, m.start() - 40) : m.start()])
+    ]  # fmt: skip
+    starts = sorted(f.start for f in found)
+    for figure in sorted(found, key=lambda f: f.start):
+        prior = figure.prior
+        if prior is None:
+            positions, priors = (
+                (own_totals, prior_totals)
+                if figure.unit == USD
+                else (own_per_share, prior_per_share)
+            )
+            index = next((i for i, start in enumerate(positions) if start >= figure.start), None)
+            if index is not None and index < len(priors):
+                prior = priors[index]
+        # The change stated between this figure's noun and the next figure belongs to it.
+        later = [start for start in starts if start > figure.start]
+        segment_end = later[0] if later else len(current)
+        segment_start = figure.start - len(figure.text) + 1 if figure.unit == USD else figure.start
+        change = _change(current[max(0, segment_start) : segment_end])
+        period = (
+            _period(current, figure.start) or _period(clause_text) or _period(sentence) or default
+        )
+        yield EarningsFigure(
+            figure.name, figure.value, figure.unit, period, figure.gaap, prior, change, figure.text
+        )
+
+
+def _guidance(sentence: str, default: FiscalPeriod) -> Iterator[GuidanceFigure]:
+    for match in _GUIDANCE_RANGE.finditer(sentence):
+        noun = match.group("noun").lower()
+        low = _loose_amount(match.group("low"))
+        high = _loose_amount(match.group("high")) if match.group("high") else low
+        if low is None or high is None:
             continue
-        comparison = _COMPARISON.search(sentence)
-        clause = sentence[: comparison.start()] if comparison else sentence
-        if total := _total(clause):
-            metrics.setdefault(*total)
-        for name, metric in _per_share(clause).items():
-            metrics.setdefault(name, metric)
-    return metrics
+        per_share = "share" in noun or "eps" in noun
+        name = ("eps_diluted" if "diluted" in noun else "eps") if per_share else _metric_name(noun)
+        yield GuidanceFigure(
+            name, low, high, USD_PER_SHARE if per_share else USD,
+            _period(sentence) or default, not _NON_GAAP.search(sentence[: match.start()]),
+            match.group(0),
+        )  # fmt: skip
+
+
+def _same_value(first: float, second: float) -> bool:
+    return abs(first - second) <= 0.006 * max(abs(first), abs(second))
+
+
+def extract_earnings(text: str) -> Earnings | None:
+    """The figures and guidance `text` states; None when it states none."""
+    default = _period(text[:_OPENING_CHARS]) or FiscalPeriod.UNKNOWN
+    figures: dict[tuple[str, FiscalPeriod, bool], EarningsFigure] = {}
+    guidance: list[GuidanceFigure] = []
+    for sentence in sentences(text):
+        if "$" not in sentence and "cents" not in sentence:
+            continue
+        if _GUIDANCE.search(sentence):
+            if not _WITHDRAWN.search(sentence):
+                guidance.extend(_guidance(sentence, default))
+            continue
+        for clause in _CLAUSE_BREAK.split(sentence):
+            for figure in _clause_figures(clause, sentence, default):
+                key = (figure.name, figure.period, figure.gaap)
+                known = figures.get(key)
+                if known is None:
+                    figures[key] = figure
+                elif _same_value(known.value, figure.value):
+                    figures[key] = replace(
+                        known,
+                        prior_value=known.prior_value
+                        if known.prior_value is not None
+                        else figure.prior_value,
+                        change_percent=known.change_percent
+                        if known.change_percent is not None
+                        else figure.change_percent,
+                    )
+    if not figures and not guidance:
+        return None
+    return Earnings(tuple(figures.values()), tuple(guidance))
+
+
+def extract_metrics(text: str) -> Mapping[str, Metric]:
+    """Revenue, net income and EPS stated in `text` (GAAP, first stated), keyed revenue,
+    net_income, eps_diluted, eps_basic or eps; empty when the text states none."""
+    earnings = extract_earnings(text)
+    return earnings.metrics() if earnings else {}

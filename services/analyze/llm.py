@@ -32,6 +32,7 @@ import structlog
 
 from services.analyze.analysis import Analysis
 from services.analyze.analysis_cache import AnalysisCache, CachedAnalysis
+from services.analyze.facts import FilingFacts
 from services.analyze.llm_answer import parse_answer
 from services.analyze.llm_client import RateLimitedError, Usage, check_model, complete
 from services.analyze.llm_prompt import build_messages, with_correction
@@ -98,8 +99,10 @@ class LlmAnalyzer:
         text: str | None = None,
         items: Sequence[str] | None = None,
         item_texts: Mapping[str, str] | None = None,
+        facts: FilingFacts | None = None,
     ) -> AnalyzerOutcome:
-        """Arguments as for `OfflineAnalyzer.analyze`; `item_texts` serves the fallback."""
+        """Arguments as for `OfflineAnalyzer.analyze`; `item_texts` serves the fallback, `facts`
+        go into the prompt (and to the fallback)."""
         model = self._config.model
         if cached := await self._cache.get(filing.accession_number, model):
             return AnalyzerOutcome(
@@ -115,7 +118,7 @@ class LlmAnalyzer:
         codes = tuple(items if items is not None else filing.items)
         async with self._slots:
             started = time.perf_counter()
-            attempts = await self._attempts(filing, text, codes)
+            attempts = await self._attempts(filing, text, codes, facts)
         spent = attempts.spent
         if attempts.analysis is None:
             log.warning(
@@ -126,7 +129,7 @@ class LlmAnalyzer:
             )
             note = f"llm failed: {attempts.failure} ({attempts.count} attempts)"
             return AnalyzerOutcome(
-                analysis=self._offline.analyze(filing, text, codes, item_texts),
+                analysis=self._offline.analyze(filing, text, codes, item_texts, facts),
                 analyzer_name="offline",
                 model=None,
                 latency_ms=_ms_since(started),
@@ -155,9 +158,11 @@ class LlmAnalyzer:
             cost_usd=entry.cost_usd,
         )
 
-    async def _attempts(self, filing: Filing, text: str | None, items: Sequence[str]) -> _Attempts:
+    async def _attempts(
+        self, filing: Filing, text: str | None, items: Sequence[str], facts: FilingFacts | None
+    ) -> _Attempts:
         config = self._config
-        first_messages = build_messages(filing, text, items, config.max_input_chars)
+        first_messages = build_messages(filing, text, items, config.max_input_chars, facts)
         messages = first_messages
         spent = Usage()
         for attempt in range(1, config.max_attempts + 1):

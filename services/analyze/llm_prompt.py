@@ -4,7 +4,10 @@
   filing could contain text aimed at the model), and the JSON schema of the answer
   (llm_answer.ANSWER_SCHEMA), with the instruction to answer with one JSON object only.
 - User message: the filing's metadata (form type, accession number, dates, every entity with
-  its role, CIK and tickers, the 8-K items with their titles), then the document text.
+  its role, CIK and tickers, the 8-K items with their titles), then the facts read from its
+  data (facts.py: every Form 3/4/5 owner and transaction, earnings figures with period and
+  GAAP flag, 8-K item facts), marked as exact so the model builds on them instead of guessing,
+  then the document text.
 - The text is trimmed to `max_input_chars`: its beginning is kept (the items and, for 8-Ks,
   the press release that follows them), cut at the last line break that keeps at least half of
   the budget, and the prompt says how much was left out. The budget covers the document text
@@ -18,6 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+from services.analyze.facts import FilingFacts
 from services.analyze.items import CATALOG
 from services.analyze.llm_answer import ANSWER_SCHEMA
 from services.common.records import Filing
@@ -39,14 +43,27 @@ SYSTEM_PROMPT = (
 
 
 def build_messages(
-    filing: Filing, text: str | None, items: Sequence[str], max_input_chars: int
+    filing: Filing,
+    text: str | None,
+    items: Sequence[str],
+    max_input_chars: int,
+    facts: FilingFacts | None = None,
 ) -> list[Message]:
-    """The system and user messages for `filing` with its document `text` and item codes."""
+    """The system and user messages for `filing` with its document `text`, item codes and the
+    facts read from its data."""
+    described = facts.describe() if facts else ""
+    stated = (
+        "Facts read from the filing's structured data (exact; summarize and rank from them):\n"
+        + described
+        + "\n\n"
+        if described
+        else ""
+    )
     return [
         {"role": "system", "content": SYSTEM_PROMPT},
         {
             "role": "user",
-            "content": _metadata(filing, items) + "\n\n" + _excerpt(text, max_input_chars),
+            "content": _metadata(filing, items) + "\n\n" + stated + _excerpt(text, max_input_chars),
         },
     ]
 

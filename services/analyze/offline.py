@@ -20,8 +20,17 @@ Rules:
   when they occur at least twice; a term sharing a word with a better one is left out. Ties go
   to the term seen first.
 - Sentiment: the tone of the body's sentences (sentiment.py); 0 without text.
-- Metrics (financial_metrics.py) are read only where results are reported: item 2.02, or an
-  annual, quarterly or foreign current report; from the whole text, press release included.
+- Metrics are the GAAP figures of the filing's earnings facts (facts.py: read only where
+  results are reported, item 2.02 or an annual, quarterly or foreign current report). When
+  there are earnings figures, the summary leads with them ("Revenue $1.52 billion (quarter,
+  +2.6%); Net income $47 million (quarter, prior -$6.20 million); Diluted EPS $0.05 (...)":
+  revenue, net income, diluted EPS (else basic), GAAP first, then one adjusted figure; at most
+  four), then the sentences chosen as above if they fit in the 400 characters. When a critical
+  item (a restatement, a bankruptcy) outranks the results, its sentences lead instead.
+- Forms 3, 4 and 5 with their ownership facts: priority, summary, event types, keywords and
+  tone come from the transactions (insider.py, whose docstring has the rules); the form's own
+  rank stays the floor.
+- 8.01 sections describing another item's event (item_facts.py) add that item's event type.
 """
 
 from __future__ import annotations
@@ -33,7 +42,9 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from services.analyze.analysis import Analysis, Metric, Priority
-from services.analyze.financial_metrics import extract_metrics
+from services.analyze.facts import FilingFacts, extract_facts
+from services.analyze.financial_metrics import USD, Earnings, EarningsFigure, FiscalPeriod
+from services.analyze.insider import read_ownership
 from services.analyze.items import CATALOG, EXHIBITS_ITEM
 from services.analyze.lexicon import FILING_BACKGROUND, STOPWORDS, TONE_WORDS
 from services.analyze.sentiment import Tone, tokens, tone_of_tokens
@@ -79,9 +90,6 @@ _FORM_PREFIXES = {
     "N-": (_L, "fund_filing"),
     "NPORT": (_L, "fund_holdings"),
 }
-_RESULTS_ITEM = "2.02"  # Results of Operations and Financial Condition
-_RESULTS_FORMS = frozenset({"10-K", "10-KT", "10-Q", "10-QT", "20-F", "40-F", "6-K"})
-
 _MAX_BODY_CHARS = 100_000
 _MAX_SUMMARY_CHARS = 400
 _MAX_SENTENCES = 3
@@ -100,6 +108,11 @@ _ENUMERATOR = re.compile(r"^(?:\(?[a-z0-9]{1,4}\)|[\u2022\u25cf*-])\s+", re.IGNO
 _EVENT_OPENING = re.compile(r"^On [A-Z][a-z]+\.? \d{1,2}, \d{4}")
 _FIGURE = re.compile(r"\$\s?\d|\d(?:\.\d+)?\s?(?:%|percent)")
 _ACTING_ROLES = ("filer", "filed by", "reporting")
+_FIGURE_LABELS = {
+    "revenue": "Revenue", "net_income": "Net income", "eps_diluted": "Diluted EPS",
+    "eps_basic": "Basic EPS", "eps": "EPS",
+}  # fmt: skip
+_MAX_LEAD_FIGURES = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +193,56 @@ def _metadata_summary(filing: Filing, items: Sequence[str]) -> str:
     return _shortened(summary)
 
 
+def _money(value: float, unit: str) -> str:
+    sign = "-" if value < 0 else ""
+    amount = abs(value)
+    if unit != USD:
+        return f"{sign}${amount:,.2f}"
+    for scale, word in ((1e9, "billion"), (1e6, "million")):
+        if amount >= scale:
+            return f"{sign}${amount / scale:,.2f} {word}".replace(".00 ", " ")
+    return f"{sign}${amount:,.0f}"
+
+
+def _figure_phrase(figure: EarningsFigure) -> str:
+    label = _FIGURE_LABELS.get(figure.name, figure.name)
+    label = label if figure.gaap else f"Adjusted {label.lower()}"
+    notes = [] if figure.period is FiscalPeriod.UNKNOWN else [figure.period.value.replace("_", " ")]
+    if figure.change_percent is not None:
+        notes.append(f"{figure.change_percent:+g}%")
+    if figure.prior_value is not None:
+        notes.append(f"prior {_money(figure.prior_value, figure.unit)}")
+    return f"{label} {_money(figure.value, figure.unit)}" + (
+        f" ({', '.join(notes)})" if notes else ""
+    )
+
+
+def _figures_lead(earnings: Earnings) -> str:
+    """The headline figures: revenue, net income, EPS (diluted over basic), GAAP before
+    adjusted, each in the period stated first."""
+    chosen: dict[tuple[bool, str], EarningsFigure] = {}
+    for figure in earnings.figures:
+        chosen.setdefault((figure.gaap, figure.name), figure)
+    for gaap in (True, False):
+        if (gaap, "eps_diluted") in chosen:
+            chosen.pop((gaap, "eps_basic"), None)
+    order = list(_FIGURE_LABELS)
+    ranked = sorted(chosen.items(), key=lambda item: (not item[0][0], order.index(item[0][1])))
+    phrases = [_figure_phrase(figure) for _, figure in ranked[:_MAX_LEAD_FIGURES]]
+    return "; ".join(phrases) + "." if phrases else ""
+
+
+def _with_figures(figures: str, body: str, body_first: bool) -> str:
+    """The figures and the body's sentences, in that order unless an item that outranks the
+    results (a restatement, a bankruptcy) leads; the second is dropped when both do not fit."""
+    first, second = (body, figures) if body_first else (figures, body)
+    if not first or not second:
+        return _shortened(first or second)
+    if len(first) + 1 + len(second) > _MAX_SUMMARY_CHARS:
+        return _shortened(first)
+    return f"{first} {second}"
+
+
 def _keywords(body: Sequence[_Sentence], own_names: set[str]) -> tuple[str, ...]:
     excluded = STOPWORDS | own_names
     counts: Counter[str] = Counter()
@@ -221,16 +284,21 @@ class OfflineAnalyzer:
         text: str | None = None,
         items: Sequence[str] | None = None,
         item_texts: Mapping[str, str] | None = None,
+        facts: FilingFacts | None = None,
     ) -> Analysis:
         """`text`: the readable text of what was fetched (primary document, with exhibits such
         as the EX-99.1 press release appended); `items`: detected item codes (default: the
-        filing's); `item_texts`: each item's section (items.item_sections)."""
+        filing's); `item_texts`: each item's section (items.item_sections); `facts`: what
+        facts.extract_facts read (read here from the text when not given)."""
         codes = tuple(items if items is not None else filing.items)
+        if facts is None:
+            facts = extract_facts(filing, text, codes, item_texts)
         form_priority, form_event = _form_rule(filing.form_type)
         known = [CATALOG[code] for code in codes if code in CATALOG]
         priority = max([form_priority, *(item.priority for item in known)], key=lambda p: p.rank)
         events = [form_event] if form_event else []
         events += [i.event_type for i in known if i.code != EXHIBITS_ITEM]
+        events += [fact.event_type for fact in facts.item_facts if fact.item == "8.01"]
         by_code = item_texts or {}
         sections = [
             (item.priority, by_code[code])
@@ -239,14 +307,24 @@ class OfflineAnalyzer:
         ] or [(_L, text or "")]
         body = _body_sentences(sections)
         own_names = {word for e in filing.entities for word in tokens(e.name)}
-        original_form = filing.form_type.upper().removesuffix("/A")
-        reports_results = _RESULTS_ITEM in codes or original_form in _RESULTS_FORMS
-        metrics: dict[str, Metric] = {}
-        if text and reports_results:
-            metrics = extract_metrics(text[:_MAX_BODY_CHARS])
+        metrics: dict[str, Metric] = dict(facts.earnings.metrics()) if facts.earnings else {}
         tone = sum((sentence.tone for sentence in body), Tone())
+        if facts.ownership is not None:
+            reading = read_ownership(facts.ownership)
+            return Analysis(
+                summary=_shortened(reading.summary),
+                sentiment=reading.sentiment,
+                priority=max(priority, reading.priority, key=lambda p: p.rank),
+                keywords=reading.keywords,
+                event_types=tuple(dict.fromkeys([*events, *reading.event_types])),
+                metrics=metrics,
+            )
+        figures = _figures_lead(facts.earnings) if facts.earnings else ""
+        # Results rank high (item 2.02): only a critical item outranks them in the summary.
+        body_first = priority.rank > _H.rank
         return Analysis(
-            summary=_summary(body) or _metadata_summary(filing, codes),
+            summary=_with_figures(figures, _summary(body), body_first)
+            or _metadata_summary(filing, codes),
             sentiment=round(tone.score, 4),
             priority=priority,
             keywords=_keywords(body, own_names),

@@ -1,7 +1,9 @@
 """From a Filing to its FilingAnalysis record: documents, then the configured analyzer.
 
 The offline analyzer is CPU work measured in milliseconds and runs inline; the LLM analyzer is
-I/O and runs concurrently with other filings of the batch. What went wrong with documents is
+I/O and runs concurrently with other filings of the batch. The facts (ownership, earnings, item
+facts: facts.py) are read from the documents first, whichever analyzer runs, and both the
+analyzer and the record get them. What went wrong with documents is
 recorded in the record (`document_status`, `document_detail`), never raised: a filing whose
 documents EDGAR lacks is analyzed from its metadata.
 """
@@ -13,6 +15,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from services.analyze.documents import DocumentFetcher, FilingDocuments
+from services.analyze.facts import FilingFacts, extract_facts
 from services.analyze.metrics import LLM_COST, LLM_TOKENS, STAGE_SECONDS
 from services.analyze.offline import OfflineAnalyzer
 from services.analyze.outcome import AnalyzerOutcome
@@ -36,7 +39,10 @@ class FilingAnalyzer:
         documents = await self._fetcher.fetch(filing)
         fetched = time.perf_counter()
         STAGE_SECONDS.labels(stage="fetch").observe(fetched - started)
-        outcome = await self._run_analyzer(filing, documents)
+        facts = extract_facts(
+            filing, documents.text, documents.items, documents.item_texts, documents.ownership
+        )
+        outcome = await self._run_analyzer(filing, documents, facts)
         STAGE_SECONDS.labels(stage="analyze").observe(time.perf_counter() - fetched)
         if outcome.note != "cached":  # a cache hit was paid for when it was first analyzed
             LLM_TOKENS.labels(kind="prompt").inc(outcome.prompt_tokens)
@@ -48,16 +54,19 @@ class FilingAnalyzer:
             "analysis": outcome.analysis.to_avro(),
             "analyzer": outcome.analyzer_to_avro(),
             "analyzed_at": dt.datetime.now(dt.UTC),
+            **facts.to_avro_fields(),
         }
 
-    async def _run_analyzer(self, filing: Filing, documents: FilingDocuments) -> AnalyzerOutcome:
+    async def _run_analyzer(
+        self, filing: Filing, documents: FilingDocuments, facts: FilingFacts
+    ) -> AnalyzerOutcome:
         if self._llm is not None:
             return await self._llm.analyze(
-                filing, documents.text, documents.items, documents.item_texts
+                filing, documents.text, documents.items, documents.item_texts, facts
             )
         started = time.perf_counter()
         analysis = self._offline.analyze(
-            filing, documents.text, documents.items, documents.item_texts
+            filing, documents.text, documents.items, documents.item_texts, facts
         )
         return AnalyzerOutcome(
             analysis=analysis,

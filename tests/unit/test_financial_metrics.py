@@ -58,15 +58,16 @@ def test_each_metric_names_the_phrase_it_was_read_from() -> None:
     assert metrics["eps_diluted"].text == "$0.88 per share on a diluted basis"
 
 
-def test_unscaled_revenue_and_no_comparison_figures() -> None:
+def test_unscaled_revenue_and_figures_stated_from_prior_to_current() -> None:
     text = exhibit_text(CORPUS / "documents" / "0001213900-25-032135.txt", "EX-99.1")
     metrics = extract_metrics(text)
     assert metrics["revenue"].value == 509_589.0
     assert metrics["revenue"].text == "total revenues of $509,589"
     # "Net loss ... narrowed from $7.79 million in 2023 to $4.90 million in 2024" and "loss per
-    # share improved significantly from $(1.80) to $(0.42)" pair two periods in one clause:
-    # not read, rather than risk the prior-year figure.
-    assert set(metrics) == {"revenue"}
+    # share improved significantly from $(1.80) to $(0.42)" state the prior year first: the
+    # current figure is the one after "to".
+    assert metrics["net_income"].value == -4.90e6
+    assert metrics["eps_basic"].value == metrics["eps_diluted"].value == -0.42
 
 
 @pytest.mark.parametrize(

@@ -136,7 +136,9 @@ def test_8k_without_text_names_its_items() -> None:
 def test_analysis_of_real_filings(path: Path) -> None:
     filing, text, analysis = analyze_submission(path)
     assert 0 < len(analysis.summary) <= 400
-    if text:  # extractive: it opens and closes with the document's own words
+    if analysis.metrics and analysis.priority is not Priority.CRITICAL:  # the figures lead
+        assert re.search(r"(?:Revenue|Net income|EPS) -?\$", analysis.summary)
+    elif text:  # extractive: it opens and closes with the document's own words
         assert analysis.summary[:40] in text
         assert analysis.summary.removesuffix("\u2026")[-30:] in text
     else:  # XML primary documents (ATS-N-W, N-CEN) have no text: the metadata speaks
@@ -184,7 +186,12 @@ def test_earnings_8k_with_its_press_release() -> None:
     analysis = ANALYZER.analyze(filing, text, items, item_sections(text))
     assert items == ("2.02", "9.01")
     assert (analysis.priority, analysis.event_types) == (Priority.HIGH, ("earnings",))
-    assert "announced financial results" in analysis.summary
+    # The figures lead, each with its period and the prior-year value the release states.
+    assert analysis.summary.startswith(
+        "Revenue $293.60 million (quarter, -3.2%, prior $303.50 million); "
+        "Net income $44.20 million (quarter, prior $51.80 million); "
+        "Diluted EPS $0.88 (quarter, prior $1.04)."
+    )
     assert {name: metric.value for name, metric in analysis.metrics.items()} == {
         "revenue": 293.6e6,
         "net_income": 44.2e6,

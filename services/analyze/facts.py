@@ -1,0 +1,95 @@
+"""The structured facts of a filing (schema v2's `ownership`, `earnings` and `item_facts`),
+read from its documents independently of the analyzer, so the offline analyzer and the LLM see
+the same facts and the record carries them whichever analyzer ran.
+
+- ownership: the Form 3/4/5 XML as the fetcher parsed it (ownership.py).
+- earnings: only where results are reported: 8-K item 2.02, or an annual, quarterly or foreign
+  current report (financial_metrics.py), from the first `MAX_TEXT_CHARS` of the whole text,
+  press release included.
+- item_facts: from the 8-K item sections (item_facts.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from services.analyze.financial_metrics import Earnings, extract_earnings
+from services.analyze.insider import owner_label
+from services.analyze.item_facts import ItemFact, extract_item_facts
+from services.analyze.ownership import Ownership, ownership_to_avro
+from services.common.records import Filing
+
+MAX_TEXT_CHARS = 100_000
+RESULTS_ITEM = "2.02"  # Results of Operations and Financial Condition
+RESULTS_FORMS = frozenset({"10-K", "10-KT", "10-Q", "10-QT", "20-F", "40-F", "6-K"})
+
+
+@dataclass(frozen=True, slots=True)
+class FilingFacts:
+    ownership: Ownership | None = None
+    earnings: Earnings | None = None
+    item_facts: tuple[ItemFact, ...] = ()
+
+    def to_avro_fields(self) -> dict[str, Any]:
+        """The ownership, earnings and item_facts fields of FilingAnalysis (v2)."""
+        return {
+            "ownership": ownership_to_avro(self.ownership) if self.ownership else None,
+            "earnings": self.earnings.to_avro() if self.earnings else None,
+            "item_facts": [fact.to_avro() for fact in self.item_facts],
+        }
+
+    def describe(self) -> str:
+        """The facts as plain lines, for a reader (the LLM prompt); "" when there are none."""
+        lines: list[str] = []
+        if ownership := self.ownership:
+            issuer = ownership.issuer
+            lines.append(
+                f"Ownership document (Form {ownership.document_type}) for issuer {issuer.name} "
+                f"(CIK {issuer.cik}, ticker {issuer.trading_symbol or 'none'})"
+            )
+            lines += [f"Reporting owner: {owner_label(owner)}" for owner in ownership.owners]
+            for row in ownership.rows:
+                lines.append(
+                    f"{row.kind.value} ({row.table.value}): {row.security_title}, date {row.date}, "
+                    f"code {row.code}, shares {row.shares}, price {row.price_per_share}, "
+                    f"{row.acquired_disposed}, owned after {row.shares_owned_following}, "
+                    f"{row.direct_or_indirect}, 10b5-1 {row.rule_10b5_1}"
+                )
+        if earnings := self.earnings:
+            for figure in earnings.figures:
+                lines.append(
+                    f"Reported {figure.name}: {figure.value} {figure.unit}, {figure.period.value}, "
+                    f"{'GAAP' if figure.gaap else 'non-GAAP'}, prior {figure.prior_value}, "
+                    f"change {figure.change_percent}%"
+                )
+            for guide in earnings.guidance:
+                lines.append(f"Guidance {guide.name}: {guide.low} to {guide.high} {guide.unit}")
+        lines += [
+            f"Item {fact.item}: {fact.event_type} {fact.subject or ''} {fact.role or ''}".strip()
+            for fact in self.item_facts
+        ]
+        return "\n".join(lines)
+
+
+def reports_results(filing: Filing, items: Sequence[str]) -> bool:
+    original_form = filing.form_type.upper().removesuffix("/A")
+    return RESULTS_ITEM in items or original_form in RESULTS_FORMS
+
+
+def extract_facts(
+    filing: Filing,
+    text: str | None,
+    items: Sequence[str],
+    item_texts: Mapping[str, str] | None,
+    ownership: Ownership | None = None,
+) -> FilingFacts:
+    earnings = None
+    if text and reports_results(filing, items):
+        earnings = extract_earnings(text[:MAX_TEXT_CHARS])
+    return FilingFacts(
+        ownership=ownership,
+        earnings=earnings,
+        item_facts=extract_item_facts(item_texts or {}),
+    )
