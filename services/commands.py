@@ -58,12 +58,14 @@ async def infra_fetch(settings: InfraSettings) -> int:
 
 
 async def infra_down(settings: InfraSettings) -> int:
+    settings = local.existing_cluster_settings(settings)
     stopped = await asyncio.to_thread(local.down, settings)
     _say(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
     return 0
 
 
 async def infra_status(settings: InfraSettings) -> int:
+    settings = local.existing_cluster_settings(settings)
     healthy = _report(await asyncio.to_thread(local.status, settings))
     _print_client_settings(settings)
     return 0 if healthy else 1
@@ -109,7 +111,7 @@ COMMANDS = [
             "services.commands:infra_fetch"),
     Command(("infra", "down"), "stop them (data is kept)", InfraSettings,
             "services.commands:infra_down"),
-    Command(("infra", "status"), "exit 0 when both answer", InfraSettings,
+    Command(("infra", "status"), "exit 0 when every node and the registry answer", InfraSettings,
             "services.commands:infra_status"),
     Command(("schemas", "register"), "register the Avro schemas", SchemaSettings,
             "services.commands:schemas_register"),
