@@ -43,7 +43,8 @@ def _wanted(settings: TopicSettings) -> list[NewTopic]:
             config={
                 "retention.ms": str(retention_ms),
                 "cleanup.policy": cleanup_policy,
-                # With replication 1 (local) this is 1; in a cluster acks=all then means "2 of 3".
+                # With replication 1 (local) this is 1; with 3 (a cluster, or `infra up
+                # --nodes 3`) acks=all means "2 of 3": one broker may be down, never two.
                 "min.insync.replicas": str(min(2, settings.topic_replication_factor)),
             },
         )
@@ -73,18 +74,31 @@ def _create_topics(settings: TopicSettings) -> list[TopicReport]:
                 raise translate(exc, f"create topic {name}") from exc
             created[name] = False
     metadata = _metadata_with(admin, [t.topic for t in wanted])
-    resources = [ConfigResource(ConfigResource.Type.TOPIC, t.topic) for t in wanted]
-    configs = {res.name: f.result() for res, f in admin.describe_configs(resources).items()}
+    configs = _configs_of(admin, [t.topic for t in wanted])
     reports = []
     for topic in wanted:
-        partitions = len(metadata.topics[topic.topic].partitions)
+        found = metadata.topics[topic.topic].partitions
+        partitions = len(found)
+        replicas = max(len(partition.replicas) for partition in found.values())
         retention = configs[topic.topic]["retention.ms"].value
-        wanted_retention = (topic.config or {})["retention.ms"]
+        min_isr = configs[topic.topic]["min.insync.replicas"].value
+        wanted_config = topic.config or {}
         notes = []
         if partitions != topic.num_partitions:
             notes.append(f"has {partitions} partitions, configuration says {topic.num_partitions}")
-        if retention != wanted_retention:
-            notes.append(f"retention.ms is {retention}, configuration says {wanted_retention}")
+        if replicas != topic.replication_factor:
+            notes.append(
+                f"has replication factor {replicas}, configuration says {topic.replication_factor}"
+            )
+        if retention != wanted_config["retention.ms"]:
+            notes.append(
+                f"retention.ms is {retention}, configuration says {wanted_config['retention.ms']}"
+            )
+        if min_isr != wanted_config["min.insync.replicas"]:
+            notes.append(
+                f"min.insync.replicas is {min_isr}, "
+                f"configuration says {wanted_config['min.insync.replicas']}"
+            )
         reports.append(
             TopicReport(topic.topic, created[topic.topic], partitions, retention, "; ".join(notes))
         )
@@ -100,6 +114,22 @@ def _metadata_with(admin: AdminClient, names: list[str]) -> Any:
             return metadata
         if time.monotonic() > deadline:
             raise KafkaClientError(f"topics {names} did not appear in the cluster metadata")
+        time.sleep(0.2)
+
+
+def _configs_of(admin: AdminClient, names: list[str]) -> dict[str, Any]:
+    """The topics' configs once the broker asked knows them: in a cluster, the broker that
+    answered the metadata request may not be the one asked, and a new topic reaches each
+    broker's metadata a moment apart."""
+    resources = [ConfigResource(ConfigResource.Type.TOPIC, name) for name in names]
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return {res.name: f.result() for res, f in admin.describe_configs(resources).items()}
+        except KafkaException as exc:
+            unknown = exc.args[0].code() == KafkaError.UNKNOWN_TOPIC_OR_PART
+            if not unknown or time.monotonic() > deadline:
+                raise
         time.sleep(0.2)
 
 

@@ -11,6 +11,6 @@ COMMANDS = [
             "services.infra.main:run_infra_fetch"),
     Command(("infra", "down"), "stop them (data is kept)", _SETTINGS,
             "services.infra.main:run_infra_down"),
-    Command(("infra", "status"), "exit 0 when both answer", _SETTINGS,
+    Command(("infra", "status"), "exit 0 when every node and the registry answer", _SETTINGS,
             "services.infra.main:run_infra_status"),
 ]  # fmt: skip

@@ -46,12 +46,14 @@ async def run_infra_fetch(settings: InfraSettings) -> int:
 
 
 async def run_infra_down(settings: InfraSettings) -> int:
+    settings = local.existing_cluster_settings(settings)
     stopped = await asyncio.to_thread(local.down, settings)
     _say(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
     return 0
 
 
 async def run_infra_status(settings: InfraSettings) -> int:
+    settings = local.existing_cluster_settings(settings)
     healthy = _report(await asyncio.to_thread(local.status, settings))
     _print_client_settings(settings)
     return 0 if healthy else 1

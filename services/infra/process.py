@@ -12,6 +12,7 @@ import os
 import signal
 import socket
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,11 +50,7 @@ class Node:
         return pid if self.marker.encode() in cmdline else None
 
     def check_port_free(self, host: str) -> None:
-        if port_in_use(host, self.port):
-            raise InfrastructureError(
-                f"port {self.port} ({self.port_setting}) on {host} is already in use by another "
-                f"process, so {self.name} cannot listen there: stop it or choose another port"
-            )
+        check_port_free(host, self.port, self.port_setting, self.name)
 
     def start(self, command: list[str]) -> int:
         """Start detached, in its own session so Ctrl-C in the terminal does not reach it.
@@ -80,26 +77,55 @@ class Node:
 
     def stop(self, grace_s: float) -> bool:
         """SIGTERM, wait up to `grace_s` for a clean exit, then SIGKILL. False if not running."""
+        return bool(stop_together([self], grace_s))
+
+    def crash(self) -> bool:
+        """SIGKILL at once, as a crash would: no controlled shutdown, nothing handed over (the
+        fault tests' kill -9). False if not running."""
         pid = self.running_pid()
         if pid is None:
-            self.pid_file.unlink(missing_ok=True)
             return False
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + grace_s
-        while time.monotonic() < deadline and _alive(pid):
-            time.sleep(0.2)
-        if _alive(pid):
-            os.kill(pid, signal.SIGKILL)
-            while _alive(pid):
-                time.sleep(0.1)
-        self.pid_file.unlink(missing_ok=True)
+        _kill(self, pid)
         return True
 
     def log_tail(self, lines: int = 15) -> str:
+        """The last lines of the log, after its first errors: a JVM that fails logs why, then
+        pages of orderly shutdown."""
         try:
-            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
+            logged = self.log_file.read_text(errors="replace").splitlines()
         except FileNotFoundError:
             return "(no log)"
+        errors = [line for line in logged if " ERROR " in line or " FATAL " in line][:3]
+        tail = logged[-lines:]
+        return "\n".join([*(line for line in errors if line not in tail), *tail])
+
+
+def stop_together(nodes: Sequence[Node], grace_s: float) -> list[Node]:
+    """SIGTERM every node at once, wait up to `grace_s` for all to exit cleanly, then SIGKILL
+    what is left. Returns the nodes that were running."""
+    running: list[tuple[Node, int]] = []
+    for node in nodes:
+        pid = node.running_pid()
+        if pid is None:
+            node.pid_file.unlink(missing_ok=True)
+        else:
+            running.append((node, pid))
+    for _, pid in running:
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    while time.monotonic() < deadline and any(_alive(pid) for _, pid in running):
+        time.sleep(0.2)
+    for node, pid in running:
+        _kill(node, pid)
+    return [node for node, _ in running]
+
+
+def _kill(node: Node, pid: int) -> None:
+    if _alive(pid):
+        os.kill(pid, signal.SIGKILL)
+        while _alive(pid):
+            time.sleep(0.1)
+    node.pid_file.unlink(missing_ok=True)
 
 
 def _alive(pid: int) -> bool:
@@ -113,6 +139,14 @@ def _alive(pid: int) -> bool:
             os.waitpid(pid, os.WNOHANG)
         return False
     return True
+
+
+def check_port_free(host: str, port: int, setting: str, owner: str) -> None:
+    if port_in_use(host, port):
+        raise InfrastructureError(
+            f"port {port} ({setting}) on {host} is already in use by another "
+            f"process, so {owner} cannot listen there: stop it or choose another port"
+        )
 
 
 def port_in_use(host: str, port: int) -> bool:

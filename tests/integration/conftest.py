@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -10,7 +9,13 @@ from services.common.settings import TopicSettings
 from services.emulator.server import EmulatorHandle, run_emulator
 from services.infra import local
 from services.infra.settings import InfraSettings
-from tests.support.infra import infra_settings_for_tests, provision, topic_settings
+from tests.support.infra import (
+    SHARED_THREE_NODE_OFFSET,
+    infra_settings_for_tests,
+    provision,
+    session_port_offset,
+    topic_settings,
+)
 from tests.support.records import CORPUS_DIR
 
 
@@ -22,14 +27,33 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InfraSettings]:
-    # Two test sessions on one machine (e.g. two developers' checkouts) need their own ports.
-    port_offset = int(os.environ.get("SEC_DIGESTER_TEST_PORT_OFFSET", "0"))
-    settings = infra_settings_for_tests(tmp_path_factory.mktemp("infra"), port_offset)
+    settings = infra_settings_for_tests(tmp_path_factory.mktemp("infra"), session_port_offset())
     try:
         local.up(settings)
         yield settings
     finally:
         local.down(settings)
+
+
+@pytest.fixture(scope="session")
+def _infra3_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InfraSettings]:
+    offset = session_port_offset() + SHARED_THREE_NODE_OFFSET
+    settings = infra_settings_for_tests(tmp_path_factory.mktemp("infra3"), offset, nodes=3)
+    try:
+        local.up(settings)
+        yield settings
+    finally:
+        local.down(settings)
+
+
+@pytest.fixture
+def infra3(_infra3_session: InfraSettings) -> Iterator[InfraSettings]:
+    """The session's three-node cluster (each node a broker and a controller, internal topics
+    with three copies) and its registry, beside the single-node `infra`. A test may kill nodes
+    (`tests.support.infra.kill_node`): whatever is down afterwards is started again, so the
+    next test finds the cluster whole."""
+    yield _infra3_session
+    local.up(_infra3_session)
 
 
 @pytest_asyncio.fixture

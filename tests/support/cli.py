@@ -8,6 +8,7 @@ import sys
 
 from services.common.settings import CommonSettings, shared_environment
 from services.emulator.server import EmulatorHandle
+from services.infra.settings import InfraSettings
 
 
 def environment_for(settings: CommonSettings, **extra: str) -> dict[str, str]:
@@ -40,6 +41,4 @@ def run_cli(
 
 
 # Settings a developer may have exported; tests must not inherit them.
-_SETTING_NAMES = {name.upper() for name in CommonSettings.model_fields} | {
-    "INFRA_DIR", "INFRA_KAFKA_PORT", "INFRA_CONTROLLER_PORT", "INFRA_REGISTRY_PORT",
-}  # fmt: skip
+_SETTING_NAMES = {name.upper() for name in InfraSettings.model_fields}

@@ -65,6 +65,36 @@ def test_infra_ports_must_differ() -> None:
         load_settings(InfraSettings, {"infra_kafka_port": 9000, "infra_registry_port": 9000})
 
 
+def test_infra_nodes_pair_their_ports_from_the_single_node_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("INFRA_NODES", "INFRA_HOST", "INFRA_KAFKA_PORT", "INFRA_CONTROLLER_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings(InfraSettings, {"infra_nodes": "3"})
+    assert settings.broker_ports == [9092, 9094, 9096]
+    assert settings.controller_ports == [9093, 9095, 9097]
+    assert settings.bootstrap_servers == "127.0.0.1:9092,127.0.0.1:9094,127.0.0.1:9096"
+    assert (settings.replication_factor, settings.min_insync_replicas) == (3, 2)
+    single = load_settings(InfraSettings)
+    assert single.bootstrap_servers == "127.0.0.1:9092"
+    assert (single.replication_factor, single.min_insync_replicas) == (1, 1)
+
+
+@pytest.mark.parametrize("nodes", ["0", "2", "4", "6"])
+def test_infra_nodes_is_an_odd_quorum_size(nodes: str) -> None:
+    with pytest.raises(ConfigurationError, match=r"INFRA_NODES \(--infra-nodes\).*1, 3 or 5"):
+        load_settings(InfraSettings, {"infra_nodes": nodes})
+
+
+def test_infra_node_ports_must_not_overlap_across_nodes() -> None:
+    # Node 2's broker would listen on node 1's controller port + 2... = 9094 twice.
+    with pytest.raises(ConfigurationError, match="every one of the 3 node"):
+        load_settings(
+            InfraSettings,
+            {"infra_nodes": 3, "infra_kafka_port": 9092, "infra_controller_port": 9094},
+        )
+
+
 def test_cli_reports_bad_configuration_naming_the_setting() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "services", "topics", "create", "--topic-partitions", "zero"],
