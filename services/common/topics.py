@@ -8,18 +8,11 @@ configuration is reported for the operator to decide.
 
 from __future__ import annotations
 
-import asyncio
-import time
 from dataclasses import dataclass
-from typing import Any
 
-from confluent_kafka import KafkaError, KafkaException
-from confluent_kafka.admin import AdminClient
-from confluent_kafka.admin._config import ConfigResource
-from confluent_kafka.cimpl import NewTopic
+from confluent_kafka.admin import NewTopic
 
-from services.common.errors import KafkaClientError
-from services.common.kafka import connection_config, translate
+from services.common.kafka import KafkaAdmin, connection_config
 from services.common.settings import TopicSettings
 
 
@@ -59,52 +52,32 @@ def _wanted(settings: TopicSettings) -> list[NewTopic]:
     ]
 
 
-def _create_topics(settings: TopicSettings) -> list[TopicReport]:
-    admin = AdminClient(connection_config(settings))
+async def create_topics(settings: TopicSettings) -> list[TopicReport]:
+    admin = KafkaAdmin(connection_config(settings))
     wanted = _wanted(settings)
-    futures = admin.create_topics(wanted, operation_timeout=30, request_timeout=30)
-    created: dict[str, bool] = {}
-    for name, future in futures.items():
-        try:
-            future.result()
-            created[name] = True
-        except KafkaException as exc:
-            if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
-                raise translate(exc, f"create topic {name}") from exc
-            created[name] = False
-    metadata = _metadata_with(admin, [t.topic for t in wanted])
-    resources = [ConfigResource(ConfigResource.Type.TOPIC, t.topic) for t in wanted]
-    configs = {res.name: f.result() for res, f in admin.describe_configs(resources).items()}
+    created = await admin.create_topics(wanted)
+    names = [t.topic for t in wanted]
+    partitions = await admin.partition_counts(names)
+    configs = await admin.topic_configs(names)
     reports = []
     for topic in wanted:
-        partitions = len(metadata.topics[topic.topic].partitions)
-        retention = configs[topic.topic]["retention.ms"].value
+        retention = configs[topic.topic]["retention.ms"]
         wanted_retention = (topic.config or {})["retention.ms"]
         notes = []
-        if partitions != topic.num_partitions:
-            notes.append(f"has {partitions} partitions, configuration says {topic.num_partitions}")
+        if partitions[topic.topic] != topic.num_partitions:
+            notes.append(
+                f"has {partitions[topic.topic]} partitions, "
+                f"configuration says {topic.num_partitions}"
+            )
         if retention != wanted_retention:
             notes.append(f"retention.ms is {retention}, configuration says {wanted_retention}")
         reports.append(
-            TopicReport(topic.topic, created[topic.topic], partitions, retention, "; ".join(notes))
+            TopicReport(
+                topic.topic,
+                created[topic.topic],
+                partitions[topic.topic],
+                retention,
+                "; ".join(notes),
+            )
         )
     return reports
-
-
-def _metadata_with(admin: AdminClient, names: list[str]) -> Any:
-    """Cluster metadata once it lists every topic: a new topic takes a moment to appear."""
-    deadline = time.monotonic() + 30
-    while True:
-        metadata = admin.list_topics(timeout=30)
-        if all(n in metadata.topics and metadata.topics[n].partitions for n in names):
-            return metadata
-        if time.monotonic() > deadline:
-            raise KafkaClientError(f"topics {names} did not appear in the cluster metadata")
-        time.sleep(0.2)
-
-
-async def create_topics(settings: TopicSettings) -> list[TopicReport]:
-    try:
-        return await asyncio.to_thread(_create_topics, settings)
-    except KafkaException as exc:
-        raise translate(exc, "create topics") from exc
