@@ -52,11 +52,12 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 from bench._setup import local_topics, print_header
 from services.common.avro import AvroCodec
 from services.common.kafka import KafkaProducer, producer_config
+from services.common.positions import format_cursor
+from services.common.record_json import record_json
 from services.common.registry import open_registry, subject_for
 from services.common.schemas import SchemaName
 from services.common.settings import TopicSettings
-from services.gateway.positions import format_cursor
-from services.gateway.tail import data_json, filing_frame
+from services.gateway.fanout import filing_frame
 from tests.support.gateway import GatewayProcess
 from tests.support.infra import provision
 from tests.support.records import sample_analysis
@@ -439,7 +440,7 @@ def _reference_frame(sequence: int, phase: str) -> str:
     record = sample_analysis(sequence)
     record["analyzer"]["note"] = f"bench:{phase}:{time.time_ns() // 1000}"
     cursor = format_cursor({0: sequence + 1, 1: 0, 2: 0})
-    return filing_frame(cursor, 0, sequence, data_json(record)).decode()
+    return filing_frame(cursor, 0, sequence, record_json(record)).decode()
 
 
 def fanout_reference(clients: int, plan: Plan, log_dir: Path) -> list[str]:
@@ -552,7 +553,7 @@ async def _consume_all(settings: TopicSettings, how: str) -> tuple[int, float]:
                         elif how == "gateway-work":
                             record = await codec.decode(message.value())
                             cursor = format_cursor({partition: offset + 1})
-                            filing_frame(cursor, partition, offset, data_json(record))
+                            filing_frame(cursor, partition, offset, record_json(record))
                 elapsed = time.perf_counter() - start
             finally:
                 consumer.close()

@@ -33,8 +33,7 @@ import uuid
 from pathlib import Path
 
 import confluent_kafka
-from confluent_kafka.admin import AdminClient
-from confluent_kafka.cimpl import NewTopic
+from confluent_kafka.admin import AdminClient, NewTopic
 
 from bench._setup import CORPUS, local_topics, print_header
 from services.common.avro import AvroCodec

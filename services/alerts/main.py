@@ -24,7 +24,7 @@ from services.alerts.delivery import DeliveryInterruptedError, Poster, Sink
 from services.alerts.settings import AlertsSettings
 from services.common.lifecycle import shutdown_event
 from services.common.retry import RetryPolicy
-from services.common.stream_client import client_errors
+from services.tail.stream_client import client_errors
 
 log = structlog.get_logger(__name__)
 

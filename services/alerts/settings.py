@@ -12,7 +12,7 @@ from typing import Annotated, ClassVar, Literal, Self
 from pydantic import Field, SecretStr, model_validator
 
 from services.common.settings import comma_separated
-from services.common.stream_client import StreamClientSettings
+from services.tail.stream_client import StreamClientSettings
 
 
 class AlertsSettings(StreamClientSettings):

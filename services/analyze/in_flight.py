@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-import confluent_kafka
+from services.common.kafka import SuccessfulMessage
 
 T = TypeVar("T")
 Partition = tuple[str, int]  # topic, partition
@@ -22,7 +22,7 @@ Partition = tuple[str, int]  # topic, partition
 
 @dataclass(frozen=True)
 class Started(Generic[T]):
-    message: confluent_kafka.Message
+    message: SuccessfulMessage
     task: asyncio.Task[T]
 
 
@@ -41,10 +41,10 @@ class InFlight(Generic[T]):
     def tasks(self) -> set[asyncio.Task[T]]:
         return {started.task for queue in self._partitions.values() for started in queue}
 
-    def take_ready(self) -> tuple[list[tuple[confluent_kafka.Message, T]], BaseException | None]:
+    def take_ready(self) -> tuple[list[tuple[SuccessfulMessage, T]], BaseException | None]:
         """Each partition's finished prefix, in order, and the first failure that stopped one
         (its record and the ones after it stay)."""
-        ready: list[tuple[confluent_kafka.Message, T]] = []
+        ready: list[tuple[SuccessfulMessage, T]] = []
         failure: BaseException | None = None
         for queue in self._partitions.values():
             while queue and queue[0].task.done():
@@ -57,7 +57,7 @@ class InFlight(Generic[T]):
                 self._count -= 1
         return ready, failure
 
-    def oldest(self) -> dict[Partition, confluent_kafka.Message]:
+    def oldest(self) -> dict[Partition, SuccessfulMessage]:
         """The oldest record still here, per partition: where to read again after a failure."""
         return {
             partition: queue[0].message for partition, queue in self._partitions.items() if queue

@@ -13,8 +13,7 @@ import orjson
 import structlog
 
 from services.analyze.analysis_cache import CachedAnalysis, InMemoryAnalysisCache
-from services.common.errors import ConfigurationError
-from services.common.kafka import KafkaConsumer, KafkaProducer, consumer_config
+from services.common.kafka import KafkaConsumer, KafkaProducer, consumer_config, read_range
 from services.common.settings import CommonSettings
 
 log = structlog.get_logger(__name__)
@@ -32,24 +31,11 @@ class KafkaAnalysisCache(InMemoryAnalysisCache):
             "enable.partition.eof": True
         }
         async with KafkaConsumer(config) as consumer:
-            metadata = await consumer.run("metadata", consumer.handle.list_topics, self._topic, 30)
-            described = metadata.topics[self._topic]
-            if described.error is not None or not described.partitions:
-                raise ConfigurationError(
-                    f"topic {self._topic} does not exist: run `sec-digester topics create` "
-                    "(TOPIC_LLM_CACHE)"
-                )
-            await consumer.run("assign", consumer.handle.assign, [
-                confluent_kafka.TopicPartition(self._topic, p, confluent_kafka.OFFSET_BEGINNING)
-                for p in described.partitions
-            ])  # fmt: skip
-            at_end: set[int] = set()
-            while len(at_end) < len(described.partitions):
-                for message in await consumer.consume(max_records=5000, wait_s=1.0):
-                    value, partition = message.value(), message.partition()
-                    if message.error() is not None and partition is not None:
-                        at_end.add(partition)
-                    elif value:
+            partitions = await consumer.partitions(self._topic, setting="TOPIC_LLM_CACHE")
+            starts = dict.fromkeys(partitions, confluent_kafka.OFFSET_BEGINNING)
+            async for batch in read_range(consumer, self._topic, starts, max_records=5000):
+                for message in batch.records:
+                    if value := message.value():
                         await super().put(CachedAnalysis.from_dict(orjson.loads(value)))
         log.info("llm cache loaded", topic=self._topic, entries=len(self))
         return self

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import functools
 import time
 from dataclasses import dataclass
 
@@ -37,8 +36,8 @@ from services.analyze.metrics import (
 from services.analyze.pipeline import FilingAnalyzer
 from services.analyze.topic_size import records_on
 from services.common.avro import AvroCodec
-from services.common.errors import KafkaClientError, SecDigesterError
-from services.common.kafka import KafkaConsumer, KafkaProducer
+from services.common.errors import SecDigesterError
+from services.common.kafka import KafkaConsumer, KafkaProducer, SuccessfulMessage
 from services.common.lifecycle import sleep_or_stop
 from services.common.records import Filing
 from services.common.retry import RetryPolicy
@@ -97,13 +96,7 @@ class TransactionalProcessor:
         ) -> None:
             revoked.extend((tp.topic, tp.partition) for tp in lost)
 
-        subscribe = functools.partial(
-            self._consumer.handle.subscribe,
-            [self._raw_topic],
-            on_revoke=on_revoke,
-            on_lost=on_revoke,
-        )
-        await self._consumer.run("subscribe", subscribe)
+        await self._consumer.subscribe([self._raw_topic], on_revoke=on_revoke, on_lost=on_revoke)
         in_flight: InFlight[Output] = InFlight()
         failures = 0
         try:
@@ -148,15 +141,14 @@ class TransactionalProcessor:
             await in_flight.drop(set(revoked))
             revoked.clear()
         for message in messages:
-            topic, partition, _ = _where(message)
             task = asyncio.create_task(self._bounded(message))
-            in_flight.add((topic, partition), Started(message, task))
+            in_flight.add((message.topic(), message.partition()), Started(message, task))
 
-    async def _bounded(self, message: confluent_kafka.Message) -> Output:
+    async def _bounded(self, message: SuccessfulMessage) -> Output:
         async with self._slots:
             return await self._one(message)
 
-    async def _one(self, message: confluent_kafka.Message) -> Output:
+    async def _one(self, message: SuccessfulMessage) -> Output:
         with structlog.contextvars.bound_contextvars(
             topic=message.topic(), partition=message.partition(), offset=message.offset()
         ):
@@ -178,7 +170,7 @@ class TransactionalProcessor:
                 log.exception("unexpected error; record dead-lettered")
                 return self._dead_letter(message, exc)
 
-    def _dead_letter(self, message: confluent_kafka.Message, exc: Exception) -> Output:
+    def _dead_letter(self, message: SuccessfulMessage, exc: Exception) -> Output:
         error_type = type(exc).__name__
         log.warning("record dead-lettered", error_type=error_type, reason=str(exc))
         DEAD_LETTERS.labels(error_type=error_type).inc()
@@ -191,7 +183,7 @@ class TransactionalProcessor:
             self._dlq_topic, message.key(), self._codecs.dead_letter.encode(letter), "dead_lettered"
         )
 
-    async def _commit(self, ready: list[tuple[confluent_kafka.Message, Output]]) -> bool:
+    async def _commit(self, ready: list[tuple[SuccessfulMessage, Output]]) -> bool:
         """Write outputs and offsets in one transaction. False if aborted (to be retried)."""
         batch = [message for message, _ in ready]
         outputs = [output for _, output in ready]
@@ -202,7 +194,7 @@ class TransactionalProcessor:
                 for output in outputs:
                     self._producer.enqueue(output.topic, key=output.key, value=output.value)
                 await self._producer.send_offsets_to_transaction(
-                    _next_offsets(batch), self._consumer.handle.consumer_group_metadata()
+                    _next_offsets(batch), self._consumer.group_metadata()
                 )
                 # Once the commit is under way it must finish; shutdown waits for it.
                 await asyncio.shield(self._producer.commit_transaction())
@@ -221,21 +213,17 @@ class TransactionalProcessor:
         return True
 
     async def _rewind(
-        self, uncommitted: list[confluent_kafka.Message], in_flight: InFlight[Output]
+        self, uncommitted: list[SuccessfulMessage], in_flight: InFlight[Output]
     ) -> None:
         """Abandon everything not committed and seek back to the oldest of it per partition,
         so the next polls read it again."""
         first: dict[Partition, int] = {}
         for message in [*uncommitted, *in_flight.oldest().values()]:
-            topic, partition, offset = _where(message)
-            first[(topic, partition)] = min(offset, first.get((topic, partition), offset))
+            where, offset = (message.topic(), message.partition()), message.offset()
+            first[where] = min(offset, first.get(where, offset))
         await in_flight.drop()
         for (topic, partition), offset in first.items():
-            await self._consumer.run(
-                "seek",
-                self._consumer.handle.seek,
-                confluent_kafka.TopicPartition(topic, partition, offset),
-            )
+            await self._consumer.seek(confluent_kafka.TopicPartition(topic, partition, offset))
 
     async def _measure_lag(self) -> None:
         """Records behind the end of each assigned partition, and on the dead-letter topic, at
@@ -243,15 +231,11 @@ class TransactionalProcessor:
         if time.monotonic() - self._lag_measured < 5:
             return
         self._lag_measured = time.monotonic()
-        handle = self._consumer.handle
-        assigned = await self._consumer.run("assignment", handle.assignment)
+        assigned = await self._consumer.assignment()
         if not assigned:
             return
-        positions = await self._consumer.run("position", handle.position, assigned)
-        for tp in positions:
-            _, high = await self._consumer.run(
-                "watermarks", handle.get_watermark_offsets, tp, 5.0, False
-            )
+        for tp in await self._consumer.position(assigned):
+            _, high = await self._consumer.watermarks(tp, wait_s=5.0)
             behind = high - tp.offset if tp.offset >= 0 else high
             CONSUMER_LAG.labels(partition=str(tp.partition)).set(max(0, behind))
         dead_letters = await records_on(self._consumer, self._dlq_topic)
@@ -259,19 +243,8 @@ class TransactionalProcessor:
             DEAD_LETTER_RECORDS.set(dead_letters)
 
 
-def _next_offsets(batch: list[confluent_kafka.Message]) -> list[confluent_kafka.TopicPartition]:
+def _next_offsets(batch: list[SuccessfulMessage]) -> list[confluent_kafka.TopicPartition]:
     last: dict[tuple[str, int], int] = {}
     for message in batch:
-        topic, partition, offset = _where(message)
-        last[(topic, partition)] = offset
+        last[(message.topic(), message.partition())] = message.offset()
     return [confluent_kafka.TopicPartition(t, p, o + 1) for (t, p), o in last.items()]
-
-
-def _where(message: confluent_kafka.Message) -> tuple[str, int, int]:
-    """Topic, partition and offset of a consumed record (librdkafka always sets them)."""
-    topic, partition, offset = message.topic(), message.partition(), message.offset()
-    if topic is None or partition is None or offset is None:
-        raise KafkaClientError(
-            "a consumed record lacks topic, partition or offset", retriable=False
-        )
-    return topic, partition, offset

@@ -15,19 +15,13 @@ from services.common.kafka import KafkaConsumer
 
 async def records_on(consumer: KafkaConsumer, topic: str) -> int | None:
     """None when the topic cannot be described (yet): the gauge keeps its last value."""
-    handle = consumer.handle
-    metadata = await consumer.run("describe topic", handle.list_topics, topic, 5.0)
-    described = metadata.topics.get(topic)
-    if described is None or described.error is not None:
+    partitions = await consumer.partitions_if_exists(topic, wait_s=5.0)
+    if partitions is None:
         return None
     total = 0
-    for partition in described.partitions:
-        low, high = await consumer.run(
-            "watermarks",
-            handle.get_watermark_offsets,
-            confluent_kafka.TopicPartition(topic, partition),
-            5.0,
-            False,
+    for partition in partitions:
+        low, high = await consumer.watermarks(
+            confluent_kafka.TopicPartition(topic, partition), wait_s=5.0
         )
         total += max(0, high - low)
     return total

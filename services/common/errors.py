@@ -41,9 +41,27 @@ class InfrastructureError(SecDigesterError):
 
 
 class KafkaClientError(SecDigesterError):
-    """A Kafka operation failed; `retriable` follows librdkafka's own classification."""
+    """A Kafka operation failed; `retriable` follows librdkafka's own classification.
+
+    `code` is librdkafka's error name (`UNKNOWN_TOPIC_OR_PART`, `_TIMED_OUT`, ...). For a
+    transactional producer, `abortable` means "abort the transaction and try it again" and
+    `fatal` means the producer is unusable (fenced, for example) and must be rebuilt."""
 
     retriable = True
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retriable: bool | None = None,
+        code: str | None = None,
+        fatal: bool = False,
+        abortable: bool = False,
+    ) -> None:
+        super().__init__(message, retriable=retriable)
+        self.code = code
+        self.fatal = fatal
+        self.abortable = abortable
 
 
 class SchemaRegistryError(SecDigesterError):

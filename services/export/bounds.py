@@ -1,10 +1,11 @@
 """`--from` and `--to`: the same positions the gateway's `from` takes, turned into offset ranges.
 
-Parsing and resolving are the gateway's (services/gateway/positions.py), so a position means
-the same thing to `export` as to a stream client: earliest, latest, an offset (single-partition
-topics), a cursor `P:O,...` or an ISO-8601 time (Kafka's offsets-for-times). `--to` is
-exclusive, like a cursor: the first offset not exported. Without it, the export ends at the end
-of every partition as it was when the export started, so it terminates on a live topic.
+Parsing and resolving are the ones the gateway uses (services/common/positions.py), so a
+position means the same thing to `export` as to a stream client: earliest, latest, an offset
+(single-partition topics), a cursor `P:O,...` or an ISO-8601 time (Kafka's offsets-for-times).
+`--to` is exclusive, like a cursor: the first offset not exported. Without it, the export ends
+at the end of every partition as it was when the export started, so it terminates on a live
+topic.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.common.errors import BadParameterError
-from services.gateway.offsets import BrokerOffsets
-from services.gateway.positions import PositionResolver, Positions, StartSpec, parse_from
+from services.common.kafka import KafkaAdmin
+from services.common.positions import PositionResolver, Positions, StartSpec, parse_from
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,10 +46,10 @@ def parse_bound(value: str | None, flag: str) -> StartSpec:
 
 
 async def resolve_ranges(
-    offsets: BrokerOffsets, topic: str, start: StartSpec, end: StartSpec
+    admin: KafkaAdmin, topic: str, start: StartSpec, end: StartSpec
 ) -> list[PartitionRange]:
     """Per partition, the offsets from `start` (inclusive) to `end` (exclusive)."""
-    resolver = PositionResolver(offsets, topic, await offsets.partitions(topic))
+    resolver = PositionResolver(admin, topic, await admin.partitions(topic))
     low = await _resolve(resolver, start, "--from")
     high = await _resolve(resolver, end, "--to")
     return [PartitionRange(p, low[p], high[p]) for p in resolver.partitions]

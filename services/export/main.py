@@ -8,14 +8,13 @@ from typing import Any
 import structlog
 
 from services.common.avro import AvroCodec
-from services.common.kafka import KafkaConsumer, connection_config, consumer_config
+from services.common.kafka import KafkaAdmin, KafkaConsumer, connection_config, consumer_config
 from services.common.registry import open_registry, subject_for, subjects
 from services.export.bounds import PartitionRange, parse_bound, resolve_ranges
 from services.export.progress import Progress
-from services.export.reader import RangeReader
+from services.export.reader import exported_batches
 from services.export.settings import ExportSettings
 from services.export.sinks import Sink, open_sink, require_parquet
-from services.gateway.offsets import BrokerOffsets
 
 log = structlog.get_logger(__name__)
 
@@ -29,9 +28,8 @@ async def run_export(settings: ExportSettings) -> int:
     topic = settings.topic_name()
     subject = subject_for(topic)
     schema = subjects(settings)[subject]
-    # The admin client of offsets only answers queries here; nothing is ever committed.
-    offsets = BrokerOffsets(connection_config(settings), interval_s=60)
-    ranges = await resolve_ranges(offsets, topic, start, end)
+    admin = KafkaAdmin(connection_config(settings))
+    ranges = await resolve_ranges(admin, topic, start, end)
     structlog.contextvars.bind_contextvars(topic=topic, out=str(settings.export_out))
     log.debug("export ranges", ranges=_describe(ranges))
     progress = Progress(sum(r.size for r in ranges))
@@ -40,12 +38,11 @@ async def run_export(settings: ExportSettings) -> int:
     }
     async with open_registry(settings) as registry, KafkaConsumer(config) as consumer:
         codec = await AvroCodec(registry, subject, schema).open()
-        reader = RangeReader(consumer, codec, topic, ranges, progress.advance)
+        batches = exported_batches(consumer, codec, topic, ranges, progress)
         with open_sink(settings.export_out, settings.export_format, schema) as sink:
             pending: list[dict[str, Any]] = []
-            async for batch in reader.batches():
-                pending.extend(record.value for record in batch)
-                progress.records += len(batch)
+            async for batch in batches:
+                pending.extend(batch)
                 if len(pending) >= settings.export_batch_size:
                     await _write(sink, pending)
                     pending = []

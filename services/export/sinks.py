@@ -1,10 +1,11 @@
-"""Where exported records go: JSON lines or Parquet, written to `<out>.partial` and renamed
-into place only when the export completed, so a reader never takes a half export for a whole.
+"""Where exported records go: JSON lines or Parquet, written to `<out>.partial` and renamed into
+place only when the export completed, so a reader never takes a half export for a whole.
 
 JSON lines: one record per line, exactly the JSON the gateway sends as a frame's `data`
-(services/gateway/tail.py's encoder; times in UTC with a Z). Bytes (the dead-letter topic's
-original key and value) are base64 strings. Parquet: one row per record, columns typed by the
-topic's Avro schema (services/export/arrow_schema.py), pyarrow from the `parquet` extra.
+(services/common/record_json.py, the gateway's encoder; times in UTC with a Z). Bytes (the
+dead-letter topic's original key and value) are base64 strings. Parquet: one row per record,
+columns typed by the topic's Avro schema (services/export/arrow_schema.py), pyarrow from the
+`parquet` extra.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from services.common.errors import ConfigurationError
+from services.common.record_json import record_json
 from services.common.schemas import SchemaName, schema_dict
-from services.gateway.tail import data_json
 
 
 class Sink(Protocol):
@@ -41,7 +42,7 @@ class JsonLinesSink:
         self._file: IO[bytes] = path.open("wb")
 
     def write(self, records: list[dict[str, Any]]) -> None:
-        self._file.write(b"".join(data_json(_base64_bytes(r)) + b"\n" for r in records))
+        self._file.write(b"".join(record_json(_base64_bytes(r)) + b"\n" for r in records))
 
     def close(self) -> None:
         self._file.close()

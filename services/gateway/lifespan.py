@@ -1,9 +1,9 @@
 """The gateway's lifespan: opens everything the app serves from, yields it, closes it after.
 
-It opens the registry client, one shared tail consumer per topic (analyzed, raw), the
-broker-offsets client (durable client positions), and fills the REST index and the tails' rings
-from the recent end of each topic (services/gateway/warmup.py) before the tail takes over from
-exactly where that stopped. What the endpoints use is yielded as the lifespan state
+It opens the registry client, one shared tail consumer per topic (analyzed, raw), the admin
+client (offsets, and the committer of durable client positions), and fills the REST index and
+the tails' rings from the recent end of each topic (services/gateway/warmup.py) before the tail
+takes over from exactly where that stopped. What the endpoints use is yielded as the lifespan state
 (services/gateway/state.py); the readiness probe asks the lifespan whether its tails still run.
 """
 
@@ -19,18 +19,18 @@ import structlog
 from starlette.applications import Starlette
 
 from services.common.avro import AvroCodec
-from services.common.kafka import KafkaConsumer, connection_config, consumer_config
+from services.common.kafka import KafkaAdmin, KafkaConsumer, connection_config, consumer_config
+from services.common.positions import PositionResolver, format_cursor
 from services.common.registry import RegistryClient, open_registry, subject_for
 from services.common.schemas import SchemaName
+from services.gateway.acks import AckCommitter
 from services.gateway.auth import ConnectionLimiter
+from services.gateway.fanout import TopicTail, buffer_record
 from services.gateway.index import FilingIndex
-from services.gateway.offsets import BrokerOffsets
-from services.gateway.positions import PositionResolver, format_cursor
 from services.gateway.ring import BufferedRecord, RecordRing
 from services.gateway.settings import GatewaySettings
 from services.gateway.state import GatewayState
 from services.gateway.streams import Streams, TopicStream
-from services.gateway.tail import TopicTail, buffer_record
 from services.gateway.warmup import read_recent, recent_starts
 
 log = structlog.get_logger(__name__)
@@ -53,27 +53,28 @@ class GatewayLifespan:
         stop = asyncio.Event()
         async with contextlib.AsyncExitStack() as stack:
             registry = await stack.enter_async_context(open_registry(settings))
-            offsets = BrokerOffsets(connection_config(settings), settings.gateway_commit_interval_s)
+            admin = KafkaAdmin(connection_config(settings))
+            acks = AckCommitter(admin, settings.gateway_commit_interval_s)
             index = FilingIndex(settings.gateway_index_size)
             topics = {
                 "analyzed": await _topic_stream(
                     settings,
                     stack,
                     registry,
-                    offsets,
+                    admin,
                     settings.topic_analyzed,
                     SchemaName.FILING_ANALYSIS,
                     index,
                 ),
                 "raw": await _topic_stream(
-                    settings, stack, registry, offsets, settings.topic_raw, SchemaName.FILING, None
+                    settings, stack, registry, admin, settings.topic_raw, SchemaName.FILING, None
                 ),
             }
             self._tails = [stream.tail for stream in topics.values()]
             tasks = [asyncio.create_task(tail.run(stop)) for tail in self._tails]
-            tasks.append(asyncio.create_task(offsets.run(stop)))
+            tasks.append(asyncio.create_task(acks.run(stop)))
             state: GatewayState = {
-                "streams": Streams(settings, topics, offsets),
+                "streams": Streams(settings, topics, acks),
                 "index": index,
                 "connection_limiter": ConnectionLimiter(settings.gateway_max_connections_per_key),
                 "close_timeout_s": settings.gateway_close_timeout_s,
@@ -93,21 +94,21 @@ class GatewayLifespan:
             finally:
                 stop.set()
                 await asyncio.gather(*tasks, return_exceptions=True)
-                await offsets.flush()
+                await acks.flush()
 
 
 async def _topic_stream(
     settings: GatewaySettings,
     stack: contextlib.AsyncExitStack,
     registry: RegistryClient,
-    offsets: BrokerOffsets,
+    admin: KafkaAdmin,
     topic: str,
     schema: SchemaName,
     index: FilingIndex | None,
 ) -> TopicStream:
     codec = await AvroCodec(registry, subject_for(topic), schema).open()
-    partitions = await offsets.partitions(topic)
-    ends = await offsets.ends(topic, partitions)
+    partitions = await admin.partitions(topic)
+    ends = await admin.ends(topic, partitions)
     history = settings.gateway_tail_buffer
     if index is not None:
         history = max(history, settings.gateway_index_size)
@@ -140,4 +141,4 @@ async def _topic_stream(
         ring,
         on_record=feed_index if index is not None else None,
     )
-    return TopicStream(tail, PositionResolver(offsets, topic, partitions), codec)
+    return TopicStream(tail, PositionResolver(admin, topic, partitions), codec)

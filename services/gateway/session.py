@@ -19,17 +19,18 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
-import confluent_kafka
 import orjson
 
 from services.common.avro import AvroCodec
 from services.common.errors import SecDigesterError
-from services.common.kafka import KafkaConsumer
+from services.common.kafka import Consumed, KafkaConsumer, PartitionEnd, partitions_at
+from services.common.positions import PositionResolver, Positions, StartSpec, format_cursor
+from services.common.record_json import record_json
+from services.gateway.acks import group_of
 from services.gateway.errors import UNDECODABLE_RECORD, ErrorCode, GatewayError
+from services.gateway.fanout import LiveRecord, TopicTail, filing_frame, filing_head
 from services.gateway.filters import Filter, RecordFacts
 from services.gateway.metrics import CLIENT_LAG, DELIVERIES, REPLAYING
-from services.gateway.positions import PositionResolver, Positions, StartSpec, format_cursor
-from services.gateway.tail import LiveRecord, TopicTail, data_json, filing_frame, filing_head
 from services.gateway.wire import WireWriter, text_frame
 
 # Ring records examined per step of a replay from memory (then the loop lets others run).
@@ -140,7 +141,10 @@ class StreamSession:
 
     async def resolve(self) -> str:
         """Resolve the start (raises BadParameterError); returns the welcome frame."""
-        self.start = await self._resolver.resolve(self.request.spec, self.request.client_id)
+        client_id = self.request.client_id
+        self.start = await self._resolver.resolve(
+            self.request.spec, group_of(client_id) if client_id else None
+        )
         self.cursor = format_cursor(self.start)
         return _json(
             {
@@ -224,33 +228,23 @@ class StreamSession:
 
     async def _replay_kafka(self, positions: Positions) -> None:
         async with self._open_consumer() as consumer:
-            await consumer.run(
-                "assign",
-                consumer.handle.assign,
-                [
-                    confluent_kafka.TopicPartition(self._resolver.topic, p, o)
-                    for p, o in positions.items()
-                ],
-            )
+            await consumer.assign(partitions_at(self._resolver.topic, positions))
             while not self._from_ring(positions):
                 frames = []
-                for message in await consumer.consume(max_records=500, wait_s=0.2):
+                for message in await consumer.consume_with_ends(max_records=500, wait_s=0.2):
                     frame = await self._replay_one(message, positions)
                     if frame is not None:
                         frames.append(frame)
                 await self._emit(frames)
 
-    async def _replay_one(
-        self, message: confluent_kafka.Message, positions: Positions
-    ) -> Frame | None:
-        partition, offset = message.partition(), message.offset()
-        assert partition is not None
-        assert offset is not None
-        if message.error() is not None:
-            # End of the partition. Its end offset counts transaction markers, which are never
-            # delivered as records: without this a replay could not reach the tail's position.
-            positions[partition] = max(positions[partition], offset)
+    async def _replay_one(self, message: Consumed, positions: Positions) -> Frame | None:
+        if type(message) is PartitionEnd:
+            # Its end offset counts transaction markers, which are never delivered as
+            # records: without this a replay could not reach the tail's position.
+            ended = message.partition
+            positions[ended] = max(positions[ended], message.offset)
             return None
+        partition, offset = message.partition(), message.offset()
         positions[partition] = offset + 1
         cursor = format_cursor(positions)
         try:
@@ -267,7 +261,7 @@ class StreamSession:
             return Frame(_json(notice), cursor, "error")
         if not self.request.filter.matches(RecordFacts.of(record)):
             return None
-        return Frame(filing_frame(cursor, partition, offset, data_json(record)), cursor, "filing")
+        return Frame(filing_frame(cursor, partition, offset, record_json(record)), cursor, "filing")
 
     @property
     def queue_size(self) -> int:

@@ -2,7 +2,7 @@
 
 `Streams` is part of the lifespan state (services/gateway/state.py) for the lifetime of the app;
 it holds, per topic alias (analyzed, raw), the shared tail, the position resolver and the codec,
-plus the broker offsets (durable client positions).
+plus the committer of acknowledged client positions.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from services.common.avro import AvroCodec
 from services.common.errors import BadParameterError
 from services.common.kafka import KafkaConsumer, consumer_config
+from services.common.positions import PositionResolver, parse_cursor, parse_from
+from services.gateway.acks import AckCommitter
 from services.gateway.errors import ErrorCode, GatewayError
+from services.gateway.fanout import TopicTail
 from services.gateway.filters import parse_filter
-from services.gateway.offsets import BrokerOffsets
-from services.gateway.positions import PositionResolver, parse_cursor, parse_from
 from services.gateway.session import StreamRequest, StreamSession
 from services.gateway.settings import GatewaySettings
-from services.gateway.tail import TopicTail
 from services.gateway.wire import WireWriter
 
 _CLIENT_ID = re.compile(r"[A-Za-z0-9._-]{1,100}")
@@ -45,11 +45,11 @@ class TopicStream:
 
 class Streams:
     def __init__(
-        self, settings: GatewaySettings, topics: Mapping[str, TopicStream], offsets: BrokerOffsets
+        self, settings: GatewaySettings, topics: Mapping[str, TopicStream], acks: AckCommitter
     ) -> None:
         self._settings = settings
         self.topics = topics
-        self.offsets = offsets
+        self.acks = acks
 
     def request(self, params: Mapping[str, str], last_event_id: str | None = None) -> StreamRequest:
         """The stream a client asks for; BadParameterError names what is wrong, GatewayError
@@ -95,7 +95,7 @@ class Streams:
         finally:
             session.close()
             if request.client_id:
-                await self.offsets.flush(request.client_id)
+                await self.acks.flush(request.client_id)
 
     def acknowledge(self, request: StreamRequest, cursor: str) -> None:
         positions = parse_cursor(cursor, "ack.cursor")
@@ -103,4 +103,4 @@ class Streams:
         if not set(positions) <= partitions:
             raise BadParameterError("ack.cursor", f"the topic has partitions {sorted(partitions)}")
         if request.client_id:
-            self.offsets.acknowledge(request.client_id, request.topic, positions)
+            self.acks.acknowledge(request.client_id, request.topic, positions)

@@ -12,13 +12,12 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
-import confluent_kafka
 import structlog
 
 from services.common.avro import AvroCodec
 from services.common.errors import SecDigesterError
-from services.common.kafka import KafkaConsumer, consumer_config
-from services.gateway.positions import Positions
+from services.common.kafka import KafkaConsumer, consumer_config, read_range
+from services.common.positions import Positions
 from services.gateway.settings import GatewaySettings
 
 log = structlog.get_logger(__name__)
@@ -45,26 +44,11 @@ async def read_recent(
     config = consumer_config(settings, client_id="sec-gateway-warmup") | {
         "enable.partition.eof": True
     }
-    pending = {p for p, end in ends.items() if end > starts[p]}
-    if not pending:
-        return
     taken = 0
     async with KafkaConsumer(config) as consumer:
-        await consumer.run(
-            "assign",
-            consumer.handle.assign,
-            [confluent_kafka.TopicPartition(topic, p, starts[p]) for p in pending],
-        )
-        while pending:
-            for message in await consumer.consume(max_records=5000, wait_s=1.0):
-                partition, offset = message.partition(), message.offset()
-                if partition is None or offset is None or message.error() is not None:
-                    pending.discard(partition or 0)  # end of partition
-                    continue
-                if offset + 1 >= ends[partition]:
-                    pending.discard(partition)
-                if offset < ends[partition]:
-                    with contextlib.suppress(SecDigesterError):
-                        take(partition, offset, await codec.decode(message.value()))
-                        taken += 1
+        async for batch in read_range(consumer, topic, starts, ends, max_records=5000):
+            for message in batch.records:
+                with contextlib.suppress(SecDigesterError):
+                    take(message.partition(), message.offset(), await codec.decode(message.value()))
+                    taken += 1
     log.info("recent records read", topic=topic, records=taken)

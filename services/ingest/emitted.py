@@ -26,8 +26,7 @@ import datetime as dt
 import confluent_kafka
 import structlog
 
-from services.common.errors import ConfigurationError
-from services.common.kafka import KafkaConsumer, consumer_config
+from services.common.kafka import KafkaConsumer, consumer_config, partitions_at, read_range
 from services.common.settings import CommonSettings
 from services.ingest.daily_index import EDGAR_TIME_ZONE
 
@@ -52,35 +51,18 @@ async def emitted_accessions(
     }
     emitted: set[str] = set()
     async with KafkaConsumer(config) as consumer:
-        metadata = await consumer.run("metadata", consumer.handle.list_topics, topic, 30)
-        partitions = metadata.topics[topic].partitions
-        if metadata.topics[topic].error is not None or not partitions:
-            raise ConfigurationError(
-                f"topic {topic} does not exist: run `sec-digester topics create` (TOPIC_RAW)"
-            )
+        partitions = await consumer.partitions(topic, setting="TOPIC_RAW")
         if since is None:
-            starts = [
-                confluent_kafka.TopicPartition(topic, p, confluent_kafka.OFFSET_BEGINNING)
-                for p in partitions
-            ]
+            starts = dict.fromkeys(partitions, confluent_kafka.OFFSET_BEGINNING)
         else:
-            wanted = [
-                confluent_kafka.TopicPartition(topic, p, int(since.timestamp() * 1000))
-                for p in partitions
-            ]
             # A partition with nothing written since then answers OFFSET_END (-1).
-            starts = await consumer.run(
-                "offsets for times", consumer.handle.offsets_for_times, wanted, 30
+            found = await consumer.offsets_for_times(
+                partitions_at(topic, dict.fromkeys(partitions, int(since.timestamp() * 1000)))
             )
-        await consumer.run("assign", consumer.handle.assign, starts)
-        at_end: set[int] = set()
-        while len(at_end) < len(partitions):
-            for message in await consumer.consume(max_records=10_000, wait_s=1.0):
-                error = message.error()
-                partition = message.partition()
-                if error is not None and partition is not None:  # consume() passes only EOF
-                    at_end.add(partition)
-                elif key := message.key():
+            starts = {tp.partition: tp.offset for tp in found}
+        async for batch in read_range(consumer, topic, starts, max_records=10_000):
+            for message in batch.records:
+                if key := message.key():
                     emitted.add(key.decode("utf-8", errors="replace"))
     log.info(
         "recovered emitted accession numbers",

@@ -35,7 +35,7 @@ import confluent_kafka
 import orjson
 import structlog
 
-from services.common.errors import ConfigurationError, SecDigesterError
+from services.common.errors import SecDigesterError
 from services.common.kafka import KafkaConsumer, KafkaProducer, consumer_config, producer_config
 from services.common.settings import CommonSettings
 from services.ingest.metrics import BACKFILL_REQUESTS
@@ -80,35 +80,19 @@ class ControlChannel:
         return self
 
     async def _start_at_end(self) -> None:
-        metadata = await self._consumer.run(
-            "metadata", self._consumer.handle.list_topics, self._topic, 30
-        )
-        if metadata.topics[self._topic].error is not None:
-            raise ConfigurationError(
-                f"topic {self._topic} does not exist: run `sec-digester topics create` "
-                "(TOPIC_INGEST_CONTROL)"
-            )
+        await self._consumer.partitions(self._topic, setting="TOPIC_INGEST_CONTROL")
         # An explicit offset, not OFFSET_END: that would be resolved later, and a request
         # written in between would be skipped.
         partition = confluent_kafka.TopicPartition(self._topic, 0)
-        _, end = await self._consumer.run(
-            "control topic watermarks", self._consumer.handle.get_watermark_offsets, partition, 10
-        )
+        _, end = await self._consumer.watermarks(partition, wait_s=10)
         start = end
         if self._look_back_s:
             since_ms = int((time.time() - self._look_back_s) * 1000)
-            [found] = await self._consumer.run(
-                "offsets for times",
-                self._consumer.handle.offsets_for_times,
-                [confluent_kafka.TopicPartition(self._topic, 0, since_ms)],
-                10,
+            [found] = await self._consumer.offsets_for_times(
+                [confluent_kafka.TopicPartition(self._topic, 0, since_ms)], wait_s=10
             )
             start = found.offset if found.offset >= 0 else end
-        await self._consumer.run(
-            "assign",
-            self._consumer.handle.assign,
-            [confluent_kafka.TopicPartition(self._topic, 0, start)],
-        )
+        await self._consumer.assign([confluent_kafka.TopicPartition(self._topic, 0, start)])
 
     async def __aexit__(self, *exc_info: object) -> None:
         try:
@@ -124,8 +108,6 @@ class ControlChannel:
     async def receive(self, wait_s: float) -> list[Message]:
         messages = []
         for record in await self._consumer.consume(max_records=100, wait_s=wait_s):
-            if record.error() is not None:
-                continue  # partition EOF
             try:
                 decoded = orjson.loads(record.value() or b"")
             except orjson.JSONDecodeError:

@@ -17,9 +17,9 @@ import sys
 from sec_digester_client import ClientConfig, StreamClient
 
 from services.common.lifecycle import shutdown_event, until_stopped
-from services.common.stream_client import client_errors
 from services.tail.render import render_json, render_line
 from services.tail.settings import TailSettings
+from services.tail.stream_client import client_errors
 
 
 async def run_tail(settings: TailSettings) -> int:

@@ -7,7 +7,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import Field
 
 from services.common.settings import CommaList
-from services.common.stream_client import StreamClientSettings
+from services.tail.stream_client import StreamClientSettings
 
 
 class TailSettings(StreamClientSettings):

@@ -8,13 +8,19 @@ import uuid
 from typing import Any
 
 import pytest
-from confluent_kafka import Consumer, Message
+from confluent_kafka import Consumer
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from services.common.avro import AvroCodec
-from services.common.kafka import KafkaConsumer, KafkaProducer, consumer_config, producer_config
+from services.common.kafka import (
+    KafkaConsumer,
+    KafkaProducer,
+    SuccessfulMessage,
+    consumer_config,
+    producer_config,
+)
 from services.common.records import Filing
 from services.common.registry import open_registry, subject_for
 from services.common.schemas import SchemaName
@@ -46,8 +52,8 @@ async def test_a_filing_round_trips_through_registry_and_broker(topics: TopicSet
     config = consumer_config(topics, client_id="test", group_id=f"test-{uuid.uuid4()}")
     async with open_registry(topics) as registry, KafkaConsumer(config) as consumer:
         codec = await AvroCodec(registry, subject_for(topics.topic_raw), SchemaName.FILING).open()
-        await consumer.run("subscribe", consumer.handle.subscribe, [topics.topic_raw])
-        messages: list[Message] = []
+        await consumer.subscribe([topics.topic_raw])
+        messages: list[SuccessfulMessage] = []
         while not messages:
             messages = await consumer.consume(max_records=10, wait_s=1)
         assert len(messages) == 1

@@ -9,8 +9,8 @@ from typing import Any
 import fastavro
 import orjson
 
+from services.common.record_json import record_json
 from services.common.schemas import SchemaName, schema_dict
-from services.gateway.tail import data_json
 from tests.support.records import sample_analysis
 
 _SCHEMA = fastavro.parse_schema(schema_dict(SchemaName.FILING_ANALYSIS))
@@ -25,7 +25,7 @@ def as_served(record: dict[str, Any]) -> dict[str, Any]:
     buffer.seek(0)
     decoded = fastavro.schemaless_reader(buffer, _SCHEMA, _SCHEMA)
     assert isinstance(decoded, dict)
-    served: dict[str, Any] = orjson.loads(data_json(decoded))
+    served: dict[str, Any] = orjson.loads(record_json(decoded))
     return served
 
 

@@ -9,6 +9,7 @@ import confluent_kafka
 import pytest
 
 from services.analyze.in_flight import InFlight, Started
+from services.common.kafka import successful
 
 pytestmark = pytest.mark.asyncio
 
@@ -30,7 +31,9 @@ class Work:
                 raise ConnectionError("registry unreachable")
             return f"{partition}:{offset}"
 
-        message = confluent_kafka.Message(topic="raw", partition=partition, offset=offset)
+        message = successful(
+            confluent_kafka.Message(topic="raw", partition=partition, offset=offset)
+        )
         self.in_flight.add(("raw", partition), Started(message, asyncio.create_task(analyze())))
 
     async def finish(self, *records: tuple[int, int], failing: bool = False) -> None:

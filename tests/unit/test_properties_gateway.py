@@ -16,9 +16,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.common.errors import BadParameterError
+from services.common.positions import StartSpec, format_cursor, parse_cursor, parse_from
 from services.gateway.client_frames import Ack, Ping, parse_client_frame
 from services.gateway.filters import PRIORITIES, parse_filter
-from services.gateway.positions import StartSpec, format_cursor, parse_cursor, parse_from
 from services.gateway.streams import parse_client_id
 
 

@@ -1,9 +1,10 @@
-"""Stream positions: the `from` parameter, cursors, and turning them into offsets.
+"""Positions in a topic: cursors, the `from` parameter, and turning them into offsets.
 
-A position is the next offset to deliver, for every partition of the topic. A cursor writes it
-as `P:O[,P:O...]`; `from` also accepts earliest, latest, committed (the client's consumer group),
-a bare offset (single-partition topics) and an ISO-8601 timestamp (Kafka's offsets-for-times).
-Parsing is pure and raises `BadParameterError`; resolving asks the broker.
+A position is the next offset to read, for every partition of the topic. A cursor writes it as
+`P:O[,P:O...]`; a start (the gateway's `from`, export's `--from`/`--to`) also accepts earliest,
+latest, committed (a consumer group's offsets), a bare offset (single-partition topics) and an
+ISO-8601 timestamp (Kafka's offsets-for-times). Parsing is pure and raises `BadParameterError`;
+resolving asks the broker, so a position means the same to every command that takes one.
 """
 
 from __future__ import annotations
@@ -11,14 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from services.common.errors import BadParameterError
+from services.common.kafka import KafkaAdmin
 
-if TYPE_CHECKING:
-    from services.gateway.offsets import BrokerOffsets
-
-Positions = dict[int, int]  # partition -> next offset to deliver
+Positions = dict[int, int]  # partition -> next offset to read
 _CURSOR = re.compile(r"\d+:\d+(,\d+:\d+)*", re.ASCII)
 _ISO = re.compile(
     r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?", re.ASCII
@@ -83,21 +82,22 @@ def parse_from(value: str | None, *, client_id: str | None) -> StartSpec:
 class PositionResolver:
     """Turns a StartSpec into offsets for every partition of one topic."""
 
-    def __init__(self, offsets: BrokerOffsets, topic: str, partitions: list[int]) -> None:
-        self._offsets = offsets
+    def __init__(self, admin: KafkaAdmin, topic: str, partitions: list[int]) -> None:
+        self._admin = admin
         self.topic = topic
         self.partitions = partitions
 
-    async def resolve(self, spec: StartSpec, client_id: str | None = None) -> Positions:
-        low = await self._offsets.ends(self.topic, self.partitions, earliest=True)
-        high = await self._offsets.ends(self.topic, self.partitions)
+    async def resolve(self, spec: StartSpec, group: str | None = None) -> Positions:
+        """`group`: the consumer group whose offsets `committed` means."""
+        low = await self._admin.ends(self.topic, self.partitions, earliest=True)
+        high = await self._admin.ends(self.topic, self.partitions)
         if spec.kind == "earliest":
             return low
         if spec.kind == "latest":
             return high
         if spec.kind == "committed":
-            assert client_id is not None
-            committed = await self._offsets.committed(client_id, self.topic, self.partitions)
+            assert group is not None
+            committed = await self._admin.group_offsets(group, self.topic, self.partitions)
             # Partitions never acknowledged start at the end: a new durable client subscribes
             # from now on (from=earliest reads the history first).
             return {p: _clamp(committed.get(p, high[p]), low[p], high[p]) for p in self.partitions}
@@ -121,7 +121,7 @@ class PositionResolver:
         # Kafka's timestamps start at 1970: an earlier time is before every record (earliest),
         # and the broker would refuse a negative one.
         at_ms = max(0, int(spec.time.timestamp() * 1000))
-        found = await self._offsets.at_time(self.topic, self.partitions, at_ms)
+        found = await self._admin.offsets_at(self.topic, self.partitions, at_ms)
         # -1: nothing at or after that time in this partition, so it starts at its end.
         return {p: found[p] if found[p] >= 0 else high[p] for p in self.partitions}
 

@@ -2,7 +2,9 @@
 
 They share where the gateway is and the key to show it, and how the library's final errors
 reach the user: as the CLI's own errors (a refused key or a rejected parameter is a
-configuration problem, exit 2; anything else exit 1), not as a traceback.
+configuration problem, exit 2; anything else exit 1), not as a traceback. It lives with `tail`,
+the first of them, so that only the two commands that read the stream import the client
+library; `alerts` imports it from here.
 """
 
 from __future__ import annotations

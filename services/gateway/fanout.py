@@ -1,4 +1,5 @@
-"""The shared tail of a topic: one consumer per gateway process feeds every live client.
+"""The fan-out of a topic: one consumer per gateway process (the topic's shared tail) feeds
+every live client.
 
 Each record is decoded once, turned into JSON once, and — since every live client has seen
 everything up to the tail — framed once: the same `filing` frame, with the tail's cursor, goes
@@ -18,16 +19,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import confluent_kafka
-import orjson
 import structlog
 
 from services.common.avro import AvroCodec
 from services.common.errors import SecDigesterError
-from services.common.kafka import KafkaConsumer
+from services.common.kafka import Consumed, KafkaConsumer, PartitionEnd, partitions_at
+from services.common.positions import Positions, format_cursor
+from services.common.record_json import record_json
 from services.gateway.filters import RecordFacts
 from services.gateway.metrics import DELIVERIES
-from services.gateway.positions import Positions, format_cursor
 from services.gateway.ring import BufferedRecord, RecordRing
 from services.gateway.wire import text_frame
 
@@ -39,10 +39,6 @@ class LiveRecord:
     record: BufferedRecord
     cursor: str  # the tail's position after this record
     wire: bytes  # the record's frame (with that cursor) as one WebSocket text frame
-
-
-def data_json(record: dict[str, Any]) -> bytes:
-    return orjson.dumps(record, option=orjson.OPT_UTC_Z)
 
 
 def filing_head(cursor: str, partition: int, offset: int) -> bytes:
@@ -61,7 +57,7 @@ def buffer_record(
 ) -> BufferedRecord:
     """The record as the ring keeps it: its frame with `cursor`."""
     head = filing_head(cursor, partition, offset)
-    frame = head + data_json(record) + b"}"
+    frame = head + record_json(record) + b"}"
     return BufferedRecord(partition, offset, RecordFacts.of(record), frame, len(head))
 
 
@@ -92,26 +88,21 @@ class TopicTail:
         self.running = False
 
     async def run(self, stop: asyncio.Event) -> None:
-        await self._consumer.run(
-            "assign",
-            self._consumer.handle.assign,
-            [confluent_kafka.TopicPartition(self.topic, p, o) for p, o in self.positions.items()],
-        )
+        await self._consumer.assign(partitions_at(self.topic, self.positions))
         self.running = True
         try:
             while not stop.is_set():
-                for message in await self._consumer.consume(max_records=1000, wait_s=0.2):
+                for message in await self._consumer.consume_with_ends(max_records=1000, wait_s=0.2):
                     await self._take(message)
         finally:
             self.running = False
 
-    async def _take(self, message: confluent_kafka.Message) -> None:
-        partition, offset = message.partition(), message.offset()
-        assert partition is not None
-        assert offset is not None
-        if message.error() is not None:  # end of partition: past any transaction markers
-            self.positions[partition] = max(self.positions[partition], offset)
+    async def _take(self, message: Consumed) -> None:
+        if type(message) is PartitionEnd:  # past any transaction markers
+            ended = message.partition
+            self.positions[ended] = max(self.positions[ended], message.offset)
             return
+        partition, offset = message.partition(), message.offset()
         try:
             record = await self._codec.decode(message.value())
         except SecDigesterError as exc:

@@ -1,0 +1,155 @@
+"""The consumer for asyncio: typed calls of librdkafka's consumer, off the event loop.
+
+`async with KafkaConsumer(config) as consumer: records = await consume()`; closed in
+`__aexit__` whatever happened. Each blocking call runs on the consumer's own worker thread, in
+the order made (librdkafka's consumer is not meant to be called from several threads at once).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Self, cast
+
+import confluent_kafka
+
+from services.common.errors import KafkaClientError
+from services.common.kafka.boundary import ClientThread
+from services.common.kafka.messages import PartitionEnd, SuccessfulMessage, record_or_end
+from services.common.kafka.metadata import missing_topic, partitions_in
+
+Consumed = SuccessfulMessage | PartitionEnd
+TopicPartitions = list[confluent_kafka.TopicPartition]
+# Called on the consumer's thread, inside a consume, when a rebalance takes partitions away.
+OnRebalance = Callable[[confluent_kafka.Consumer, TopicPartitions], None]
+
+
+class KafkaConsumer(ClientThread):
+    def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__(f"consumer-{config.get('client.id', 'sec-digester')}")
+        self._config = config
+        self._reports_partition_ends = bool(config.get("enable.partition.eof"))
+        self._consumer: confluent_kafka.Consumer | None = None
+
+    async def __aenter__(self) -> Self:
+        if self._closed or self._consumer is not None:
+            raise KafkaClientError("a KafkaConsumer cannot be reopened", retriable=False)
+        self._consumer = confluent_kafka.Consumer(self._config)
+        return self
+
+    async def _close(self) -> None:
+        if self._consumer is not None:
+            await self._call("close consumer", self._consumer.close)
+
+    @property
+    def _handle(self) -> confluent_kafka.Consumer:
+        if self._consumer is None or self._closed:
+            raise KafkaClientError("consumer is not open", retriable=False)
+        return self._consumer
+
+    # -- records -------------------------------------------------------------------------
+    async def consume(self, max_records: int = 500, wait_s: float = 0.5) -> list[SuccessfulMessage]:
+        """The records available, up to `max_records`, waiting at most `wait_s` for the first.
+
+        Errors are raised as `KafkaClientError`; partition ends, if reported, are left out."""
+        consumed = await self._call("consume", _available, self._handle, max_records, wait_s)
+        return [m for m in consumed if type(m) is not PartitionEnd]
+
+    async def consume_with_ends(
+        self, max_records: int = 500, wait_s: float = 0.5
+    ) -> list[Consumed]:
+        """As `consume`, with a `PartitionEnd` where a partition's end was reached, in the order
+        librdkafka reported it. Needs `enable.partition.eof` in the consumer's config."""
+        if not self._reports_partition_ends:
+            raise KafkaClientError(
+                "consume_with_ends needs enable.partition.eof=true", retriable=False
+            )
+        return await self._call("consume", _available, self._handle, max_records, wait_s)
+
+    # -- where to read -------------------------------------------------------------------
+    async def subscribe(
+        self,
+        topics: list[str],
+        *,
+        on_revoke: OnRebalance | None = None,
+        on_lost: OnRebalance | None = None,
+    ) -> None:
+        """Join the consumer group on `topics`; librdkafka calls the callbacks when a rebalance
+        takes partitions away (revoked) or they were lost (session timed out)."""
+        callbacks: dict[str, OnRebalance] = {}
+        if on_revoke is not None:
+            callbacks["on_revoke"] = on_revoke
+        if on_lost is not None:
+            callbacks["on_lost"] = on_lost
+        await self._call("subscribe", lambda: self._handle.subscribe(topics, **callbacks))
+
+    async def assign(self, partitions: TopicPartitions) -> None:
+        """Read these partitions from their offsets, without a group."""
+        await self._call("assign", self._handle.assign, partitions)
+
+    async def assignment(self) -> TopicPartitions:
+        return await self._call("assignment", self._handle.assignment)
+
+    async def seek(self, partition: confluent_kafka.TopicPartition) -> None:
+        await self._call("seek", self._handle.seek, partition)
+
+    async def pause(self, partitions: TopicPartitions) -> None:
+        await self._call("pause", self._handle.pause, partitions)
+
+    def group_metadata(self) -> object:
+        """The group's generation and member id, for `send_offsets_to_transaction` (no I/O)."""
+        return self._handle.consumer_group_metadata()
+
+    # -- offsets the broker knows --------------------------------------------------------
+    async def position(self, partitions: TopicPartitions) -> TopicPartitions:
+        """The next offset this consumer will fetch per partition (negative: none yet)."""
+        return await self._call("position", self._handle.position, partitions)
+
+    async def watermarks(
+        self, partition: confluent_kafka.TopicPartition, wait_s: float = 10
+    ) -> tuple[int, int]:
+        """Low and high watermark, asked of the broker (not librdkafka's cache)."""
+        low, high = await self._call(
+            "watermarks", self._handle.get_watermark_offsets, partition, wait_s, False
+        )
+        return low, high
+
+    async def offsets_for_times(
+        self, partitions: TopicPartitions, wait_s: float = 30
+    ) -> TopicPartitions:
+        """Per partition, the first offset written at or after the millisecond timestamp in its
+        offset field; -1 (OFFSET_END) where there is none."""
+        return await self._call(
+            "offsets for times", self._handle.offsets_for_times, partitions, wait_s
+        )
+
+    async def partitions(
+        self, topic: str, *, setting: str | None = None, wait_s: float = 30
+    ) -> list[int]:
+        """The topic's partitions; `ConfigurationError` (naming `setting`) if it does not
+        exist."""
+        found = await self.partitions_if_exists(topic, wait_s=wait_s)
+        if found is None:
+            raise missing_topic(topic, setting)
+        return found
+
+    async def partitions_if_exists(self, topic: str, *, wait_s: float = 30) -> list[int] | None:
+        metadata = await self._call(f"describe {topic}", self._handle.list_topics, topic, wait_s)
+        return partitions_in(metadata, topic)
+
+
+def _available(
+    consumer: confluent_kafka.Consumer, max_records: int, wait_s: float
+) -> list[Consumed]:
+    """librdkafka's batch consume waits for a full batch or the timeout: at low rates every
+    record would sit out the timeout. Wait for the first record only, then take what is there.
+
+    Sorted here, on the consumer's thread: only the messages carrying an error or EOF are
+    replaced, the records stay where they are (no per-record call on the gateway's live path)."""
+    first = consumer.poll(wait_s)
+    if first is None:
+        return []
+    messages = [first, *consumer.consume(max_records - 1, 0)] if max_records > 1 else [first]
+    consumed = cast(list[Consumed], messages)
+    for i in [i for i, message in enumerate(messages) if message.error() is not None]:
+        consumed[i] = record_or_end(messages[i])
+    return consumed
