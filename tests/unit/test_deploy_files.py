@@ -459,3 +459,18 @@ def test_the_wheel_ships_every_data_file_of_the_services() -> None:
         if not any(fnmatch.fnmatch(inside, glob) for glob in package_data.get(owner, [])):
             missing.append(f"{relative} (package {owner}, as {inside!r})")
     assert not missing, f"not in [tool.setuptools.package-data]: {missing}"
+
+
+def test_every_package_of_services_is_listed_for_the_wheel() -> None:
+    # setuptools ships only the packages pyproject.toml lists: one left out imports fine from
+    # a checkout and is missing from the image.
+    root = Path(__file__).resolve().parents[2]
+    listed = set(
+        tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    found = {
+        ".".join(init.parent.relative_to(root).parts)
+        for init in (root / "services").rglob("__init__.py")
+        if "__pycache__" not in init.parts
+    }
+    assert found <= listed

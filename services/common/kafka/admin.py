@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import confluent_kafka
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic, OffsetSpec
@@ -33,16 +34,27 @@ class TopicLayout:
     replication_factor: int  # replicas of its most replicated partition
 
 
+T = TypeVar("T")
+
+
 class KafkaAdmin:
     def __init__(self, config: dict[str, Any]) -> None:
         self._admin = AdminClient(config)
+
+    async def _run(self, doing: str, fn: Callable[..., T], *args: Any) -> T:
+        try:
+            return await off_loop(doing, fn, *args)
+        finally:
+            # librdkafka's log lines (handed to our `logger`) wait in the client's queue until
+            # it is polled, and nothing else polls an admin client: serve them now.
+            self._admin.poll(0)
 
     async def partitions(
         self, topic: str, *, setting: str | None = None, wait_s: float = 15
     ) -> list[int]:
         """The topic's partitions; `ConfigurationError` (naming `setting`) if it does not
         exist."""
-        metadata = await off_loop(f"describe {topic}", self._admin.list_topics, topic, wait_s)
+        metadata = await self._run(f"describe {topic}", self._admin.list_topics, topic, wait_s)
         found = partitions_in(metadata, topic)
         if found is None:
             raise missing_topic(topic, setting)
@@ -68,7 +80,7 @@ class KafkaAdmin:
             )
             return {tp.partition: future.result().offset for tp, future in futures.items()}
 
-        return await off_loop(f"list offsets of {topic}", query)
+        return await self._run(f"list offsets of {topic}", query)
 
     async def group_offsets(self, group: str, topic: str, partitions: list[int]) -> Offsets:
         """The group's committed offsets, for the partitions that have one."""
@@ -82,7 +94,7 @@ class KafkaAdmin:
             ].result()
             return {tp.partition: tp.offset for tp in result.topic_partitions if tp.offset >= 0}
 
-        return await off_loop(f"read offsets of {group}", query)
+        return await self._run(f"read offsets of {group}", query)
 
     async def commit_group_offsets(self, group: str, topic: str, offsets: Offsets) -> None:
         """Set the group's committed offsets (the group has no active members)."""
@@ -93,7 +105,7 @@ class KafkaAdmin:
         def commit() -> None:
             self._admin.alter_consumer_group_offsets(request, request_timeout=15)[group].result()
 
-        await off_loop(f"commit offsets of {group}", commit)
+        await self._run(f"commit offsets of {group}", commit)
 
     async def create_topics(self, topics: list[NewTopic]) -> dict[str, bool]:
         """Create those that do not exist; per topic, whether it was created by this call."""
@@ -111,7 +123,7 @@ class KafkaAdmin:
                     created[name] = False
             return created
 
-        return await off_loop("create topics", create)
+        return await self._run("create topics", create)
 
     async def partition_counts(self, topics: list[str], wait_s: float = 30) -> dict[str, int]:
         """Partitions per topic, once the cluster metadata lists every one of them: a new topic
@@ -123,7 +135,7 @@ class KafkaAdmin:
         """Partitions and replicas per topic, once the cluster metadata lists every one."""
         deadline = time.monotonic() + wait_s
         while True:
-            metadata = await off_loop("list topics", self._admin.list_topics, None, wait_s)
+            metadata = await self._run("list topics", self._admin.list_topics, None, wait_s)
             listed = metadata.topics
             if all(t in listed and listed[t].partitions for t in topics):
                 return {
@@ -157,7 +169,7 @@ class KafkaAdmin:
         deadline = time.monotonic() + wait_s
         while True:
             try:
-                return await off_loop("describe topic configs", describe)
+                return await self._run("describe topic configs", describe)
             except KafkaClientError as exc:
                 if exc.code != "UNKNOWN_TOPIC_OR_PART" or time.monotonic() > deadline:
                     raise
