@@ -23,9 +23,11 @@ def corpus_filings() -> list[Filing]:
     """Every filing of the first recorded feed snapshot, as ingest would emit it."""
     entries = load_snapshot(CORPUS, list_snapshots(CORPUS)[0])
     return merge_entries(
-        entries, source=FilingSource.REPLAY, detected_at=dt.datetime.now(dt.UTC),
+        entries,
+        source=FilingSource.REPLAY,
+        detected_at=dt.datetime.now(dt.UTC),
         tickers=TickerMap.bundled(),
-    )  # fmt: skip
+    )
 
 
 def local_topics() -> TopicSettings:

@@ -114,8 +114,12 @@ class Node:
         self._log = (log_dir / "ws-clients.log").open("ab")
         self._process = subprocess.Popen(
             ["node", str(NODE_DIR / script), *args],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, text=True, bufsize=1,
-        )  # fmt: skip
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+            bufsize=1,
+        )
         self._lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -304,10 +308,14 @@ class KafkaProbe(threading.Thread):
     def __init__(self, settings: TopicSettings, batch: tuple[int, float] | None = None) -> None:
         super().__init__(daemon=True)
         topic = settings.topic_analyzed
-        self._consumer = Consumer({
-            "bootstrap.servers": settings.kafka_bootstrap_servers, "group.id": f"probe-{uuid4()}",
-            "isolation.level": "read_committed", "enable.auto.commit": False,
-        })  # fmt: skip
+        self._consumer = Consumer(
+            {
+                "bootstrap.servers": settings.kafka_bootstrap_servers,
+                "group.id": f"probe-{uuid4()}",
+                "isolation.level": "read_committed",
+                "enable.auto.commit": False,
+            }
+        )
         partitions = self._consumer.list_topics(topic, timeout=30).topics[topic].partitions
         starts = []
         for p in partitions:
@@ -521,11 +529,15 @@ async def _consume_all(settings: TopicSettings, how: str) -> tuple[int, float]:
     waits only when nothing is there: a batch call with a timeout would wait out the timeout
     on the last, partial batch."""
     topic = settings.topic_analyzed
-    consumer = Consumer({
-        "bootstrap.servers": settings.kafka_bootstrap_servers, "group.id": f"ref-{uuid4()}",
-        "isolation.level": "read_committed", "enable.partition.eof": True,
-        "enable.auto.commit": False,
-    })  # fmt: skip
+    consumer = Consumer(
+        {
+            "bootstrap.servers": settings.kafka_bootstrap_servers,
+            "group.id": f"ref-{uuid4()}",
+            "isolation.level": "read_committed",
+            "enable.partition.eof": True,
+            "enable.auto.commit": False,
+        }
+    )
     count = 0
     async with open_registry(settings) as client:
         codec = await AvroCodec(client, subject_for(topic), SchemaName.FILING_ANALYSIS).open()

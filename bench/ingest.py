@@ -73,11 +73,14 @@ def bench_parse() -> None:
                 entries.extend(parse_feed(page).entries)
             except Exception:
                 continue
-        merge_entries(entries, source=FilingSource.LIVE, detected_at=dt.datetime.now(dt.UTC),
-                      tickers=tickers)  # fmt: skip
+        merge_entries(
+            entries, source=FilingSource.LIVE, detected_at=dt.datetime.now(dt.UTC), tickers=tickers
+        )
         rates.append(len(entries) / (time.perf_counter() - start))
-    print(f"   parse + merge: {statistics.median(rates):,.0f} entries/s "
-          f"({len(entries)} entries in {len(pages)} pages, median of 5)")  # fmt: skip
+    print(
+        f"   parse + merge: {statistics.median(rates):,.0f} entries/s "
+        f"({len(entries)} entries in {len(pages)} pages, median of 5)"
+    )
 
 
 def _renumbered(filing: Filing, copy: int) -> Filing:
@@ -102,8 +105,10 @@ async def bench_backfill() -> None:
     ten_days = [_renumbered(f, n) for n in range(10) for f in one_day]
     for label, filings in (("1 day", one_day), ("10x", ten_days)):
         seconds = await _publish_all(local_topics(), filings)
-        print(f"   backfill into Kafka ({label}): {len(filings):,} filings in {seconds:.2f} s "
-              f"= {len(filings) / seconds:,.0f} filings/s")  # fmt: skip
+        print(
+            f"   backfill into Kafka ({label}): {len(filings):,} filings in {seconds:.2f} s "
+            f"= {len(filings) / seconds:,.0f} filings/s"
+        )
 
 
 def bench_detection(log_dir: Path, *, catch_up: bool) -> None:
@@ -119,9 +124,12 @@ def bench_detection(log_dir: Path, *, catch_up: bool) -> None:
         settings = local_topics()
         asyncio.run(_publish_all(settings, _oldest_first(snapshot_a, without_newest=unread)))
         with run_emulator(CORPUS, snapshot_a) as emulator:
-            env = environment_for(settings, EDGAR_BASE_URL=emulator.base_url,
-                                  EDGAR_DATA_URL=emulator.data_url,
-                                  INGEST_HEALTH_PORT=str(free_port()))  # fmt: skip
+            env = environment_for(
+                settings,
+                EDGAR_BASE_URL=emulator.base_url,
+                EDGAR_DATA_URL=emulator.data_url,
+                INGEST_HEALTH_PORT=str(free_port()),
+            )
             with ServiceProcess(f"ingest-{trial}", ["ingest"], env, log_dir):
                 # Steady: ingest is polling (it has read page 0 at least twice); switch at a
                 # random phase. Catch-up: switch while its first poll reads the backlog.
@@ -142,22 +150,31 @@ def bench_detection(log_dir: Path, *, catch_up: bool) -> None:
                         settings.schema_registry_url,
                         settings.topic_raw,
                     )
-                    new = [(r.value["detected_at"] - switched).total_seconds()
-                           for r in records if r.key in arriving]  # fmt: skip
+                    new = [
+                        (r.value["detected_at"] - switched).total_seconds()
+                        for r in records
+                        if r.key in arriving
+                    ]
         latencies += new
     ordered = sorted(latencies)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
     mode = f"catch-up, {unread:,} entries unread" if catch_up else "steady, whole feed known"
-    print(f"   detection latency ({mode}), snapshot switch to detected_at ({len(ordered)} "
-          f"filings, {trials} trials): p50 {statistics.median(ordered):.2f} s, "
-          f"p99 {p99:.2f} s, max {ordered[-1]:.2f} s")  # fmt: skip
+    print(
+        f"   detection latency ({mode}), snapshot switch to detected_at ({len(ordered)} "
+        f"filings, {trials} trials): p50 {statistics.median(ordered):.2f} s, "
+        f"p99 {p99:.2f} s, max {ordered[-1]:.2f} s"
+    )
 
 
 def _oldest_first(snapshot: str, *, without_newest: int) -> list[Filing]:
     """What ingest had published of the feed as it stood before its newest entries."""
     entries = load_snapshot(CORPUS, snapshot)[without_newest:]
-    filings = merge_entries(entries, source=FilingSource.LIVE, detected_at=dt.datetime.now(dt.UTC),
-                            tickers=TickerMap.bundled())  # fmt: skip
+    filings = merge_entries(
+        entries,
+        source=FilingSource.LIVE,
+        detected_at=dt.datetime.now(dt.UTC),
+        tickers=TickerMap.bundled(),
+    )
     return filings[::-1]
 
 
@@ -185,10 +202,13 @@ async def bench_reconciliation(work_dir: Path) -> None:
     with run_emulator(work_dir / "corpus") as emulator:
         async with (
             open_registry(settings) as registry,
-            KafkaProducer(producer_config(settings, client_id="bench",
-                                          transactional_id=f"bench-{uuid.uuid4()}")) as producer,
+            KafkaProducer(
+                producer_config(
+                    settings, client_id="bench", transactional_id=f"bench-{uuid.uuid4()}"
+                )
+            ) as producer,
             EdgarClient(user_agent="bench bench@example.com", limiter=RequestLimiter(4)) as edgar,
-        ):  # fmt: skip
+        ):
             codec = await AvroCodec(
                 registry, subject_for(settings.topic_raw), SchemaName.FILING
             ).open()
@@ -196,13 +216,19 @@ async def bench_reconciliation(work_dir: Path) -> None:
             for label in ("into an empty topic", "again, unchanged (304)"):
                 start = time.perf_counter()
                 outcome = await reconcile_day(
-                    edgar, publisher, emulator.base_url, TickerMap.bundled(), day,
+                    edgar,
+                    publisher,
+                    emulator.base_url,
+                    TickerMap.bundled(),
+                    day,
                     conditional=True,
-                )  # fmt: skip
+                )
                 seconds = time.perf_counter() - start
                 rate = f" = {outcome.added / seconds:,.0f} filings/s" if outcome.added else ""
-                print(f"   reconciliation of one day's index {label}: listed {outcome.listed:,}, "
-                      f"added {outcome.added:,} in {seconds:.2f} s{rate}")  # fmt: skip
+                print(
+                    f"   reconciliation of one day's index {label}: listed {outcome.listed:,}, "
+                    f"added {outcome.added:,} in {seconds:.2f} s{rate}"
+                )
 
 
 def _fill_history(settings: TopicSettings, old_keys: int, recent_keys: int) -> None:
@@ -213,10 +239,14 @@ def _fill_history(settings: TopicSettings, old_keys: int, recent_keys: int) -> N
     admin.create_topics([NewTopic(settings.topic_raw, 3, 1, config={"retention.ms": "-1"})])[
         settings.topic_raw
     ].result()
-    producer = confluent_kafka.Producer({
-        "bootstrap.servers": settings.kafka_bootstrap_servers, "linger.ms": 50,
-        "compression.type": "zstd", "batch.size": 1_000_000,
-    })  # fmt: skip
+    producer = confluent_kafka.Producer(
+        {
+            "bootstrap.servers": settings.kafka_bootstrap_servers,
+            "linger.ms": 50,
+            "compression.type": "zstd",
+            "batch.size": 1_000_000,
+        }
+    )
     value = bytes(range(256)) + bytes(60)  # about the size of a Filing record
     now_ms = int(time.time() * 1000)
     six_years_ms, week_ms = 6 * 365 * 86_400_000, 7 * 86_400_000
@@ -246,8 +276,10 @@ async def bench_startup() -> None:
             start = time.perf_counter()
             keys = await emitted_accessions(settings, settings.topic_raw, since=since)
             figures.append(time.perf_counter() - start)
-            print(f"   start-up, {history:,} keys of history + {recent:,} recent, read from the "
-                  f"{label}: {len(keys):,} keys in {figures[-1]:.2f} s")  # fmt: skip
+            print(
+                f"   start-up, {history:,} keys of history + {recent:,} recent, read from the "
+                f"{label}: {len(keys):,} keys in {figures[-1]:.2f} s"
+            )
         print(f"      ratio whole / recent end: {figures[0] / figures[1]:,.0f}x")
 
 

@@ -53,16 +53,29 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=90, help="how long the client listens")
     parser.add_argument("log_dir", nargs="?", type=Path, default=Path("bench/results"))
     args = parser.parse_args()
-    print_header("end to end: replay -> ingest -> analyze -> gateway -> WebSocket",
-                 "make bench  (or: .venv/bin/python -m bench.pipeline [--speed N])")  # fmt: skip
+    print_header(
+        "end to end: replay -> ingest -> analyze -> gateway -> WebSocket",
+        "make bench  (or: .venv/bin/python -m bench.pipeline [--speed N])",
+    )
     log_dir = args.log_dir
     settings = local_topics()
     asyncio.run(provision(settings))
     with run_emulator(CORPUS) as emulator:
         env = environment_for(settings, **edgar_environment(emulator))
-        ingest = ServiceProcess("e2e-ingest", [
-            "ingest", "--source", "replay", "--corpus", str(CORPUS), "--speed", str(args.speed),
-        ], env | {"INGEST_HEALTH_PORT": str(free_port())}, log_dir)  # fmt: skip
+        ingest = ServiceProcess(
+            "e2e-ingest",
+            [
+                "ingest",
+                "--source",
+                "replay",
+                "--corpus",
+                str(CORPUS),
+                "--speed",
+                str(args.speed),
+            ],
+            env | {"INGEST_HEALTH_PORT": str(free_port())},
+            log_dir,
+        )
         analyze_env = env | {
             "ANALYZE_HEALTH_PORT": str(free_port()),
             "ANALYZE_GROUP_ID": f"e2e-{settings.topic_raw}",

@@ -67,9 +67,10 @@ async def main() -> None:
 
     with SchemaRegistryClient({"url": settings.schema_registry_url}) as client:
         serializer = AvroSerializer(
-            client, schema_text(SchemaName.FILING),
+            client,
+            schema_text(SchemaName.FILING),
             conf={"auto.register.schemas": False, "use.latest.version": False},
-        )  # fmt: skip
+        )
         deserializer = AvroDeserializer(client)
         theirs = [serializer(r, context) for r in records]
         encode_theirs = _rate(records, lambda r: serializer(r, context))

@@ -3,6 +3,10 @@
 from services.command import Command
 
 COMMANDS = [
-    Command(("alerts",), "high-priority filings to Discord and webhooks, once each",
-            "services.alerts.settings:AlertsSettings", "services.alerts.main:run_alerts"),
-]  # fmt: skip
+    Command(
+        ("alerts",),
+        "high-priority filings to Discord and webhooks, once each",
+        "services.alerts.settings:AlertsSettings",
+        "services.alerts.main:run_alerts",
+    ),
+]

@@ -194,10 +194,15 @@ class EarningsFigure:
 
     def to_avro(self) -> dict[str, Any]:
         return {
-            "name": self.name, "value": self.value, "unit": self.unit,
-            "period": self.period.value, "gaap": self.gaap, "prior_value": self.prior_value,
-            "change_percent": self.change_percent, "text": self.text,
-        }  # fmt: skip
+            "name": self.name,
+            "value": self.value,
+            "unit": self.unit,
+            "period": self.period.value,
+            "gaap": self.gaap,
+            "prior_value": self.prior_value,
+            "change_percent": self.change_percent,
+            "text": self.text,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,9 +217,14 @@ class GuidanceFigure:
 
     def to_avro(self) -> dict[str, Any]:
         return {
-            "name": self.name, "low": self.low, "high": self.high, "unit": self.unit,
-            "period": self.period.value, "gaap": self.gaap, "text": self.text,
-        }  # fmt: skip
+            "name": self.name,
+            "low": self.low,
+            "high": self.high,
+            "unit": self.unit,
+            "period": self.period.value,
+            "gaap": self.gaap,
+            "text": self.text,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,9 +304,14 @@ def _totals(clause: str, whole: str) -> Iterator[_Found]:
                 sign = -1.0 if named == "net loss" else 1.0
                 end = noun.end() + from_to.end()
                 yield _Found(
-                    _metric_name(named), sign * abs(current), USD, noun.end() + from_to.start(),
-                    whole[noun.start() : end], gaap, sign * abs(prior),
-                )  # fmt: skip
+                    _metric_name(named),
+                    sign * abs(current),
+                    USD,
+                    noun.end() + from_to.start(),
+                    whole[noun.start() : end],
+                    gaap,
+                    sign * abs(prior),
+                )
                 continue
         tail = _TOTAL_TAIL.match(clause, noun.end())
         if (
@@ -309,9 +324,13 @@ def _totals(clause: str, whole: str) -> Iterator[_Found]:
         if named == "net loss":
             value = -abs(value)
         yield _Found(
-            _metric_name(named), value, USD, tail.start("number"),
-            clause[noun.start() : tail.end()], gaap,
-        )  # fmt: skip
+            _metric_name(named),
+            value,
+            USD,
+            tail.start("number"),
+            clause[noun.start() : tail.end()],
+            gaap,
+        )
 
 
 def _number_start(match: re.Match[str]) -> int:
@@ -333,10 +352,14 @@ def _per_share_from_to(whole: str) -> Iterator[_Found]:
         label = (noun.group("before") or "").lower()
         for kind in [kind for kind in ("basic", "diluted") if kind in label] or [""]:
             yield _Found(
-                f"eps_{kind}" if kind else "eps", sign * abs(current), USD_PER_SHARE,
-                from_to.start("current"), whole[noun.start() : from_to.end()],
-                not _NON_GAAP.search(whole[: noun.start()]), sign * abs(prior),
-            )  # fmt: skip
+                f"eps_{kind}" if kind else "eps",
+                sign * abs(current),
+                USD_PER_SHARE,
+                from_to.start("current"),
+                whole[noun.start() : from_to.end()],
+                not _NON_GAAP.search(whole[: noun.start()]),
+                sign * abs(prior),
+            )
 
 
 def _per_share(clause: str, whole: str) -> Iterator[_Found]:
@@ -372,8 +395,9 @@ def _per_share(clause: str, whole: str) -> Iterator[_Found]:
             phrase = phrase[1:]
         gaap = not _NON_GAAP.search(prefix)
         for kind in kinds or [""]:
-            found = _Found(f"eps_{kind}" if kind else "eps", value, USD_PER_SHARE,
-                           number_start, phrase, gaap)  # fmt: skip
+            found = _Found(
+                f"eps_{kind}" if kind else "eps", value, USD_PER_SHARE, number_start, phrase, gaap
+            )
             (labelled if kind else unlabelled).append(found)
     yield from labelled
     if unlabelled:
@@ -436,14 +460,18 @@ def _clause_figures(
     compared = clause_text[comparison.start() :] if comparison else ""
     found = [*_totals(current, clause_text), *_per_share(current, clause_text)]
     prior_totals, prior_per_share = _comparison_amounts(compared)
-    own_totals = [_number_start(m) for m in _ANY_AMOUNT.finditer(current) if m.group("scale")
-                  or len(re.sub(r"\D", "", m.group("number") or "")) >= 4]  # fmt: skip
+    own_totals = [
+        _number_start(m)
+        for m in _ANY_AMOUNT.finditer(current)
+        if m.group("scale") or len(re.sub(r"\D", "", m.group("number") or "")) >= 4
+    ]
     own_per_share = [
         _number_start(m)
         for m in _ANY_AMOUNT.finditer(current)
-        if m.group("cents") or _PER_SHARE_AFTER.match(current, m.end())
+        if m.group("cents")
+        or _PER_SHARE_AFTER.match(current, m.end())
         or _PER_SHARE_BEFORE.search(current[max(0, m.start() - 40) : m.start()])
-    ]  # fmt: skip
+    ]
     starts = sorted(f.start for f in found)
     for figure in sorted(found, key=lambda f: f.start):
         prior = figure.prior
@@ -479,10 +507,14 @@ def _guidance(sentence: str, default: FiscalPeriod) -> Iterator[GuidanceFigure]:
         per_share = "share" in noun or "eps" in noun
         name = ("eps_diluted" if "diluted" in noun else "eps") if per_share else _metric_name(noun)
         yield GuidanceFigure(
-            name, low, high, USD_PER_SHARE if per_share else USD,
-            _period(sentence) or default, not _NON_GAAP.search(sentence[: match.start()]),
+            name,
+            low,
+            high,
+            USD_PER_SHARE if per_share else USD,
+            _period(sentence) or default,
+            not _NON_GAAP.search(sentence[: match.start()]),
             match.group(0),
-        )  # fmt: skip
+        )
 
 
 def _same_value(first: float, second: float) -> bool:

@@ -41,17 +41,30 @@ PLAN_SALE_USD = 10_000_000.0
 HOLDING_FRACTION = 0.10
 _MAX_LINES = 3
 _VERBS = {
-    "P": "bought", "S": "sold", "A": "was awarded", "M": "exercised or converted",
-    "F": "had withheld for taxes", "G": "gave or received as a gift", "C": "converted",
-    "X": "exercised", "D": "disposed of to the issuer", "J": "acquired or disposed of",
-    "V": "voluntarily reported", "W": "acquired or disposed of by will",
-}  # fmt: skip
+    "P": "bought",
+    "S": "sold",
+    "A": "was awarded",
+    "M": "exercised or converted",
+    "F": "had withheld for taxes",
+    "G": "gave or received as a gift",
+    "C": "converted",
+    "X": "exercised",
+    "D": "disposed of to the issuer",
+    "J": "acquired or disposed of",
+    "V": "voluntarily reported",
+    "W": "acquired or disposed of by will",
+}
 _EXERCISE_CODES = frozenset({"M", "C", "X"})
 _KEYWORDS = {
-    "P": "open-market purchase", "S": "open-market sale", "A": "award",
-    "M": "option exercise", "F": "tax withholding", "G": "gift", "C": "conversion",
+    "P": "open-market purchase",
+    "S": "open-market sale",
+    "A": "award",
+    "M": "option exercise",
+    "F": "tax withholding",
+    "G": "gift",
+    "C": "conversion",
     "X": "option exercise",
-}  # fmt: skip
+}
 _TITLES = (
     (re.compile(r"chief executive|\bceo\b", re.I), "CEO"),
     (re.compile(r"chief financial|\bcfo\b", re.I), "CFO"),

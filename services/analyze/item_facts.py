@@ -104,9 +104,12 @@ class ItemFact:
 
     def to_avro(self) -> dict[str, Any]:
         return {
-            "item": self.item, "event_type": self.event_type, "subject": self.subject,
-            "role": self.role, "text": self.text,
-        }  # fmt: skip
+            "item": self.item,
+            "event_type": self.event_type,
+            "subject": self.subject,
+            "role": self.role,
+            "text": self.text,
+        }
 
 
 def _clean(value: str | None) -> str | None:

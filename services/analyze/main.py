@@ -62,10 +62,13 @@ async def _llm_analyzer(
     )
     cache = await KafkaAnalysisCache(cache_producer, settings.topic_llm_cache).load(settings)
     config = LlmConfig(
-        model=settings.llm_model, api_base=settings.llm_api_base, timeout_s=settings.llm_timeout_s,
-        max_attempts=settings.llm_max_attempts, max_concurrency=settings.llm_max_concurrency,
+        model=settings.llm_model,
+        api_base=settings.llm_api_base,
+        timeout_s=settings.llm_timeout_s,
+        max_attempts=settings.llm_max_attempts,
+        max_concurrency=settings.llm_max_concurrency,
         max_input_chars=settings.llm_max_input_chars,
-    )  # fmt: skip
+    )
     return LlmAnalyzer(config, cache)
 
 
@@ -76,9 +79,15 @@ async def run_analyze(settings: AnalyzeSettings) -> int:
         registry = await stack.enter_async_context(open_registry(settings))
         codecs = await _codecs(registry, settings)
         llm = await _llm_analyzer(settings, stack)
-        producer = await stack.enter_async_context(KafkaProducer(producer_config(
-            settings, client_id="sec-digester-analyze", transactional_id=settings.transactional_id,
-        )))  # fmt: skip
+        producer = await stack.enter_async_context(
+            KafkaProducer(
+                producer_config(
+                    settings,
+                    client_id="sec-digester-analyze",
+                    transactional_id=settings.transactional_id,
+                )
+            )
+        )
         consumer = await stack.enter_async_context(
             KafkaConsumer(
                 consumer_config(
@@ -94,28 +103,41 @@ async def run_analyze(settings: AnalyzeSettings) -> int:
                 }
             )
         )
-        edgar = await stack.enter_async_context(EdgarClient(
-            user_agent=settings.user_agent,
-            limiter=RequestLimiter(settings.edgar_requests_per_second),
-            timeout_s=settings.edgar_timeout_s,
-            retry=RetryPolicy(max_attempts=settings.edgar_max_attempts),
-        ))  # fmt: skip
+        edgar = await stack.enter_async_context(
+            EdgarClient(
+                user_agent=settings.user_agent,
+                limiter=RequestLimiter(settings.edgar_requests_per_second),
+                timeout_s=settings.edgar_timeout_s,
+                retry=RetryPolicy(max_attempts=settings.edgar_max_attempts),
+            )
+        )
         fetcher = DocumentFetcher(
-            edgar, settings.edgar_base_url, fetch_forms=settings.fetch_forms,
+            edgar,
+            settings.edgar_base_url,
+            fetch_forms=settings.fetch_forms,
             max_document_bytes=settings.analyze_max_document_bytes,
-        )  # fmt: skip
+        )
         analyzer = FilingAnalyzer(fetcher, OfflineAnalyzer(), llm)
         processor = TransactionalProcessor(
-            consumer=consumer, producer=producer, codecs=codecs, analyzer=analyzer,
+            consumer=consumer,
+            producer=producer,
+            codecs=codecs,
+            analyzer=analyzer,
             topics=(settings.topic_raw, settings.topic_analyzed, settings.topic_dlq),
-            batch_size=settings.analyze_batch_size, concurrency=settings.analyze_concurrency,
-        )  # fmt: skip
-        await stack.enter_async_context(serve_health(
-            settings.analyze_health_host, settings.analyze_health_port,
-            alive=lambda: time.time() - processor.last_progress < 300,
-            checks={"kafka": lambda: kafka_reachable(settings),
-                    "registry": lambda: registry_reachable(settings)},
-        ))  # fmt: skip
+            batch_size=settings.analyze_batch_size,
+            concurrency=settings.analyze_concurrency,
+        )
+        await stack.enter_async_context(
+            serve_health(
+                settings.analyze_health_host,
+                settings.analyze_health_port,
+                alive=lambda: time.time() - processor.last_progress < 300,
+                checks={
+                    "kafka": lambda: kafka_reachable(settings),
+                    "registry": lambda: registry_reachable(settings),
+                },
+            )
+        )
         log.info("analyze started", analyzer="llm" if llm else "offline", model=settings.llm_model)
         await processor.run(stop)
     log.info("analyze stopped")

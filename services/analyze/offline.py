@@ -109,9 +109,12 @@ _EVENT_OPENING = re.compile(r"^On [A-Z][a-z]+\.? \d{1,2}, \d{4}")
 _FIGURE = re.compile(r"\$\s?\d|\d(?:\.\d+)?\s?(?:%|percent)")
 _ACTING_ROLES = ("filer", "filed by", "reporting")
 _FIGURE_LABELS = {
-    "revenue": "Revenue", "net_income": "Net income", "eps_diluted": "Diluted EPS",
-    "eps_basic": "Basic EPS", "eps": "EPS",
-}  # fmt: skip
+    "revenue": "Revenue",
+    "net_income": "Net income",
+    "eps_diluted": "Diluted EPS",
+    "eps_basic": "Basic EPS",
+    "eps": "EPS",
+}
 _MAX_LEAD_FIGURES = 4
 
 

@@ -354,19 +354,28 @@ def parse_ownership(document: str | bytes) -> Ownership:
 
 def _row_to_avro(row: OwnershipRow) -> dict[str, Any]:
     return {
-        "table": row.table.value, "kind": row.kind.value, "security_title": row.security_title,
-        "date": row.date, "code": row.code, "shares": row.shares,
-        "price_per_share": row.price_per_share, "price_footnote_ids": list(row.price_footnote_ids),
-        "weighted_average_price": row.weighted_average_price, "value_usd": row.value_usd,
+        "table": row.table.value,
+        "kind": row.kind.value,
+        "security_title": row.security_title,
+        "date": row.date,
+        "code": row.code,
+        "shares": row.shares,
+        "price_per_share": row.price_per_share,
+        "price_footnote_ids": list(row.price_footnote_ids),
+        "weighted_average_price": row.weighted_average_price,
+        "value_usd": row.value_usd,
         "acquired_disposed": row.acquired_disposed,
         "shares_owned_following": row.shares_owned_following,
         "direct_or_indirect": row.direct_or_indirect,
         "nature_of_ownership": row.nature_of_ownership,
         "conversion_or_exercise_price": row.conversion_or_exercise_price,
-        "exercise_date": row.exercise_date, "expiration_date": row.expiration_date,
-        "underlying_title": row.underlying_title, "underlying_shares": row.underlying_shares,
-        "footnote_ids": list(row.footnote_ids), "rule_10b5_1": row.rule_10b5_1,
-    }  # fmt: skip
+        "exercise_date": row.exercise_date,
+        "expiration_date": row.expiration_date,
+        "underlying_title": row.underlying_title,
+        "underlying_shares": row.underlying_shares,
+        "footnote_ids": list(row.footnote_ids),
+        "rule_10b5_1": row.rule_10b5_1,
+    }
 
 
 def ownership_to_avro(ownership: Ownership) -> dict[str, Any]:

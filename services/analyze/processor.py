@@ -175,10 +175,16 @@ class TransactionalProcessor:
         log.warning("record dead-lettered", error_type=error_type, reason=str(exc))
         DEAD_LETTERS.labels(error_type=error_type).inc()
         letter = {
-            "topic": message.topic(), "partition": message.partition(), "offset": message.offset(),
-            "key": message.key(), "value": message.value(), "error_type": error_type,
-            "reason": str(exc)[:4000], "service": "analyze", "failed_at": dt.datetime.now(dt.UTC),
-        }  # fmt: skip
+            "topic": message.topic(),
+            "partition": message.partition(),
+            "offset": message.offset(),
+            "key": message.key(),
+            "value": message.value(),
+            "error_type": error_type,
+            "reason": str(exc)[:4000],
+            "service": "analyze",
+            "failed_at": dt.datetime.now(dt.UTC),
+        }
         return Output(
             self._dlq_topic, message.key(), self._codecs.dead_letter.encode(letter), "dead_lettered"
         )

@@ -3,6 +3,10 @@
 from services.command import Command
 
 COMMANDS = [
-    Command(("export",), "a range of a topic to JSON lines or Parquet",
-            "services.export.settings:ExportSettings", "services.export.main:run_export"),
-]  # fmt: skip
+    Command(
+        ("export",),
+        "a range of a topic to JSON lines or Parquet",
+        "services.export.settings:ExportSettings",
+        "services.export.main:run_export",
+    ),
+]

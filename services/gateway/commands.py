@@ -3,6 +3,10 @@
 from services.command import Command
 
 COMMANDS = [
-    Command(("gateway",), "WebSocket, SSE and REST on the topics",
-            "services.gateway.settings:GatewaySettings", "services.gateway.main:run_gateway"),
-]  # fmt: skip
+    Command(
+        ("gateway",),
+        "WebSocket, SSE and REST on the topics",
+        "services.gateway.settings:GatewaySettings",
+        "services.gateway.main:run_gateway",
+    ),
+]

@@ -66,9 +66,15 @@ def fetch_artifacts(cache: Path) -> Artifacts:
             raise InfrastructureError("Maven (mvn) is needed once to fetch Kafka and the registry")
         log.info("fetching Kafka and Apicurio Registry through Maven", cache=str(cache))
         command = [
-            "mvn", "-B", "-q", "-f", str(pom), f"-Dinfra.cache={cache}",
-            "dependency:copy-dependencies@kafka", "dependency:copy@registry",
-        ]  # fmt: skip
+            "mvn",
+            "-B",
+            "-q",
+            "-f",
+            str(pom),
+            f"-Dinfra.cache={cache}",
+            "dependency:copy-dependencies@kafka",
+            "dependency:copy@registry",
+        ]
         result = subprocess.run(command, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             tail = (result.stdout + result.stderr).strip().splitlines()[-5:]

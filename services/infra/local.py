@@ -82,15 +82,19 @@ def kafka_nodes(settings: InfraSettings) -> list[KafkaNode]:
         name = _node_name(node_id, settings.infra_nodes)
         broker_port = settings.broker_port(node_id)
         config = "server.properties" if settings.infra_nodes == 1 else f"{name}.properties"
-        nodes.append(KafkaNode(
-            node_id=node_id,
-            process=Node(name, directory, broker_port, _port_setting("INFRA_KAFKA_PORT", node_id)),
-            broker_address=f"{host}:{broker_port}",
-            controller_address=f"{host}:{settings.controller_port(node_id)}",
-            controller_port_setting=_port_setting("INFRA_CONTROLLER_PORT", node_id),
-            data_dir=directory / f"{name}-data",
-            config_file=directory / "config" / config,
-        ))  # fmt: skip
+        nodes.append(
+            KafkaNode(
+                node_id=node_id,
+                process=Node(
+                    name, directory, broker_port, _port_setting("INFRA_KAFKA_PORT", node_id)
+                ),
+                broker_address=f"{host}:{broker_port}",
+                controller_address=f"{host}:{settings.controller_port(node_id)}",
+                controller_port_setting=_port_setting("INFRA_CONTROLLER_PORT", node_id),
+                data_dir=directory / f"{name}-data",
+                config_file=directory / "config" / config,
+            )
+        )
     return nodes
 
 
@@ -124,32 +128,34 @@ def existing_cluster_settings(settings: InfraSettings) -> InfraSettings:
 def _server_properties(settings: InfraSettings, node: KafkaNode) -> str:
     controllers = ",".join(n.controller_address for n in kafka_nodes(settings))
     replicas, min_isr = settings.replication_factor, settings.min_insync_replicas
-    return "\n".join([
-        "process.roles=broker,controller",
-        f"node.id={node.node_id}",
-        # Dynamic quorum (KIP-853): the voters are fixed when the storage is formatted.
-        f"controller.quorum.bootstrap.servers={controllers}",
-        f"listeners=PLAINTEXT://{node.broker_address},CONTROLLER://{node.controller_address}",
-        f"advertised.listeners=PLAINTEXT://{node.broker_address},"
-        f"CONTROLLER://{node.controller_address}",
-        "controller.listener.names=CONTROLLER",
-        "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-        "inter.broker.listener.name=PLAINTEXT",
-        f"log.dirs={node.data_dir}",
-        # One node: every internal topic must be satisfiable with a single replica. Three or
-        # more: three copies, two of which must have a write before it is acknowledged.
-        f"offsets.topic.replication.factor={replicas}",
-        f"transaction.state.log.replication.factor={replicas}",
-        f"transaction.state.log.min.isr={min_isr}",
-        f"share.coordinator.state.topic.replication.factor={replicas}",
-        f"share.coordinator.state.topic.min.isr={min_isr}",
-        f"default.replication.factor={replicas}",
-        f"min.insync.replicas={min_isr}",
-        "group.initial.rebalance.delay.ms=0",
-        "auto.create.topics.enable=false",
-        "num.partitions=1",
-        "",
-    ])  # fmt: skip
+    return "\n".join(
+        [
+            "process.roles=broker,controller",
+            f"node.id={node.node_id}",
+            # Dynamic quorum (KIP-853): the voters are fixed when the storage is formatted.
+            f"controller.quorum.bootstrap.servers={controllers}",
+            f"listeners=PLAINTEXT://{node.broker_address},CONTROLLER://{node.controller_address}",
+            f"advertised.listeners=PLAINTEXT://{node.broker_address},"
+            f"CONTROLLER://{node.controller_address}",
+            "controller.listener.names=CONTROLLER",
+            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "inter.broker.listener.name=PLAINTEXT",
+            f"log.dirs={node.data_dir}",
+            # One node: every internal topic must be satisfiable with a single replica. Three or
+            # more: three copies, two of which must have a write before it is acknowledged.
+            f"offsets.topic.replication.factor={replicas}",
+            f"transaction.state.log.replication.factor={replicas}",
+            f"transaction.state.log.min.isr={min_isr}",
+            f"share.coordinator.state.topic.replication.factor={replicas}",
+            f"share.coordinator.state.topic.min.isr={min_isr}",
+            f"default.replication.factor={replicas}",
+            f"min.insync.replicas={min_isr}",
+            "group.initial.rebalance.delay.ms=0",
+            "auto.create.topics.enable=false",
+            "num.partitions=1",
+            "",
+        ]
+    )
 
 
 def _kafka_uuid() -> str:
@@ -201,13 +207,26 @@ def _format_storage(settings: InfraSettings, java: list[str], nodes: list[KafkaN
     cluster_id = _kafka_uuid()
     # Side by side: each format is a JVM start of its own.
     formats = [
-        (node, subprocess.Popen(
-            [*java, "kafka.tools.StorageTool", "format", "--cluster-id", cluster_id, *voters,
-             "--config", str(node.config_file)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        ))
+        (
+            node,
+            subprocess.Popen(
+                [
+                    *java,
+                    "kafka.tools.StorageTool",
+                    "format",
+                    "--cluster-id",
+                    cluster_id,
+                    *voters,
+                    "--config",
+                    str(node.config_file),
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            ),
+        )
         for node in nodes
-    ]  # fmt: skip
+    ]
     failures = []
     for node, process in formats:
         try:
@@ -235,15 +254,17 @@ def _start_registry(settings: InfraSettings, artifacts: Artifacts) -> None:
             "-Dapicurio.storage.kind=kafkasql",
             f"-Dapicurio.kafkasql.bootstrap.servers={settings.bootstrap_servers}",
         ]
-    registry_node(settings).start([
-        settings.java,
-        f"-Xmx{settings.infra_registry_heap}",
-        f"-Dquarkus.http.host={settings.infra_host}",
-        f"-Dquarkus.http.port={settings.infra_registry_port}",
-        *storage,
-        "-jar",
-        str(artifacts.registry_jar),
-    ])  # fmt: skip
+    registry_node(settings).start(
+        [
+            settings.java,
+            f"-Xmx{settings.infra_registry_heap}",
+            f"-Dquarkus.http.host={settings.infra_host}",
+            f"-Dquarkus.http.port={settings.infra_registry_port}",
+            *storage,
+            "-jar",
+            str(artifacts.registry_jar),
+        ]
+    )
 
 
 def broker_answers(node: KafkaNode) -> bool:
@@ -361,11 +382,15 @@ def down(settings: InfraSettings) -> list[str]:
 
 def status(settings: InfraSettings) -> list[NodeStatus]:
     nodes: list[NodeStatus] = [
-        NodeStatus(node.process.name, node.process.running_pid(), node.broker_address,
-                   broker_answers(node))
+        NodeStatus(
+            node.process.name, node.process.running_pid(), node.broker_address, broker_answers(node)
+        )
         for node in kafka_nodes(settings)
-    ]  # fmt: skip
+    ]
     registry = registry_node(settings)
-    nodes.append(NodeStatus("registry", registry.running_pid(), settings.registry_url,
-                            registry_answers(settings)))  # fmt: skip
+    nodes.append(
+        NodeStatus(
+            "registry", registry.running_pid(), settings.registry_url, registry_answers(settings)
+        )
+    )
     return nodes

@@ -48,16 +48,27 @@ async def backfill_days(
     def progress(day: dt.date, done: int, total: int, added_today: int) -> None:
         if sys.stderr.isatty():
             number = days.index(day) + 1
-            print(f"\r day {number}/{len(days)} {day}: {done}/{total} filings, "
-                  f"{added + added_today} new", end="", file=sys.stderr, flush=True)  # fmt: skip
+            print(
+                f"\r day {number}/{len(days)} {day}: {done}/{total} filings, "
+                f"{added + added_today} new",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
 
     for day in days:
         if stop.is_set():
             break
         outcome = await reconcile_day(
-            edgar, publisher, base_url, tickers, day, conditional=False,
-            also_emitted=also_emitted, progress=progress,
-        )  # fmt: skip
+            edgar,
+            publisher,
+            base_url,
+            tickers,
+            day,
+            conditional=False,
+            also_emitted=also_emitted,
+            progress=progress,
+        )
         added += outcome.added
         if outcome.status is DayStatus.NOT_PUBLISHED:
             log.info("no daily index for this day (weekend or holiday)", day=str(day))

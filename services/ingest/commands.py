@@ -3,6 +3,10 @@
 from services.command import Command
 
 COMMANDS = [
-    Command(("ingest",), "EDGAR into the raw topic",
-            "services.ingest.settings:IngestSettings", "services.ingest.main:run_ingest"),
-]  # fmt: skip
+    Command(
+        ("ingest",),
+        "EDGAR into the raw topic",
+        "services.ingest.settings:IngestSettings",
+        "services.ingest.main:run_ingest",
+    ),
+]

@@ -226,8 +226,9 @@ class ControlListener:
                 await channel.send({"type": "failed", "id": request_id, "error": error})
                 return
             await channel.send({"type": "accepted", "id": request_id})
-            log.info("backfill handed over", id=request_id, first_day=str(first),
-                     last_day=str(last))  # fmt: skip
+            log.info(
+                "backfill handed over", id=request_id, first_day=str(first), last_day=str(last)
+            )
             queue.put_nowait((request_id, first, last))
 
     async def _work(
@@ -238,10 +239,15 @@ class ControlListener:
 
             async def report(outcome: DayOutcome, request_id: str = request_id) -> None:
                 await channel.send(
-                    {"type": "day", "id": request_id, "day": outcome.day.isoformat(),
-                     "status": outcome.status.value, "listed": outcome.listed,
-                     "added": outcome.added}
-                )  # fmt: skip
+                    {
+                        "type": "day",
+                        "id": request_id,
+                        "day": outcome.day.isoformat(),
+                        "status": outcome.status.value,
+                        "listed": outcome.listed,
+                        "added": outcome.added,
+                    }
+                )
 
             try:
                 added = await self._run_backfill(first, last, report)

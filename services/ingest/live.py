@@ -48,8 +48,14 @@ log = structlog.get_logger(__name__)
 
 
 def feed_url(base_url: str, start: int, count: int) -> str:
-    query = {"action": "getcurrent", "count": count, "start": start, "type": "", "owner": "include",
-             "output": "atom"}  # fmt: skip
+    query = {
+        "action": "getcurrent",
+        "count": count,
+        "start": start,
+        "type": "",
+        "owner": "include",
+        "output": "atom",
+    }
     return f"{base_url}/cgi-bin/browse-edgar?{urlencode(query)}"
 
 
@@ -129,8 +135,13 @@ class LivePoller:
                 return self._feed_gap(entries, page, "page_failed", url=url, error=str(exc))
             for rejected in parsed.rejected:
                 REJECTED_ENTRIES.inc()
-                log.warning("feed entry rejected", url=url, position=rejected.position,
-                            reason=rejected.reason, title=rejected.title)  # fmt: skip
+                log.warning(
+                    "feed entry rejected",
+                    url=url,
+                    position=rejected.position,
+                    reason=rejected.reason,
+                    title=rejected.title,
+                )
             entries.extend(parsed.entries)
             if any(self._is_known_ground(e.accession_number) for e in parsed.entries):
                 return FeedRead(entries, page + 1)

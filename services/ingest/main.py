@@ -80,9 +80,15 @@ def _live_tasks(
         # No stop event of its own: on shutdown the listener cancels it (the open transaction
         # is aborted) and the requester sees the live ingest fall silent.
         return await backfill_days(
-            edgar, publisher, settings.edgar_base_url, poller.tickers, days_between(first, last),
-            stop=asyncio.Event(), also_emitted=history, on_day=on_day,
-        )  # fmt: skip
+            edgar,
+            publisher,
+            settings.edgar_base_url,
+            poller.tickers,
+            days_between(first, last),
+            stop=asyncio.Event(),
+            also_emitted=history,
+            on_day=on_day,
+        )
 
     async def refresh_tickers(stop: asyncio.Event) -> None:
         while not await sleep_or_stop(stop, settings.ingest_tickers_refresh_s):
@@ -115,9 +121,14 @@ async def run_ingest(settings: IngestSettings) -> int:
         registry = await stack.enter_async_context(open_registry(settings))
         codec = await AvroCodec(registry, subject_for(settings.topic_raw), SchemaName.FILING).open()
         producer = await stack.enter_async_context(
-            KafkaProducer(producer_config(settings, client_id="sec-digester-ingest",
-                                          transactional_id=settings.ingest_transactional_id))
-        )  # fmt: skip
+            KafkaProducer(
+                producer_config(
+                    settings,
+                    client_id="sec-digester-ingest",
+                    transactional_id=settings.ingest_transactional_id,
+                )
+            )
+        )
         publisher = FilingPublisher(
             producer,
             codec,
@@ -125,25 +136,33 @@ async def run_ingest(settings: IngestSettings) -> int:
             await emitted_accessions(settings, settings.topic_raw, since=_recovery_start(settings)),
         )
         edgar = await stack.enter_async_context(
-            EdgarClient(user_agent=settings.user_agent, limiter=limiter,
-                        timeout_s=settings.edgar_timeout_s,
-                        retry=RetryPolicy(max_attempts=settings.edgar_max_attempts))
-        )  # fmt: skip
+            EdgarClient(
+                user_agent=settings.user_agent,
+                limiter=limiter,
+                timeout_s=settings.edgar_timeout_s,
+                retry=RetryPolicy(max_attempts=settings.edgar_max_attempts),
+            )
+        )
         poller: LivePoller | None = None
         tasks: list[Task]
         if source_name == "replay":
             assert settings.ingest_corpus is not None
-            replay = CorpusReplay(settings.ingest_corpus, publisher, TickerMap.bundled(),
-                                  speed=settings.ingest_speed,
-                                  max_gap_s=settings.ingest_replay_max_gap_s)  # fmt: skip
+            replay = CorpusReplay(
+                settings.ingest_corpus,
+                publisher,
+                TickerMap.bundled(),
+                speed=settings.ingest_speed,
+                max_gap_s=settings.ingest_replay_max_gap_s,
+            )
             tasks = [replay.run]
         elif source_name == "index":
             tickers = await fetch_tickers(edgar, settings.edgar_base_url)
             days = days_between(*_requested_days(settings))
 
             async def backfill(stop: asyncio.Event) -> None:
-                await backfill_days(edgar, publisher, settings.edgar_base_url, tickers, days,
-                                    stop=stop)  # fmt: skip
+                await backfill_days(
+                    edgar, publisher, settings.edgar_base_url, tickers, days, stop=stop
+                )
 
             tasks = [_fenced_means_taken_over(backfill)]
         else:
@@ -161,11 +180,18 @@ async def run_ingest(settings: IngestSettings) -> int:
             interval = settings.ingest_poll_interval_s
             return poller is None or time.time() - poller.last_success < 30 * interval + 30
 
-        await stack.enter_async_context(serve_health(
-            settings.ingest_health_host, settings.ingest_health_port, alive,
-            {"kafka": lambda: kafka_reachable(settings),
-             "registry": lambda: registry_reachable(settings), "source": source_healthy},
-        ))  # fmt: skip
+        await stack.enter_async_context(
+            serve_health(
+                settings.ingest_health_host,
+                settings.ingest_health_port,
+                alive,
+                {
+                    "kafka": lambda: kafka_reachable(settings),
+                    "registry": lambda: registry_reachable(settings),
+                    "source": source_healthy,
+                },
+            )
+        )
         log.info("ingest started")
         try:
             async with asyncio.TaskGroup() as group:
@@ -198,9 +224,13 @@ async def _handed_over(settings: IngestSettings) -> bool:
     first, last = _requested_days(settings)
 
     def on_day(answer: dict[str, Any]) -> None:
-        log.info("day backfilled by the live ingest", day=answer.get("day"),
-                 status=answer.get("status"), found=answer.get("listed"),
-                 added=answer.get("added"))  # fmt: skip
+        log.info(
+            "day backfilled by the live ingest",
+            day=answer.get("day"),
+            status=answer.get("status"),
+            found=answer.get("listed"),
+            added=answer.get("added"),
+        )
 
     handed = await hand_over_backfill(
         settings, first, last, settings.ingest_handoff_timeout_s, on_day

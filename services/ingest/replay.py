@@ -55,9 +55,11 @@ class CorpusReplay:
             if number and await sleep_or_stop(stop, self._gap(snapshots[number - 1], name)):
                 return
             filings = merge_entries(
-                load_snapshot(self._corpus, name), source=FilingSource.REPLAY,
-                detected_at=dt.datetime.now(dt.UTC), tickers=self._tickers,
-            )  # fmt: skip
+                load_snapshot(self._corpus, name),
+                source=FilingSource.REPLAY,
+                detected_at=dt.datetime.now(dt.UTC),
+                tickers=self._tickers,
+            )
             new = [f for f in filings if not self._publisher.is_emitted(f.accession_number)]
             log.info("replaying snapshot", snapshot=name, filings=len(filings), new=len(new))
             if await self._play(sorted(new, key=lambda f: f.accepted_at), stop):

@@ -20,8 +20,10 @@ async def run_schemas_register(settings: SchemaSettings) -> int:
     async with open_registry(settings) as registry:
         reports = await register_subjects(registry, settings, settings.schema_compatibility)
     for report in reports:
-        _say(f"{report.subject}: {report.schema} has id {report.schema_id} "
-             f"({settings.schema_compatibility})")  # fmt: skip
+        _say(
+            f"{report.subject}: {report.schema} has id {report.schema_id} "
+            f"({settings.schema_compatibility})"
+        )
     return 0
 
 
@@ -44,6 +46,8 @@ async def run_topics_create(settings: TopicSettings) -> int:
     for report in await create_topics(settings):
         action = "created" if report.created else "exists"
         note = f" — {report.note}" if report.note else ""
-        _say(f"{report.name}: {action}, {report.partitions} partitions, "
-             f"retention.ms={report.retention_ms}{note}")  # fmt: skip
+        _say(
+            f"{report.name}: {action}, {report.partitions} partitions, "
+            f"retention.ms={report.retention_ms}{note}"
+        )
     return 0

@@ -51,8 +51,12 @@ def topic_records(topics: TopicSettings, topic: str) -> list[TopicRecord]:
 
 
 def wait_for_count(topics: TopicSettings, topic: str, count: int, timeout_s: float = 180) -> None:
-    wait_for(lambda: len({r.key for r in topic_records(topics, topic)}) >= count or None,
-             timeout_s=timeout_s, what=f"{count} records on {topic}", interval_s=1.0)  # fmt: skip
+    wait_for(
+        lambda: len({r.key for r in topic_records(topics, topic)}) >= count or None,
+        timeout_s=timeout_s,
+        what=f"{count} records on {topic}",
+        interval_s=1.0,
+    )
 
 
 def metrics_of(env: dict[str, str]) -> str:
@@ -117,8 +121,11 @@ def test_a_corrupt_record_is_dead_lettered_and_the_partition_moves_on(
         wait_for_count(topics, topics.topic_analyzed, len(good))
         wait_for_count(topics, topics.topic_dlq, len(corrupt))
         # What the "DLQ not empty" alert watches (deploy/prometheus/alerts.yaml).
-        wait_for(lambda: dead_letter_gauge(env) >= len(corrupt) or None,
-                 timeout_s=30, what="the dead-letter gauge")  # fmt: skip
+        wait_for(
+            lambda: dead_letter_gauge(env) >= len(corrupt) or None,
+            timeout_s=30,
+            what="the dead-letter gauge",
+        )
     assert_each_once(
         topic_records(topics, topics.topic_analyzed), {f.accession_number for f in good}
     )
@@ -140,12 +147,17 @@ def _jpmorgan_8k() -> Filing:
     """The JPMorgan 8-K whose complete submission and documents are in the corpus."""
     accession = "0000019617-26-000241"
     return Filing(
-        accession_number=accession, form_type="8-K",
-        accepted_at=dt.datetime(2026, 6, 24, 16, 5, tzinfo=dt.UTC), filed_date=dt.date(2026, 6, 24),
+        accession_number=accession,
+        form_type="8-K",
+        accepted_at=dt.datetime(2026, 6, 24, 16, 5, tzinfo=dt.UTC),
+        filed_date=dt.date(2026, 6, 24),
         entities=(Entity("0000019617", "JPMORGAN CHASE & CO", "filer", ("JPM",)),),
-        tickers=("JPM",), index_url=f"{_JPM_FOLDER}/{accession}-index.htm",
-        size_bytes=60_000, source=FilingSource.LIVE, detected_at=dt.datetime.now(dt.UTC),
-    )  # fmt: skip
+        tickers=("JPM",),
+        index_url=f"{_JPM_FOLDER}/{accession}-index.htm",
+        size_bytes=60_000,
+        source=FilingSource.LIVE,
+        detected_at=dt.datetime.now(dt.UTC),
+    )
 
 
 def test_documents_present_absent_and_skipped(
@@ -202,13 +214,22 @@ async def test_the_llm_path_and_its_cache_survive_a_restart(
     filing = sample_filing(5, form_type="4")
     await publish_filings(topics, [filing])
     verdict = {
-        "summary": "Director bought shares.", "sentiment": 0.4, "priority": "medium",
-        "keywords": ["purchase"], "event_types": ["insider_trade"], "metrics": {},
-    }  # fmt: skip
+        "summary": "Director bought shares.",
+        "sentiment": 0.4,
+        "priority": "medium",
+        "keywords": ["purchase"],
+        "event_types": ["insider_trade"],
+        "metrics": {},
+    }
     async with serve_openai_stub() as stub:
         stub.script(answer(verdict, completion_tokens=42))
-        env = analyze_env(topics, emulator, LLM_MODEL="openai/test-model",
-                          LLM_API_BASE=stub.api_base, OPENAI_API_KEY="test-key")  # fmt: skip
+        env = analyze_env(
+            topics,
+            emulator,
+            LLM_MODEL="openai/test-model",
+            LLM_API_BASE=stub.api_base,
+            OPENAI_API_KEY="test-key",
+        )
         with ServiceProcess("analyze", ["analyze"], env, tmp_path):
             await asyncio.to_thread(wait_for_count, topics, topics.topic_analyzed, 1)
         first = topic_records(topics, topics.topic_analyzed)[0].value
@@ -221,9 +242,11 @@ async def test_the_llm_path_and_its_cache_survive_a_restart(
         with ServiceProcess("analyze-replay", ["analyze"], replay_env, tmp_path):
             await asyncio.to_thread(wait_for_count, topics, topics.topic_analyzed, 1)
             await asyncio.to_thread(
-                wait_for, lambda: len(topic_records(topics, topics.topic_analyzed)) >= 2 or None,
-                timeout_s=120, what="the replayed analysis",
-            )  # fmt: skip
+                wait_for,
+                lambda: len(topic_records(topics, topics.topic_analyzed)) >= 2 or None,
+                timeout_s=120,
+                what="the replayed analysis",
+            )
         assert len(stub.requests) == 1
     second = topic_records(topics, topics.topic_analyzed)[1].value
     assert second["analyzer"]["note"] == "cached"
@@ -257,10 +280,14 @@ def _corpus_with_isabella_form_4(directory: Path) -> Path:
         + b"</XML>\n</TEXT>\n</DOCUMENT>\n</SEC-DOCUMENT>\n"
     )
     (corpus / "isba-4.txt").write_bytes(submission)
-    line = json.dumps({
-        "url": f"https://www.sec.gov{_ISBA_FOLDER}/{_ISBA_ACCESSION}.txt", "status": 200,
-        "content_type": "text/plain", "path": "isba-4.txt",
-    })  # fmt: skip
+    line = json.dumps(
+        {
+            "url": f"https://www.sec.gov{_ISBA_FOLDER}/{_ISBA_ACCESSION}.txt",
+            "status": 200,
+            "content_type": "text/plain",
+            "path": "isba-4.txt",
+        }
+    )
     manifest = (CORPUS_DIR / "manifest.jsonl").read_text()
     (corpus / "manifest.jsonl").write_text(manifest.rstrip("\n") + "\n" + line + "\n")
     return corpus
@@ -268,15 +295,20 @@ def _corpus_with_isabella_form_4(directory: Path) -> Path:
 
 def test_a_form_4_is_analyzed_from_its_transactions(topics: TopicSettings, tmp_path: Path) -> None:
     filing = Filing(
-        accession_number=_ISBA_ACCESSION, form_type="4",
-        accepted_at=dt.datetime(2024, 5, 1, 14, 0, tzinfo=dt.UTC), filed_date=dt.date(2024, 5, 1),
+        accession_number=_ISBA_ACCESSION,
+        form_type="4",
+        accepted_at=dt.datetime(2024, 5, 1, 14, 0, tzinfo=dt.UTC),
+        filed_date=dt.date(2024, 5, 1),
         entities=(
             Entity("0001849440", "McGuirk Richard L", "reporting"),
             Entity("0000842517", "ISABELLA BANK Corp", "issuer", ("ISBA",)),
         ),
-        tickers=("ISBA",), index_url=f"https://www.sec.gov{_ISBA_FOLDER}/{_ISBA_ACCESSION}-index.htm",
-        size_bytes=6_000, source=FilingSource.LIVE, detected_at=dt.datetime.now(dt.UTC),
-    )  # fmt: skip
+        tickers=("ISBA",),
+        index_url=f"https://www.sec.gov{_ISBA_FOLDER}/{_ISBA_ACCESSION}-index.htm",
+        size_bytes=6_000,
+        source=FilingSource.LIVE,
+        detected_at=dt.datetime.now(dt.UTC),
+    )
     asyncio.run(publish_filings(topics, [filing]))
     with run_emulator(_corpus_with_isabella_form_4(tmp_path)) as emulator:
         analyze = ServiceProcess("analyze", ["analyze"], analyze_env(topics, emulator), tmp_path)
@@ -288,12 +320,16 @@ def test_a_form_4_is_analyzed_from_its_transactions(topics: TopicSettings, tmp_p
     assert value["document_url"].endswith(f"{_ISBA_ACCESSION}.txt")
     ownership = value["ownership"]
     assert ownership["issuer"] == {
-        "cik": "0000842517", "name": "ISABELLA BANK Corp", "trading_symbol": "ISBA"
-    }  # fmt: skip
+        "cik": "0000842517",
+        "name": "ISABELLA BANK Corp",
+        "trading_symbol": "ISBA",
+    }
     purchase, *holdings = ownership["transactions"]
     assert (purchase["code"], purchase["shares"], purchase["price_per_share"]) == (
-        "P", 275.634, 18.14
-    )  # fmt: skip
+        "P",
+        275.634,
+        18.14,
+    )
     assert purchase["rule_10b5_1"] is False
     assert [h["nature_of_ownership"] for h in holdings] == ["Held by minor child", "Held by LLC"]
     assert value["analysis"]["summary"].startswith(

@@ -249,25 +249,44 @@ async def test_dashboard_history_live_and_filters(
     filings = Filings()
     history = [
         filings.make(
-            50, ticker="JPM", company="JPMORGAN CHASE & CO", items=("2.02", "9.01"),
-            priority="high", sentiment=0.62,
+            50,
+            ticker="JPM",
+            company="JPMORGAN CHASE & CO",
+            items=("2.02", "9.01"),
+            priority="high",
+            sentiment=0.62,
             summary="JPMorgan Chase reported second-quarter results; net revenue rose 9%.",
         ),
         filings.make(
-            40, ticker="AAPL", company="Apple Inc.", form="10-Q", items=(),
-            priority="low", sentiment=0.15,
+            40,
+            ticker="AAPL",
+            company="Apple Inc.",
+            form="10-Q",
+            items=(),
+            priority="low",
+            sentiment=0.15,
             summary="Apple filed its quarterly report; <b>markup</b> in a summary stays text.",
         ),
         filings.make(
-            30, ticker="MSFT", company="MICROSOFT CORP", items=("5.02",),
-            priority="medium", sentiment=-0.35,
+            30,
+            ticker="MSFT",
+            company="MICROSOFT CORP",
+            items=("5.02",),
+            priority="medium",
+            sentiment=-0.35,
             summary="Microsoft announced the departure of an executive officer.",
         ),
         filings.make(
-            20, ticker="JPM", company="JPMORGAN CHASE & CO", form="8-K/A", items=("7.01",),
-            priority="low", sentiment=0.0, summary="Amendment furnishing investor materials.",
+            20,
+            ticker="JPM",
+            company="JPMORGAN CHASE & CO",
+            form="8-K/A",
+            items=("7.01",),
+            priority="low",
+            sentiment=0.0,
+            summary="Amendment furnishing investor materials.",
         ),
-    ]  # fmt: skip
+    ]
     for record in history:
         await publish(gateway, record)
     await wait_until_indexed(gateway, history)
@@ -311,9 +330,14 @@ async def test_dashboard_history_live_and_filters(
 
     # A record published after the page loaded arrives live, at the top.
     live = filings.make(
-        1, ticker="TSLA", company="Tesla, Inc.", items=("1.01",), priority="critical",
-        sentiment=-0.8, summary="Tesla entered into a material definitive agreement.",
-    )  # fmt: skip
+        1,
+        ticker="TSLA",
+        company="Tesla, Inc.",
+        items=("1.01",),
+        priority="critical",
+        sentiment=-0.8,
+        summary="Tesla entered into a material definitive agreement.",
+    )
     await publish(gateway, live)
     await expect(row(page, live)).to_be_visible(timeout=TIMEOUT_MS)
     await expect(rows.first).to_have_attribute("data-accession", accession(live))
@@ -333,9 +357,14 @@ async def test_dashboard_history_live_and_filters(
     # Live under the filter: the other ticker's filing never shows, JPM's does.
     other = filings.make(0.5, ticker="MSFT", company="MICROSOFT CORP", priority="high")
     jpm_live = filings.make(
-        0.2, ticker="JPM", company="JPMORGAN CHASE & CO", items=("8.01",),
-        priority="medium", sentiment=0.3, summary="JPMorgan Chase announced a dividend.",
-    )  # fmt: skip
+        0.2,
+        ticker="JPM",
+        company="JPMORGAN CHASE & CO",
+        items=("8.01",),
+        priority="medium",
+        sentiment=0.3,
+        summary="JPMorgan Chase announced a dividend.",
+    )
     await publish(gateway, other)
     await publish(gateway, jpm_live)
     await expect(row(page, jpm_live)).to_be_visible(timeout=TIMEOUT_MS)
@@ -399,29 +428,61 @@ async def test_dashboard_charts_and_many_tickers(
     # More than one page of history (the page asks for 100): the charts fetch the rest of
     # the hour themselves. Spread over minutes 40-50 ago, so the hour cannot slide past them.
     fillers = [
-        filings.make(40.2 + (i % 11), ticker=f"F{i:03d}", company=f"FILLER {i} INC",
-                     priority=priorities[i % 3])
+        filings.make(
+            40.2 + (i % 11),
+            ticker=f"F{i:03d}",
+            company=f"FILLER {i} INC",
+            priority=priorities[i % 3],
+        )
         for i in range(100)
-    ]  # fmt: skip
+    ]
     too_old = filings.make(90, ticker="IBM", company="IBM", priority="critical")
     bac = with_entities(
-        filings.make(10, ticker="BAC", company="BANK OF AMERICA CORP /DE/", form="424B2",
-                     items=(), priority="low"),
-        [{"cik": "0000070858", "name": "BANK OF AMERICA CORP /DE/", "role": "filer",
-          "tickers": BAC_TICKERS}],
+        filings.make(
+            10,
+            ticker="BAC",
+            company="BANK OF AMERICA CORP /DE/",
+            form="424B2",
+            items=(),
+            priority="low",
+        ),
+        [
+            {
+                "cik": "0000070858",
+                "name": "BANK OF AMERICA CORP /DE/",
+                "role": "filer",
+                "tickers": BAC_TICKERS,
+            }
+        ],
         BAC_TICKERS,
-    )  # fmt: skip
+    )
     # A Form 4 whose reporting owner (listed first, with tickers of its own) is not the
     # issuer: the row leads with the issuer's ticker.
     oxy = with_entities(
-        filings.make(8, ticker="OXY", company="OCCIDENTAL PETROLEUM CORP /DE/", form="4",
-                     items=(), priority="medium"),
-        [{"cik": "0001067983", "name": "BERKSHIRE HATHAWAY INC", "role": "reporting",
-          "tickers": ["BRK-A", "BRK-B"]},
-         {"cik": "0000797468", "name": "OCCIDENTAL PETROLEUM CORP /DE/", "role": "issuer",
-          "tickers": ["OXY"]}],
+        filings.make(
+            8,
+            ticker="OXY",
+            company="OCCIDENTAL PETROLEUM CORP /DE/",
+            form="4",
+            items=(),
+            priority="medium",
+        ),
+        [
+            {
+                "cik": "0001067983",
+                "name": "BERKSHIRE HATHAWAY INC",
+                "role": "reporting",
+                "tickers": ["BRK-A", "BRK-B"],
+            },
+            {
+                "cik": "0000797468",
+                "name": "OCCIDENTAL PETROLEUM CORP /DE/",
+                "role": "issuer",
+                "tickers": ["OXY"],
+            },
+        ],
         ["BRK-A", "BRK-B", "OXY"],
-    )  # fmt: skip
+    )
     recent = [
         filings.make(5, ticker="JPM", company="JPMORGAN CHASE & CO", priority="high"),
         filings.make(5, ticker="MSFT", company="MICROSOFT CORP", priority="critical"),

@@ -162,10 +162,16 @@ async def test_dead_letters_keep_their_bytes_as_base64(
     topics: TopicSettings, tmp_path: Path
 ) -> None:
     letter = {
-        "topic": topics.topic_raw, "partition": 0, "offset": 41, "key": b"k\xff",
-        "value": b"\x00not avro", "error_type": "SerializationError", "reason": "bad magic",
-        "service": "analyze", "failed_at": dt.datetime(2026, 11, 20, 14, 0, tzinfo=dt.UTC),
-    }  # fmt: skip
+        "topic": topics.topic_raw,
+        "partition": 0,
+        "offset": 41,
+        "key": b"k\xff",
+        "value": b"\x00not avro",
+        "error_type": "SerializationError",
+        "reason": "bad magic",
+        "service": "analyze",
+        "failed_at": dt.datetime(2026, 11, 20, 14, 0, tzinfo=dt.UTC),
+    }
     async with open_registry(topics) as registry:
         codec = await AvroCodec(
             registry, subject_for(topics.topic_dlq), SchemaName.DEAD_LETTER

@@ -59,9 +59,22 @@ def still_streams(gateway: GatewayProcess) -> None:
 
 _VALUES = st.one_of(
     st.text(max_size=80),
-    st.sampled_from(["earliest", "latest", "committed", "0:0", "1940-08-14T19:00:00-05:00",
-                     "raw", "analyzed", "high", "8-K", "2.02", "x" * 300]),
-)  # fmt: skip
+    st.sampled_from(
+        [
+            "earliest",
+            "latest",
+            "committed",
+            "0:0",
+            "1940-08-14T19:00:00-05:00",
+            "raw",
+            "analyzed",
+            "high",
+            "8-K",
+            "2.02",
+            "x" * 300,
+        ]
+    ),
+)
 _QUERIES = st.one_of(
     st.dictionaries(st.sampled_from(PARAMETERS) | st.text(max_size=10), _VALUES, max_size=5).map(
         urlencode

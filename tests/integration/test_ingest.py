@@ -114,8 +114,11 @@ def test_killed_and_restarted_during_and_between_polls_still_exactly_once(
         polls = feed_requests(emulator)
         ingest.start()
         # At an arbitrary moment of the next run (once it polls again): again.
-        wait_for(lambda: feed_requests_after(emulator, polls), timeout_s=60,
-                 what="the restarted ingest polling")  # fmt: skip
+        wait_for(
+            lambda: feed_requests_after(emulator, polls),
+            timeout_s=60,
+            what="the restarted ingest polling",
+        )
         ingest.kill()
         ingest.start()
         wait_for_accessions(topics, first | second)
@@ -153,8 +156,11 @@ def test_retry_after_is_honoured_and_no_second_holds_more_than_ten_requests(
         emulator.control.faults.add(
             Fault(FaultKind.RATE_LIMITED, path_prefix=FEED_PATH, retry_after=2)
         )
-        wait_for(lambda: any(r.status == 429 for r in emulator.control.requests.snapshot()),
-                 timeout_s=30, what="the 429")  # fmt: skip
+        wait_for(
+            lambda: any(r.status == 429 for r in emulator.control.requests.snapshot()),
+            timeout_s=30,
+            what="the 429",
+        )
         polls = feed_requests(emulator)
         wait_for(lambda: feed_requests_after(emulator, polls + 5), timeout_s=30, what="more polls")
     log = emulator.control.requests.snapshot()

@@ -67,14 +67,20 @@ def test_a_day_then_more_than_20_new_pages_across_a_sigkill_lands_exactly_once(
     env = ingest_env(topics, emulator)
     ingest = ServiceProcess("ingest", ["ingest"], env, tmp_path)
     with ingest:
-        wait_for(lambda: len(raw_records(topics)) >= 1_689 or None, timeout_s=120,
-                 what="the first state on the topic")  # fmt: skip
+        wait_for(
+            lambda: len(raw_records(topics)) >= 1_689 or None,
+            timeout_s=120,
+            what="the first state on the topic",
+        )
         # ... then a minute later, 2,510 entries (25 pages) newer than anything seen.
         polls = feed_requests(emulator)
         emulator.control.switch_snapshot(SNAPSHOT_B)
         # Killed in the middle of reading them (the 10th page of the new state).
-        wait_for(lambda: feed_requests(emulator) >= polls + 10 or None, timeout_s=60,
-                 what="ten pages of the new state")  # fmt: skip
+        wait_for(
+            lambda: feed_requests(emulator) >= polls + 10 or None,
+            timeout_s=60,
+            what="ten pages of the new state",
+        )
         ingest.kill()
         ingest.start()
         wait_for_accessions(topics, everything)
@@ -89,8 +95,11 @@ def test_a_burst_of_more_than_20_pages_between_two_polls_misses_nothing(
     emulator.control.switch_snapshot(SNAPSHOT_A, without_newest=2_200)
     env = ingest_env(topics, emulator)
     with ServiceProcess("ingest", ["ingest"], env, tmp_path) as ingest:
-        wait_for(lambda: len(raw_records(topics)) >= 1_896 or None, timeout_s=120,
-                 what="the feed before the burst")  # fmt: skip
+        wait_for(
+            lambda: len(raw_records(topics)) >= 1_896 or None,
+            timeout_s=120,
+            what="the feed before the burst",
+        )
         emulator.control.switch_snapshot(SNAPSHOT_A)  # 2,200 entries (22 pages) at once
         wait_for_accessions(topics, accessions_in_snapshot(SNAPSHOT_A))
         gaps = metric(env, "ingest_feed_gaps_total")
@@ -139,14 +148,21 @@ def test_backfill_beside_a_running_live_ingest_writes_nothing_twice(
         emulator.control.publish_daily_index(dt.date(2020, 3, 17), RECORDED_INDEX)
         for number, backfilled in enumerate([day, dt.date(2020, 3, 17), dt.date(2020, 3, 17)]):
             args = ["ingest", "--source", "index", "--date", backfilled.isoformat()]
-            backfill = ServiceProcess(f"backfill-{number}", args, ingest_env(topics, emulator),
-                                      tmp_path)  # fmt: skip
+            backfill = ServiceProcess(
+                f"backfill-{number}", args, ingest_env(topics, emulator), tmp_path
+            )
             backfill.start()
             assert backfill.wait(timeout_s=300) == 0, backfill.output()[-3000:]
             assert "backfill done by the live ingest" in backfill.output()
         # Recorded filings do not belong in a topic a live ingest writes: a replay is refused.
-        replay = run_cli("ingest", "--source", "replay", "--corpus", str(CORPUS_DIR),
-                         env=ingest_env(topics, emulator))  # fmt: skip
+        replay = run_cli(
+            "ingest",
+            "--source",
+            "replay",
+            "--corpus",
+            str(CORPUS_DIR),
+            env=ingest_env(topics, emulator),
+        )
         assert replay.returncode == 2, replay.stderr[-2000:]
         assert "a live ingest is writing TOPIC_RAW" in replay.stderr
         assert live.running()
@@ -160,8 +176,11 @@ def test_a_live_feed_past_the_page_bound_counts_a_gap_and_reconciles_at_once(
     # A bound of 5 pages (the safety limit set low, not a default raised) on a 51-page feed.
     env = ingest_env(topics, emulator, INGEST_MAX_PAGES="5")
     with ServiceProcess("ingest", ["ingest"], env, tmp_path) as ingest:
-        wait_for(lambda: metric(env, "ingest_feed_gaps_total") >= 1 or None, timeout_s=60,
-                 what="the gap counted")  # fmt: skip
+        wait_for(
+            lambda: metric(env, "ingest_feed_gaps_total") >= 1 or None,
+            timeout_s=60,
+            what="the gap counted",
+        )
         # The gap wakes reconciliation at once: a second pass over the window's three days
         # (without one, the next pass is INGEST_RECONCILE_INTERVAL_S = 300 s away).
         wait_for(

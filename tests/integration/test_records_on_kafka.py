@@ -82,9 +82,12 @@ async def test_a_plain_confluent_consumer_decodes_it_with_the_registry_alone(
 
 def _first_value(bootstrap: str, topic: str, deserializer: AvroDeserializer) -> Any:
     consumer = Consumer(
-        {"bootstrap.servers": bootstrap, "group.id": f"plain-{uuid.uuid4()}",
-         "auto.offset.reset": "earliest"}
-    )  # fmt: skip
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"plain-{uuid.uuid4()}",
+            "auto.offset.reset": "earliest",
+        }
+    )
     try:
         consumer.subscribe([topic])
         message = None
@@ -104,14 +107,29 @@ async def test_kafkas_console_consumer_shows_magic_byte_and_schema_id(
     libs = fetch_artifacts(infra.infra_cache_dir).kafka_libs
     result = subprocess.run(  # noqa: ASYNC221 (the test waits for it anyway)
         [
-            "java", "-cp", f"{libs}/*", "org.apache.kafka.tools.consumer.ConsoleConsumer",
-            "--bootstrap-server", topics.kafka_bootstrap_servers, "--topic", topics.topic_raw,
-            "--from-beginning", "--max-messages", "1", "--timeout-ms", "60000",
-            "--property", f"value.deserializer={_BYTES_DESERIALIZER}",
-            "--property", "print.key=true",
+            "java",
+            "-cp",
+            f"{libs}/*",
+            "org.apache.kafka.tools.consumer.ConsoleConsumer",
+            "--bootstrap-server",
+            topics.kafka_bootstrap_servers,
+            "--topic",
+            topics.topic_raw,
+            "--from-beginning",
+            "--max-messages",
+            "1",
+            "--timeout-ms",
+            "60000",
+            "--property",
+            f"value.deserializer={_BYTES_DESERIALIZER}",
+            "--property",
+            "print.key=true",
         ],
-        capture_output=True, text=True, timeout=120, check=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     key, value = result.stdout.splitlines()[0].split("\t", 1)
     assert key == "0000019617-26-000009"
     # Bytes are printed with non-printables escaped: magic 0x00, then the id as 4 bytes.

@@ -80,9 +80,12 @@ def test_schemas_check_fails_naming_the_field(
     topics: TopicSettings, tmp_path: Path, change: Any, named: str
 ) -> None:
     result = run_cli(
-        "schemas", "check", "--schemas-dir", str(_propose(tmp_path, change)),
+        "schemas",
+        "check",
+        "--schemas-dir",
+        str(_propose(tmp_path, change)),
         env=environment_for(topics),
-    )  # fmt: skip
+    )
     assert result.returncode == 1, result.stderr
     assert f"{subject_for(topics.topic_raw)}: INCOMPATIBLE (FULL_TRANSITIVE)" in result.stderr
     assert named in result.stderr
@@ -123,10 +126,13 @@ def _produce_and_read(
         producer = Producer({"bootstrap.servers": topics.kafka_bootstrap_servers})
         producer.produce(topic, key=key, value=serializer(record, context))
         producer.flush(30)
-        consumer = Consumer({
-            "bootstrap.servers": topics.kafka_bootstrap_servers, "group.id": f"r-{uuid.uuid4()}",
-            "auto.offset.reset": "earliest",
-        })  # fmt: skip
+        consumer = Consumer(
+            {
+                "bootstrap.servers": topics.kafka_bootstrap_servers,
+                "group.id": f"r-{uuid.uuid4()}",
+                "auto.offset.reset": "earliest",
+            }
+        )
         try:
             consumer.subscribe([topic])
             value = None
@@ -144,9 +150,13 @@ def _v2_record() -> dict[str, Any]:
     """An analysis of the real Form 4 aapl-4-2.xml with every v2 field filled."""
     ownership = parse_ownership((OWNERSHIP_DIR / "aapl-4-2.xml").read_bytes())
     earnings = extract_earnings("Net sales for the quarter were $1.2 billion, up 5%.")
-    facts = FilingFacts(ownership=ownership, earnings=earnings, item_facts=extract_item_facts(
-        {"5.02": "Jane Doe will resign as Chief Financial Officer, effective May 1."}
-    ))  # fmt: skip
+    facts = FilingFacts(
+        ownership=ownership,
+        earnings=earnings,
+        item_facts=extract_item_facts(
+            {"5.02": "Jane Doe will resign as Chief Financial Officer, effective May 1."}
+        ),
+    )
     return sample_analysis(3, form_type="4") | facts.to_avro_fields()
 
 

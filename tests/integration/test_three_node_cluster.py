@@ -53,10 +53,14 @@ def _produce_transaction(producer: Producer, topic: str, values: range) -> None:
 
 
 def _transactional_producer(infra: InfraSettings) -> Producer:
-    producer = Producer({
-        "bootstrap.servers": infra.bootstrap_servers, "transactional.id": f"test-{uuid.uuid4()}",
-        "acks": "all", "linger.ms": 5,
-    })  # fmt: skip
+    producer = Producer(
+        {
+            "bootstrap.servers": infra.bootstrap_servers,
+            "transactional.id": f"test-{uuid.uuid4()}",
+            "acks": "all",
+            "linger.ms": 5,
+        }
+    )
     producer.init_transactions(60)
     return producer
 
@@ -65,11 +69,15 @@ def _read_committed(infra: InfraSettings, topic: str, *, commit_as: str | None =
     """Every committed value of partition 0, in order; with `commit_as`, the end position is
     committed for that consumer group."""
     group = commit_as or f"reader-{uuid.uuid4()}"
-    consumer = Consumer({
-        "bootstrap.servers": infra.bootstrap_servers, "group.id": group,
-        "isolation.level": "read_committed", "enable.partition.eof": True,
-        "enable.auto.commit": False,
-    })  # fmt: skip
+    consumer = Consumer(
+        {
+            "bootstrap.servers": infra.bootstrap_servers,
+            "group.id": group,
+            "isolation.level": "read_committed",
+            "enable.partition.eof": True,
+            "enable.auto.commit": False,
+        }
+    )
     values: list[int] = []
     try:
         consumer.assign([TopicPartition(topic, 0, OFFSET_BEGINNING)])

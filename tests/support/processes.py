@@ -58,9 +58,11 @@ class ServiceProcess:
             log.flush()
             self._process = subprocess.Popen(
                 [sys.executable, "-m", "services", *self._args],
-                env=self._env, stdin=subprocess.DEVNULL, stdout=stdout,
+                env=self._env,
+                stdin=subprocess.DEVNULL,
+                stdout=stdout,
                 stderr=log if self._separate_stdout else subprocess.STDOUT,
-            )  # fmt: skip
+            )
         return self
 
     def signal(self, signum: int) -> None:

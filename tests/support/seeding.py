@@ -23,9 +23,11 @@ BATCH = 5000  # the backfill's transaction size
 def snapshot_filings(snapshot: str) -> list[Filing]:
     """A recorded feed snapshot's filings, oldest first, as ingest publishes them."""
     filings = merge_entries(
-        load_snapshot(CORPUS_DIR, snapshot), source=FilingSource.LIVE,
-        detected_at=dt.datetime.now(dt.UTC), tickers=TickerMap.bundled(),
-    )  # fmt: skip
+        load_snapshot(CORPUS_DIR, snapshot),
+        source=FilingSource.LIVE,
+        detected_at=dt.datetime.now(dt.UTC),
+        tickers=TickerMap.bundled(),
+    )
     return filings[::-1]
 
 

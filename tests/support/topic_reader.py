@@ -27,11 +27,15 @@ class TopicRecord:
 
 def read_topic(bootstrap: str, registry_url: str, topic: str) -> list[TopicRecord]:
     """Every committed record of `topic`, in partition order, decoded."""
-    consumer = Consumer({
-        "bootstrap.servers": bootstrap, "group.id": f"reader-{uuid4()}",
-        "isolation.level": "read_committed", "enable.partition.eof": True,
-        "enable.auto.commit": False,
-    })  # fmt: skip
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"reader-{uuid4()}",
+            "isolation.level": "read_committed",
+            "enable.partition.eof": True,
+            "enable.auto.commit": False,
+        }
+    )
     records: list[TopicRecord] = []
     with SchemaRegistryClient({"url": registry_url}) as registry:
         deserializer = AvroDeserializer(registry)

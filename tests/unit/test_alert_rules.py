@@ -82,13 +82,19 @@ def test_configured_rule_renders_valid_manifests(
     helm: Path, promtool: Path, tmp_path: Path
 ) -> None:
     manifests = _render(
-        helm, *ENABLED,
-        "--set", "prometheusRule.labels.release=kube-prometheus-stack",
-        "--set", "prometheusRule.alertLabels.team=filings",
-        "--set-string", 'prometheusRule.seriesSelector=namespace="sec"',
-        "--set", "prometheusRule.llmCostPerHourUsd=12.5",
-        "--set", "prometheusRule.edgarUtcOffsetsHours={-4}",
-    )  # fmt: skip
+        helm,
+        *ENABLED,
+        "--set",
+        "prometheusRule.labels.release=kube-prometheus-stack",
+        "--set",
+        "prometheusRule.alertLabels.team=filings",
+        "--set-string",
+        'prometheusRule.seriesSelector=namespace="sec"',
+        "--set",
+        "prometheusRule.llmCostPerHourUsd=12.5",
+        "--set",
+        "prometheusRule.edgarUtcOffsetsHours={-4}",
+    )
     rule = _prometheus_rule(manifests)
     # kubernetes-validate knows no CRDs: the PrometheusRule's shape is checked here, the
     # other manifests as in test_helm_chart.py.
@@ -146,24 +152,30 @@ _SCENARIOS: list[dict[str, Any]] = [
     {  # ingest writes nothing: an alert on a weekday morning, none at night or on Saturday
         "interval": "1m",
         "input_series": [
-            {"series": 'ingest_filings_emitted_total{form_type="8-K",source="live"}',
-             "values": "5+0x4000"},
+            {
+                "series": 'ingest_filings_emitted_total{form_type="8-K",source="live"}',
+                "values": "5+0x4000",
+            },
         ],
         "alert_rule_test": [
-            {"eval_time": "15h", "alertname": "SecDigesterNoFilingsIngested",
-             "exp_alerts": [{"exp_labels": {"severity": "critical"}}]},
+            {
+                "eval_time": "15h",
+                "alertname": "SecDigesterNoFilingsIngested",
+                "exp_alerts": [{"exp_labels": {"severity": "critical"}}],
+            },
             {"eval_time": "3h", "alertname": "SecDigesterNoFilingsIngested", "exp_alerts": []},
             {"eval_time": "2d15h", "alertname": "SecDigesterNoFilingsIngested", "exp_alerts": []},
             # 06:10 EST: the window still covers the night, when EDGAR takes no filings.
-            {"eval_time": "11h10m", "alertname": "SecDigesterNoFilingsIngested",
-             "exp_alerts": []},
+            {"eval_time": "11h10m", "alertname": "SecDigesterNoFilingsIngested", "exp_alerts": []},
         ],
     },
     {  # ingest not scraped at all counts as nothing ingested; filings flowing is no alert
         "interval": "1m",
         "input_series": [
-            {"series": 'ingest_filings_emitted_total{form_type="4",source="live",job="b"}',
-             "values": "0+1x1000"},
+            {
+                "series": 'ingest_filings_emitted_total{form_type="4",source="live",job="b"}',
+                "values": "0+1x1000",
+            },
         ],
         "alert_rule_test": [
             {"eval_time": "15h", "alertname": "SecDigesterNoFilingsIngested", "exp_alerts": []},
@@ -176,8 +188,11 @@ _SCENARIOS: list[dict[str, Any]] = [
         ],
         "alert_rule_test": [
             {"eval_time": "2m", "alertname": "SecDigesterFeedMissedFilings", "exp_alerts": []},
-            {"eval_time": "4m", "alertname": "SecDigesterFeedMissedFilings",
-             "exp_alerts": [{"exp_labels": {"severity": "warning"}}]},
+            {
+                "eval_time": "4m",
+                "alertname": "SecDigesterFeedMissedFilings",
+                "exp_alerts": [{"exp_labels": {"severity": "warning"}}],
+            },
         ],
     },
     {  # reconciliation runs and finds nothing missing: no alert
@@ -193,20 +208,27 @@ _SCENARIOS: list[dict[str, Any]] = [
         "interval": "1m",
         "input_series": [
             # p95 of the analyze stage between 30 s and 60 s; fetch fast.
-            {"series": 'analyze_stage_seconds_bucket{stage="analyze",le="30"}',
-             "values": "0+1x60"},
-            {"series": 'analyze_stage_seconds_bucket{stage="analyze",le="60"}',
-             "values": "0+10x60"},
-            {"series": 'analyze_stage_seconds_bucket{stage="analyze",le="+Inf"}',
-             "values": "0+10x60"},
-            {"series": 'analyze_stage_seconds_bucket{stage="fetch",le="1"}',
-             "values": "0+10x60"},
-            {"series": 'analyze_stage_seconds_bucket{stage="fetch",le="+Inf"}',
-             "values": "0+10x60"},
+            {"series": 'analyze_stage_seconds_bucket{stage="analyze",le="30"}', "values": "0+1x60"},
+            {
+                "series": 'analyze_stage_seconds_bucket{stage="analyze",le="60"}',
+                "values": "0+10x60",
+            },
+            {
+                "series": 'analyze_stage_seconds_bucket{stage="analyze",le="+Inf"}',
+                "values": "0+10x60",
+            },
+            {"series": 'analyze_stage_seconds_bucket{stage="fetch",le="1"}', "values": "0+10x60"},
+            {
+                "series": 'analyze_stage_seconds_bucket{stage="fetch",le="+Inf"}',
+                "values": "0+10x60",
+            },
         ],
         "alert_rule_test": [
-            {"eval_time": "30m", "alertname": "SecDigesterProcessingSlow",
-             "exp_alerts": [{"exp_labels": {"severity": "warning", "stage": "analyze"}}]},
+            {
+                "eval_time": "30m",
+                "alertname": "SecDigesterProcessingSlow",
+                "exp_alerts": [{"exp_labels": {"severity": "warning", "stage": "analyze"}}],
+            },
         ],
     },
     {
@@ -216,8 +238,11 @@ _SCENARIOS: list[dict[str, Any]] = [
             {"series": 'analyze_consumer_lag{partition="1"}', "values": "500+0x100"},
         ],
         "alert_rule_test": [
-            {"eval_time": "40m", "alertname": "SecDigesterConsumerLagGrowing",
-             "exp_alerts": [{"exp_labels": {"severity": "warning"}}]},
+            {
+                "eval_time": "40m",
+                "alertname": "SecDigesterConsumerLagGrowing",
+                "exp_alerts": [{"exp_labels": {"severity": "warning"}}],
+            },
         ],
     },
     {  # a large but steady (or shrinking) lag is no alert
@@ -237,8 +262,11 @@ _SCENARIOS: list[dict[str, Any]] = [
         ],
         "alert_rule_test": [
             {"eval_time": "1m", "alertname": "SecDigesterDeadLetters", "exp_alerts": []},
-            {"eval_time": "3m", "alertname": "SecDigesterDeadLetters",
-             "exp_alerts": [{"exp_labels": {"severity": "warning"}}]},
+            {
+                "eval_time": "3m",
+                "alertname": "SecDigesterDeadLetters",
+                "exp_alerts": [{"exp_labels": {"severity": "warning"}}],
+            },
         ],
     },
     {  # 0.2 USD a minute is 12 USD an hour, over the default budget of 5
@@ -247,8 +275,11 @@ _SCENARIOS: list[dict[str, Any]] = [
             {"series": 'analyze_llm_cost_usd_total{instance="a"}', "values": "0+0.2x120"},
         ],
         "alert_rule_test": [
-            {"eval_time": "90m", "alertname": "SecDigesterLlmCostOverBudget",
-             "exp_alerts": [{"exp_labels": {"severity": "warning"}}]},
+            {
+                "eval_time": "90m",
+                "alertname": "SecDigesterLlmCostOverBudget",
+                "exp_alerts": [{"exp_labels": {"severity": "warning"}}],
+            },
         ],
     },
     {  # 3 USD an hour: within budget
@@ -260,7 +291,7 @@ _SCENARIOS: list[dict[str, Any]] = [
             {"eval_time": "90m", "alertname": "SecDigesterLlmCostOverBudget", "exp_alerts": []},
         ],
     },
-]  # fmt: skip
+]
 
 
 def test_each_alert_fires_when_it_should_and_only_then(promtool: Path, tmp_path: Path) -> None:

@@ -142,15 +142,21 @@ def test_auth_and_parameter_refusals_are_final_everything_else_is_retried() -> N
 
 def test_config_builds_the_stream_url_and_rejects_what_would_be_retried_forever() -> None:
     config = ClientConfig(
-        url="ws://gw:8000/stream", client_id="bot-1", tickers=("AAPL", "MSFT"),
-        min_priority="high", api_key="k1",
-    )  # fmt: skip
+        url="ws://gw:8000/stream",
+        client_id="bot-1",
+        tickers=("AAPL", "MSFT"),
+        min_priority="high",
+        api_key="k1",
+    )
     url = config.stream_url("0:5,1:7")
     query = parse_qs(urlsplit(url).query)
     assert query == {
-        "topic": ["analyzed"], "client_id": ["bot-1"], "from": ["0:5,1:7"],
-        "tickers": ["AAPL,MSFT"], "min_priority": ["high"],
-    }  # fmt: skip
+        "topic": ["analyzed"],
+        "client_id": ["bot-1"],
+        "from": ["0:5,1:7"],
+        "tickers": ["AAPL,MSFT"],
+        "min_priority": ["high"],
+    }
     assert "k1" not in url  # the key goes in a header, not in URLs that end up in logs
     assert config.headers() == {"Authorization": "Bearer k1"}
     assert "from" not in parse_qs(urlsplit(config.stream_url(None)).query)

@@ -27,9 +27,12 @@ pytestmark = pytest.mark.asyncio
 
 def filing(sequence: int, offset: int) -> dict[str, Any]:
     return {
-        "type": "filing", "cursor": f"0:{offset + 1}", "partition": 0, "offset": offset,
+        "type": "filing",
+        "cursor": f"0:{offset + 1}",
+        "partition": 0,
+        "offset": offset,
         "data": filing_json(sequence),
-    }  # fmt: skip
+    }
 
 
 def welcome(start: str) -> dict[str, Any]:

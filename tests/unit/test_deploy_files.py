@@ -55,12 +55,26 @@ SETTINGS_OF: dict[str, tuple[type[CommonSettings], ...]] = {
     "gateway": (GatewaySettings,),
 }
 # The API-key variables litellm reads for its providers: analyze is the only LLM caller.
-PROVIDER_VARIABLES = frozenset({
-    "OPENAI_API_KEY", "OPENAI_ORGANIZATION", "ANTHROPIC_API_KEY", "AZURE_API_KEY",
-    "AZURE_API_BASE", "AZURE_API_VERSION", "GEMINI_API_KEY", "MISTRAL_API_KEY", "GROQ_API_KEY",
-    "COHERE_API_KEY", "OPENROUTER_API_KEY", "TOGETHERAI_API_KEY", "DEEPSEEK_API_KEY",
-    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION_NAME",
-})  # fmt: skip
+PROVIDER_VARIABLES = frozenset(
+    {
+        "OPENAI_API_KEY",
+        "OPENAI_ORGANIZATION",
+        "ANTHROPIC_API_KEY",
+        "AZURE_API_KEY",
+        "AZURE_API_BASE",
+        "AZURE_API_VERSION",
+        "GEMINI_API_KEY",
+        "MISTRAL_API_KEY",
+        "GROQ_API_KEY",
+        "COHERE_API_KEY",
+        "OPENROUTER_API_KEY",
+        "TOGETHERAI_API_KEY",
+        "DEEPSEEK_API_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_REGION_NAME",
+    }
+)
 PROVIDER_VARIABLES_ALLOWED_IN = frozenset({"analyze"})
 
 _INTERPOLATION = re.compile(
@@ -123,8 +137,14 @@ def _cli_invocations(service: str) -> list[list[str]]:
 
 def test_compose_has_the_pipeline() -> None:
     assert set(SERVICES) == {
-        "kafka", "registry", "setup", "edgar-emulator", "ingest", "analyze", "gateway",
-    }  # fmt: skip
+        "kafka",
+        "registry",
+        "setup",
+        "edgar-emulator",
+        "ingest",
+        "analyze",
+        "gateway",
+    }
     assert set(_image_services()) == set(SETTINGS_OF)
 
 
@@ -145,23 +165,30 @@ def test_kafka_is_one_combined_kraft_node_with_single_replica_internal_topics() 
         "KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR",
     ):
         assert env[name] == "1", name
-    listeners = {item.split("://")[0]: item.split("://")[1] for item in
-                 env["KAFKA_LISTENERS"].split(",")}  # fmt: skip
-    advertised = {item.split("://")[0]: item.split("://")[1] for item in
-                  env["KAFKA_ADVERTISED_LISTENERS"].split(",")}  # fmt: skip
+    listeners = {
+        item.split("://")[0]: item.split("://")[1] for item in env["KAFKA_LISTENERS"].split(",")
+    }
+    advertised = {
+        item.split("://")[0]: item.split("://")[1]
+        for item in env["KAFKA_ADVERTISED_LISTENERS"].split(",")
+    }
     protocols = dict(
         item.split(":") for item in env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(",")
     )
     assert set(listeners) <= set(protocols)
     assert set(advertised) <= set(listeners) - {env["KAFKA_CONTROLLER_LISTENER_NAMES"]}
     # Whatever the containers bootstrap from is advertised back to them.
-    in_network = {_environment(s)["KAFKA_BOOTSTRAP_SERVERS"] for s in SETTINGS_OF if
-                  "KAFKA_BOOTSTRAP_SERVERS" in _environment(s)}  # fmt: skip
+    in_network = {
+        _environment(s)["KAFKA_BOOTSTRAP_SERVERS"]
+        for s in SETTINGS_OF
+        if "KAFKA_BOOTSTRAP_SERVERS" in _environment(s)
+    }
     in_network.add(_environment("registry")["APICURIO_KAFKASQL_BOOTSTRAP_SERVERS"])
     assert in_network <= set(advertised.values())
     # The host listener is published on the port it advertises.
-    host_listeners = [name for name, address in advertised.items() if
-                      address.startswith("localhost:")]  # fmt: skip
+    host_listeners = [
+        name for name, address in advertised.items() if address.startswith("localhost:")
+    ]
     assert len(host_listeners) == 1
     host_port = advertised[host_listeners[0]].split(":")[1]
     container_port = listeners[host_listeners[0]].rsplit(":", 1)[1]
@@ -372,8 +399,9 @@ def test_runtime_stage_holds_only_the_venv_and_the_corpus() -> None:
         if "--from=" not in rest:
             sources.extend(words[:-1])
     assert sources == ["samples/edgar-corpus"]
-    assert (f"samples/edgar-corpus {IMAGE_APP_DIR}/samples/edgar-corpus"
-            in _instructions(final, "COPY"))  # fmt: skip
+    assert f"samples/edgar-corpus {IMAGE_APP_DIR}/samples/edgar-corpus" in _instructions(
+        final, "COPY"
+    )
     assert _instructions(final, "WORKDIR") == [IMAGE_APP_DIR]
 
 
@@ -417,11 +445,21 @@ def test_no_test_or_dev_extras_in_the_image() -> None:
 
 def test_build_context_keeps_what_the_dockerfile_copies() -> None:
     patterns = [
-        line.strip() for line in DOCKERIGNORE.read_text().splitlines()
+        line.strip()
+        for line in DOCKERIGNORE.read_text().splitlines()
         if line.strip() and not line.startswith("#")
-    ]  # fmt: skip
-    for required in (".venv", ".git", "test-artifacts", "bench/results", "**/node_modules",
-                     ".mypy_cache", ".ruff_cache", ".pytest_cache", "**/__pycache__"):  # fmt: skip
+    ]
+    for required in (
+        ".venv",
+        ".git",
+        "test-artifacts",
+        "bench/results",
+        "**/node_modules",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+        "**/__pycache__",
+    ):
         assert required in patterns, required
     copied = [
         word

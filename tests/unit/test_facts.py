@@ -57,8 +57,11 @@ def test_a_director_leaves() -> None:
     )
     (fact,) = extract_item_facts(sections)
     assert (fact.item, fact.event_type, fact.subject, fact.role) == (
-        "5.02", "director_departure", "Dina Powell McCormick", "member of the Board of Directors"
-    )  # fmt: skip
+        "5.02",
+        "director_departure",
+        "Dina Powell McCormick",
+        "member of the Board of Directors",
+    )
 
 
 def test_officers_appointed_and_retiring() -> None:
@@ -77,24 +80,45 @@ def test_an_8_01_spin_off_is_tagged_as_a_disposition() -> None:
     )
     (fact,) = extract_item_facts(sections)
     assert (fact.item, fact.event_type, fact.subject) == (
-        "8.01", "acquisition_disposition", "Health Care business"
-    )  # fmt: skip
+        "8.01",
+        "acquisition_disposition",
+        "Health Care business",
+    )
 
 
 @pytest.mark.parametrize(
     ("item", "sentence", "event_type", "subject"),
     [
-        ("1.01", "On May 1, 2025, the Company entered into a Credit Agreement with Bank of "
-         "America, N.A., as administrative agent.", "material_agreement", "Bank of America"),
-        ("1.02", "On May 1, 2025, the Company terminated the Supply Agreement with Acme Corp. "
-         "(the Supplier).", "agreement_termination", "Acme Corp"),
-        ("2.01", "On June 2, 2025, the Company completed its previously announced acquisition "
-         "of Widget Holdings, Inc., a maker of widgets.", "acquisition", "Widget Holdings"),
-        ("1.05", "On July 3, 2025, the Company detected a cybersecurity incident involving "
-         "unauthorized access to its billing systems.", "cybersecurity_incident",
-         "a cybersecurity incident involving unauthorized access to its billing systems"),
+        (
+            "1.01",
+            "On May 1, 2025, the Company entered into a Credit Agreement with Bank of "
+            "America, N.A., as administrative agent.",
+            "material_agreement",
+            "Bank of America",
+        ),
+        (
+            "1.02",
+            "On May 1, 2025, the Company terminated the Supply Agreement with Acme Corp. "
+            "(the Supplier).",
+            "agreement_termination",
+            "Acme Corp",
+        ),
+        (
+            "2.01",
+            "On June 2, 2025, the Company completed its previously announced acquisition "
+            "of Widget Holdings, Inc., a maker of widgets.",
+            "acquisition",
+            "Widget Holdings",
+        ),
+        (
+            "1.05",
+            "On July 3, 2025, the Company detected a cybersecurity incident involving "
+            "unauthorized access to its billing systems.",
+            "cybersecurity_incident",
+            "a cybersecurity incident involving unauthorized access to its billing systems",
+        ),
     ],
-)  # fmt: skip
+)
 def test_item_facts_of_plain_sentences(
     item: str, sentence: str, event_type: str, subject: str
 ) -> None:

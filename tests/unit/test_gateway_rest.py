@@ -202,12 +202,18 @@ async def test_the_openapi_document_is_valid_and_describes_what_is_served(
     assert {p["name"] for p in operation["parameters"]} == {"ticker", "form", "since", "limit"}
     limit = next(p for p in operation["parameters"] if p["name"] == "limit")
     assert limit["schema"] | {"type": "integer"} == {
-        "type": "integer", "minimum": 1, "maximum": 1000, "default": 50,
-    }  # fmt: skip
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 1000,
+        "default": 50,
+    }
     assert set(operation["responses"]) == {"200", "400", "401"}
     assert set(document["paths"]["/api/filings/{accession}"]["get"]["responses"]) == {
-        "200", "400", "401", "404",
-    }  # fmt: skip
+        "200",
+        "400",
+        "401",
+        "404",
+    }
 
     listed = (await client.get("/api/filings", params={"limit": 1000})).json()
     component_validator(document, "FilingList").validate(listed)
@@ -234,12 +240,17 @@ def test_a_named_type_used_twice_is_one_component() -> None:
         "type": "record",
         "name": "ns.Pair",
         "fields": [
-            {"name": "left", "type": {"type": "record", "name": "ns.Side",
-                                      "fields": [{"name": "at", "type": {"type": "int",
-                                                                         "logicalType": "date"}}]}},
+            {
+                "name": "left",
+                "type": {
+                    "type": "record",
+                    "name": "ns.Side",
+                    "fields": [{"name": "at", "type": {"type": "int", "logicalType": "date"}}],
+                },
+            },
             {"name": "right", "type": ["null", "ns.Side"], "doc": "Optional."},
         ],
-    }  # fmt: skip
+    }
     schemas = record_schemas(avro, "#/defs/")
     assert schemas["Side"]["properties"]["at"] == {"type": "string", "format": "date"}
     assert schemas["Pair"]["properties"]["right"] == {

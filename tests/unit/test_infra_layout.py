@@ -14,9 +14,13 @@ from services.infra.settings import InfraSettings
 
 def _settings(directory: Path, nodes: int = 1) -> InfraSettings:
     return InfraSettings(
-        infra_dir=directory, infra_nodes=nodes, infra_host="127.0.0.1",
-        infra_kafka_port=9092, infra_controller_port=9093, infra_registry_port=8081,
-    )  # fmt: skip
+        infra_dir=directory,
+        infra_nodes=nodes,
+        infra_host="127.0.0.1",
+        infra_kafka_port=9092,
+        infra_controller_port=9093,
+        infra_registry_port=8081,
+    )
 
 
 def _format(node: local.KafkaNode) -> None:

@@ -83,10 +83,16 @@ def load_submission(path: Path) -> Submission:
     assert header.accepted_at is not None
     assert header.filed_date is not None
     filing = Filing(
-        header.accession_number, header.form_type, header.accepted_at, header.filed_date,
-        header.entities, "https://www.sec.gov/", FilingSource.REPLAY,
-        dt.datetime(2025, 12, 19, 22, 1, tzinfo=dt.UTC), items=items,
-    )  # fmt: skip
+        header.accession_number,
+        header.form_type,
+        header.accepted_at,
+        header.filed_date,
+        header.entities,
+        "https://www.sec.gov/",
+        FilingSource.REPLAY,
+        dt.datetime(2025, 12, 19, 22, 1, tzinfo=dt.UTC),
+        items=items,
+    )
     return Submission(filing, text, items, item_sections(text))
 
 

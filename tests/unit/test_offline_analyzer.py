@@ -57,9 +57,16 @@ def analyze_submission(path: Path) -> tuple[Filing, str, Analysis]:
     assert header.accepted_at is not None
     assert header.filed_date is not None
     filing = Filing(
-        header.accession_number, header.form_type, header.accepted_at, header.filed_date,
-        header.entities, "https://www.sec.gov/", FilingSource.REPLAY, DETECTED, items=items,
-    )  # fmt: skip
+        header.accession_number,
+        header.form_type,
+        header.accepted_at,
+        header.filed_date,
+        header.entities,
+        "https://www.sec.gov/",
+        FilingSource.REPLAY,
+        DETECTED,
+        items=items,
+    )
     return filing, text, ANALYZER.analyze(filing, text, items, item_sections(text))
 
 
@@ -216,10 +223,17 @@ def test_records_satisfy_the_filing_analysis_schema() -> None:
         "document_detail": None,
         "items": list(filing.items),
         "analysis": analysis.to_avro(),
-        "analyzer": {"name": "offline", "model": None, "latency_ms": 1.5, "prompt_tokens": 0,
-                     "completion_tokens": 0, "cost_usd": None, "note": None},
+        "analyzer": {
+            "name": "offline",
+            "model": None,
+            "latency_ms": 1.5,
+            "prompt_tokens": 0,
+            "completion_tokens": 0,
+            "cost_usd": None,
+            "note": None,
+        },
         "analyzed_at": DETECTED,
-    }  # fmt: skip
+    }
     assert validate(record, schema, raise_errors=True)
     buffer = io.BytesIO()
     schemaless_writer(buffer, schema, record)

@@ -157,18 +157,33 @@ def test_an_officers_purchase_leads_with_its_figures() -> None:
 @pytest.mark.parametrize(
     ("name", "priority", "summary"),
     [
-        ("aapl-4-2.xml", Priority.MEDIUM, "Form 4 for Apple Inc. (AAPL): CFO Maestri Luca sold "
-         "243,431 shares of Common Stock at an average $116.89 ($28,454,650), 10b5-1: yes."),
-        ("isba-4-1.xml", Priority.MEDIUM, "Form 4 for ISABELLA BANK Corp (ISBA): Director "
-         "McGuirk Richard L bought 275.634 shares of common at $18.14 ($5,000), 10b5-1: no."),
-        ("zip-4-1.xml", Priority.LOW, "Form 4 for ZIPRECRUITER, INC. (ZIP): President TRAVERS "
-         "DAVID acquired on exercise or conversion 60,732 shares of Class A Common Stock; had "
-         "withheld for taxes 33,148 shares of Class A Common Stock at $5.96 ($197,562); "
-         "exercised or converted 60,732 Restricted Stock Units."),
-        ("spwr-3-1.xml", Priority.LOW, "Form 3: Director Hegde Vinayak reported owning no "
-         "securities of SUNPOWER CORP (SPWR)."),
+        (
+            "aapl-4-2.xml",
+            Priority.MEDIUM,
+            "Form 4 for Apple Inc. (AAPL): CFO Maestri Luca sold "
+            "243,431 shares of Common Stock at an average $116.89 ($28,454,650), 10b5-1: yes.",
+        ),
+        (
+            "isba-4-1.xml",
+            Priority.MEDIUM,
+            "Form 4 for ISABELLA BANK Corp (ISBA): Director "
+            "McGuirk Richard L bought 275.634 shares of common at $18.14 ($5,000), 10b5-1: no.",
+        ),
+        (
+            "zip-4-1.xml",
+            Priority.LOW,
+            "Form 4 for ZIPRECRUITER, INC. (ZIP): President TRAVERS "
+            "DAVID acquired on exercise or conversion 60,732 shares of Class A Common Stock; had "
+            "withheld for taxes 33,148 shares of Class A Common Stock at $5.96 ($197,562); "
+            "exercised or converted 60,732 Restricted Stock Units.",
+        ),
+        (
+            "spwr-3-1.xml",
+            Priority.LOW,
+            "Form 3: Director Hegde Vinayak reported owning no securities of SUNPOWER CORP (SPWR).",
+        ),
     ],
-)  # fmt: skip
+)
 def test_corpus_forms_ranked_and_summarized(name: str, priority: Priority, summary: str) -> None:
     reading = read_ownership(parse_ownership((OWNERSHIP_DIR / name).read_bytes()))
     assert (reading.priority, reading.summary) == (priority, summary)

@@ -31,9 +31,22 @@ def assert_names(refusal: BadParameterError, parameters: set[str]) -> None:
 _NEARLY = st.one_of(
     st.text(alphabet="0123456789:,-+TZ .eartlsomcdi\u00b2\u0661\n\x00", max_size=40),
     st.text(max_size=200),
-    st.sampled_from(["earliest", "latest", "committed", "0", "0:0", "1940-08-14T19:00:00-05:00",
-                     "9999-12-31T23:59:59Z", "2025-02-30", "0:1,0:2", "00:00", "1:" + "9" * 40]),
-)  # fmt: skip
+    st.sampled_from(
+        [
+            "earliest",
+            "latest",
+            "committed",
+            "0",
+            "0:0",
+            "1940-08-14T19:00:00-05:00",
+            "9999-12-31T23:59:59Z",
+            "2025-02-30",
+            "0:1,0:2",
+            "00:00",
+            "1:" + "9" * 40,
+        ]
+    ),
+)
 
 
 @given(_NEARLY, st.one_of(st.none(), st.just("bot-1")))

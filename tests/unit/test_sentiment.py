@@ -77,8 +77,13 @@ def test_score_stays_within_bounds_on_every_corpus_document() -> None:
 
 def test_tokens_drop_apostrophes_and_hyphens() -> None:
     assert tokens("We didn\u2019t write-off the Company's assets") == [
-        "we", "didnt", "writeoff", "the", "companys", "assets",
-    ]  # fmt: skip
+        "we",
+        "didnt",
+        "writeoff",
+        "the",
+        "companys",
+        "assets",
+    ]
 
 
 def test_lexicon_categories_are_disjoint_lowercase_words() -> None:

@@ -45,8 +45,20 @@ def test_json_is_the_record_as_served_one_line() -> None:
 
 
 def test_the_issues_flags_set_the_tail_settings() -> None:
-    argv = ["tail", "--ticker", "AAPL, MSFT", "--form", "8-K", "--min-priority", "high",
-            "--from", "earliest", "--client-id", "me", "--json"]  # fmt: skip
+    argv = [
+        "tail",
+        "--ticker",
+        "AAPL, MSFT",
+        "--form",
+        "8-K",
+        "--min-priority",
+        "high",
+        "--from",
+        "earliest",
+        "--client-id",
+        "me",
+        "--json",
+    ]
     args = build_parser(COMMANDS, argv).parse_args(argv)
     overrides = {k.removeprefix("setting:"): v for k, v in vars(args).items() if ":" in k}
     settings = load_settings(TailSettings, overrides)

@@ -61,9 +61,14 @@ class ClientConfig:
             if isinstance(getattr(self, name), str):
                 raise BadParameterError(f"{name}: a tuple of strings, not one string")
         for name in (
-            "ping_interval_s", "pong_timeout_s", "connect_timeout_s", "backoff_initial_s",
-            "backoff_max_s", "dedupe_window", "max_frame_bytes",
-        ):  # fmt: skip
+            "ping_interval_s",
+            "pong_timeout_s",
+            "connect_timeout_s",
+            "backoff_initial_s",
+            "backoff_max_s",
+            "dedupe_window",
+            "max_frame_bytes",
+        ):
             if getattr(self, name) <= 0:
                 raise BadParameterError(f"{name}: must be positive")
         if self.backoff_max_s < self.backoff_initial_s:
