@@ -605,6 +605,8 @@ async def test_dashboard_shows_a_filings_facts_when_its_row_is_clicked(
     await expect(detail.locator(".facts-items li")).to_contain_text(
         "5.02 officer appointment: Jane Q. Doe, Chief Financial Officer"
     )
+    # The charts count the filings as before (they redraw once a second).
+    await expect(page.locator("#minutes-total")).to_have_text("3 in the last hour")
     await page.screenshot(path=str(ARTIFACTS / "dashboard-facts.png"), full_page=True)
 
     # A filing without facts says so; a second click closes a detail view.
