@@ -1,13 +1,16 @@
-"""Per-client filters: tickers, forms, minimum priority, 8-K items.
+"""Per-client filters: tickers, forms, minimum priority, 8-K items, and the ownership facts of
+a Form 3/4/5 (transaction codes, transaction value, the reporting owners' roles).
 
 The attributes a filter looks at are extracted once per record (`RecordFacts`), when the shared
-tail decodes it; each client's filter is then a few set lookups, the same on replay and live.
+tail decodes it; each client's filter is then a few set lookups and one comparison, the same on
+replay and live.
 """
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +20,19 @@ PRIORITIES = ("low", "medium", "high", "critical")
 _ITEM = re.compile(r"\d{1,2}\.\d{2}", re.ASCII)
 _TICKER = re.compile(r"[A-Za-z0-9.\-]{1,12}")
 _FORM = re.compile(r"[A-Za-z0-9 ./\-]{1,20}")
+# Every transaction code of the Form 4 instructions (General Instruction 8). A closed list: a
+# mistyped code would otherwise be accepted and silently match nothing.
+TRANSACTION_CODES = tuple("ACDEFGHIJKLMOPSUVWXZ")
+# The reporting owner's relationships to the issuer, as ReportingOwner's flags name them.
+INSIDER_ROLES = ("director", "officer", "ten_percent_owner", "other")
+_OWNER_FLAGS = (
+    ("is_director", "director"),
+    ("is_officer", "officer"),
+    ("is_ten_percent_owner", "ten_percent_owner"),
+    ("is_other", "other"),
+)
+# Plain decimal or exponent notation; no sign (negative is meaningless), no nan or inf.
+_AMOUNT = re.compile(r"[0-9]{1,20}(\.[0-9]{0,20})?([eE][+-]?[0-9]{1,3})?", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +41,12 @@ class RecordFacts:
     form_type: str
     priority: int  # index in PRIORITIES; -1 for raw filings (no analysis)
     items: frozenset[str]
+    # Of the ownership document (schema v2), empty for any other filing.
+    transaction_codes: frozenset[str] = frozenset()
+    # The largest value_usd of its transactions: "any transaction worth at least N" is one
+    # comparison with it. None when no transaction states a value.
+    max_value_usd: float | None = None
+    insider_roles: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, data: Mapping[str, Any]) -> RecordFacts:
@@ -32,12 +54,23 @@ class RecordFacts:
         filing = data.get("filing", data)
         analysis = data.get("analysis")
         items = set(filing.get("items") or ()) | set(data.get("items") or ())
+        ownership = data.get("ownership") or {}
+        rows = ownership.get("transactions") or ()
+        values = [row["value_usd"] for row in rows if row.get("value_usd") is not None]
         return cls(
             tickers=frozenset(t.upper() for t in filing.get("tickers") or ()),
             form_type=str(filing.get("form_type", "")).upper(),
             priority=PRIORITIES.index(analysis["priority"]) if analysis else -1,
             items=frozenset(items),
+            transaction_codes=frozenset(row["code"].upper() for row in rows if row.get("code")),
+            max_value_usd=max(values, default=None),
+            insider_roles=frozenset(_roles(ownership.get("owners") or ())),
         )
+
+
+def _roles(owners: Iterable[Mapping[str, Any]]) -> Iterator[str]:
+    for owner in owners:
+        yield from (role for flag, role in _OWNER_FLAGS if owner.get(flag))
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +79,9 @@ class Filter:
     forms: frozenset[str] = frozenset()
     min_priority: int | None = None
     items: frozenset[str] = frozenset()
+    transaction_codes: frozenset[str] = frozenset()
+    min_value_usd: float | None = None
+    insider_roles: frozenset[str] = frozenset()
 
     def matches(self, facts: RecordFacts) -> bool:
         if self.tickers and not self.tickers & facts.tickers:
@@ -58,7 +94,15 @@ class Filter:
             return False
         if self.min_priority is not None and facts.priority < self.min_priority:
             return False
-        return not self.items or bool(self.items & facts.items)
+        if self.items and not self.items & facts.items:
+            return False
+        if self.transaction_codes and not self.transaction_codes & facts.transaction_codes:
+            return False
+        if self.min_value_usd is not None and (
+            facts.max_value_usd is None or facts.max_value_usd < self.min_value_usd
+        ):
+            return False
+        return not self.insider_roles or bool(self.insider_roles & facts.insider_roles)
 
     def describe(self) -> dict[str, Any]:
         described: dict[str, Any] = {}
@@ -70,6 +114,12 @@ class Filter:
             described["min_priority"] = PRIORITIES[self.min_priority]
         if self.items:
             described["items"] = sorted(self.items)
+        if self.transaction_codes:
+            described["transaction_codes"] = sorted(self.transaction_codes)
+        if self.min_value_usd is not None:
+            described["min_value_usd"] = self.min_value_usd
+        if self.insider_roles:
+            described["insider_roles"] = sorted(self.insider_roles)
         return described
 
 
@@ -82,6 +132,42 @@ def _listed(params: Mapping[str, str], name: str, pattern: re.Pattern[str]) -> f
     return frozenset(v.upper() for v in values)
 
 
+def _chosen_from(
+    params: Mapping[str, str], name: str, allowed: Collection[str], normal: Callable[[str], str]
+) -> frozenset[str]:
+    """A comma-separated subset of `allowed`, compared after `normal` (upper or lower case)."""
+    chosen = set()
+    for value in (v.strip() for v in params.get(name, "").split(",")):
+        if not value:
+            continue
+        if normal(value) not in allowed:
+            raise BadParameterError(name, f"{value[:60]!r} is not one of {', '.join(allowed)}")
+        chosen.add(normal(value))
+    return frozenset(chosen)
+
+
+def _amount(params: Mapping[str, str], name: str) -> float | None:
+    raw = params.get(name, "").strip()
+    if not raw:
+        return None
+    value = float(raw) if _AMOUNT.fullmatch(raw) else math.nan
+    if not math.isfinite(value):
+        raise BadParameterError(name, f"{raw[:60]!r} is not a non-negative number of dollars")
+    return value
+
+
+def _facts_only_on_analyzed(chosen: Filter) -> None:
+    """The ownership facts are analyze's: a raw Filing has none, so the filter would match
+    nothing; refused like min_priority rather than silently empty."""
+    for name, wanted in (
+        ("transaction_codes", chosen.transaction_codes),
+        ("min_value_usd", chosen.min_value_usd is not None),
+        ("insider_roles", chosen.insider_roles),
+    ):
+        if wanted:
+            raise BadParameterError(name, "raw filings have no ownership facts (topic=raw)")
+
+
 def parse_filter(params: Mapping[str, str], *, analyzed: bool) -> Filter:
     min_priority = None
     if wanted := params.get("min_priority"):
@@ -92,9 +178,15 @@ def parse_filter(params: Mapping[str, str], *, analyzed: bool) -> Filter:
         if not analyzed:
             raise BadParameterError("min_priority", "raw filings have no priority (topic=raw)")
         min_priority = PRIORITIES.index(wanted)
-    return Filter(
+    chosen = Filter(
         tickers=_listed(params, "tickers", _TICKER),
         forms=_listed(params, "forms", _FORM),
         min_priority=min_priority,
         items=_listed(params, "items", _ITEM),
+        transaction_codes=_chosen_from(params, "transaction_codes", TRANSACTION_CODES, str.upper),
+        min_value_usd=_amount(params, "min_value_usd"),
+        insider_roles=_chosen_from(params, "insider_roles", INSIDER_ROLES, str.lower),
     )
+    if not analyzed:
+        _facts_only_on_analyzed(chosen)
+    return chosen

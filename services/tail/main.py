@@ -29,6 +29,9 @@ async def run_tail(settings: TailSettings) -> int:
         forms=settings.tail_forms,
         items=settings.tail_items,
         min_priority=settings.tail_min_priority,
+        transaction_codes=settings.tail_transaction_codes,
+        min_value_usd=settings.tail_min_value_usd,
+        insider_roles=settings.tail_insider_roles,
         start=settings.tail_from,
     )
     # Cut to the terminal's width only when a person reads it.

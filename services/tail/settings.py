@@ -16,6 +16,11 @@ class TailSettings(StreamClientSettings):
     tail_forms: CommaList = ()
     tail_items: CommaList = ()
     tail_min_priority: Literal["low", "medium", "high", "critical"] | None = None
+    # Ownership facts of a Form 3/4/5 (`--transaction-code P,S --min-value-usd 1e6
+    # --insider-role officer`); the gateway checks the values.
+    tail_transaction_codes: CommaList = ()
+    tail_min_value_usd: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    tail_insider_roles: CommaList = ()
     # earliest, latest, committed, a cursor P:O[,P:O...] or an ISO-8601 time; unset =
     # committed with a client id, else latest.
     tail_from: str | None = None
@@ -30,6 +35,9 @@ class TailSettings(StreamClientSettings):
         "tail_forms": "form",
         "tail_items": "item",
         "tail_min_priority": "min-priority",
+        "tail_transaction_codes": "transaction-code",
+        "tail_min_value_usd": "min-value-usd",
+        "tail_insider_roles": "insider-role",
         "tail_from": "from",
         "tail_client_id": "client-id",
         "tail_json": "json",

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 from collections import Counter
 from functools import partial
 from pathlib import Path
@@ -22,11 +21,11 @@ from services.common.settings import TopicSettings
 from services.emulator.server import EmulatorHandle, run_emulator
 from services.infra.settings import InfraSettings
 from tests.support.cli import edgar_environment, environment_for
-from tests.support.facts_corpus import OWNERSHIP_DIR
 from tests.support.infra import provision, topic_settings
 from tests.support.openai_stub import answer, serve_openai_stub
+from tests.support.ownership_corpus import ISABELLA_PURCHASE, corpus_with_ownership
 from tests.support.processes import ServiceProcess, free_port
-from tests.support.records import CORPUS_DIR, sample_filing
+from tests.support.records import sample_filing
 from tests.support.seeding import publish_filings, snapshot_filings
 from tests.support.topic_reader import TopicRecord, read_topic
 from tests.support.waiting import wait_for
@@ -253,44 +252,8 @@ async def test_the_llm_path_and_its_cache_survive_a_restart(
     assert second["analysis"]["summary"] == "Director bought shares."
 
 
-_ISBA_ACCESSION = "0000842517-24-000086"
-_ISBA_FOLDER = "/Archives/edgar/data/842517/000084251724000086"
-
-
-def _corpus_with_isabella_form_4(directory: Path) -> Path:
-    """The bundled corpus plus one Form 4 served as EDGAR serves it: the real ownership XML of
-    samples/edgar-corpus/documents/ownership/isba-4-1.xml (byte for byte, as its manifest says it
-    was extracted) wrapped back into a complete submission at its accession's EDGAR path. The
-    recorded corpus holds no Form 4 submission, so this test builds the wrapper."""
-    corpus = directory / "corpus"
-    corpus.mkdir()
-    for entry in CORPUS_DIR.iterdir():
-        if entry.name != "manifest.jsonl":
-            (corpus / entry.name).symlink_to(entry)
-    xml = (OWNERSHIP_DIR / "isba-4-1.xml").read_bytes()
-    submission = (
-        (
-            f"<SEC-DOCUMENT>{_ISBA_ACCESSION}.txt : 20240501\n"
-            f"<SEC-HEADER>{_ISBA_ACCESSION}.hdr.sgml : 20240501\n"
-            f"ACCESSION NUMBER:\t\t{_ISBA_ACCESSION}\nCONFORMED SUBMISSION TYPE:\t4\n"
-            "PUBLIC DOCUMENT COUNT:\t\t1\n</SEC-HEADER>\n<DOCUMENT>\n<TYPE>4\n<SEQUENCE>1\n"
-            "<FILENAME>form4.xml\n<DESCRIPTION>FORM 4\n<TEXT>\n<XML>\n"
-        ).encode()
-        + xml
-        + b"</XML>\n</TEXT>\n</DOCUMENT>\n</SEC-DOCUMENT>\n"
-    )
-    (corpus / "isba-4.txt").write_bytes(submission)
-    line = json.dumps(
-        {
-            "url": f"https://www.sec.gov{_ISBA_FOLDER}/{_ISBA_ACCESSION}.txt",
-            "status": 200,
-            "content_type": "text/plain",
-            "path": "isba-4.txt",
-        }
-    )
-    manifest = (CORPUS_DIR / "manifest.jsonl").read_text()
-    (corpus / "manifest.jsonl").write_text(manifest.rstrip("\n") + "\n" + line + "\n")
-    return corpus
+_ISBA_ACCESSION = ISABELLA_PURCHASE.accession
+_ISBA_FOLDER = ISABELLA_PURCHASE.folder
 
 
 def test_a_form_4_is_analyzed_from_its_transactions(topics: TopicSettings, tmp_path: Path) -> None:
@@ -310,7 +273,7 @@ def test_a_form_4_is_analyzed_from_its_transactions(topics: TopicSettings, tmp_p
         detected_at=dt.datetime.now(dt.UTC),
     )
     asyncio.run(publish_filings(topics, [filing]))
-    with run_emulator(_corpus_with_isabella_form_4(tmp_path)) as emulator:
+    with run_emulator(corpus_with_ownership(tmp_path, [ISABELLA_PURCHASE])) as emulator:
         analyze = ServiceProcess("analyze", ["analyze"], analyze_env(topics, emulator), tmp_path)
         with analyze:
             wait_for_count(topics, topics.topic_analyzed, 1)

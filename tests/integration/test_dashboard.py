@@ -36,6 +36,12 @@ from playwright.async_api import (
 )
 
 from services.common.settings import TopicSettings
+from tests.support.facts_records import (
+    OFFICER_APPOINTMENT,
+    PURCHASE_DOCUMENT,
+    corpus_earnings,
+    corpus_ownership,
+)
 from tests.support.gateway import GatewayProcess, publish_analyses
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -597,3 +603,107 @@ async def test_dashboard_charts_and_many_tickers(
     ARTIFACTS.mkdir(exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / "dashboard-charts.png"))
     assert problems == []
+
+
+@pytest.mark.asyncio
+async def test_dashboard_shows_a_filings_facts_when_its_row_is_clicked(
+    gateway: Gateway, chromium_context: BrowserContext
+) -> None:
+    filings = Filings()
+    purchase = filings.make(
+        3,
+        ticker="ISBA",
+        company="ISABELLA BANK Corp",
+        form="4",
+        items=(),
+        priority="medium",
+        summary="Form 4 for ISABELLA BANK Corp (ISBA): Director McGuirk Richard L bought shares.",
+    )
+    purchase["ownership"] = corpus_ownership(PURCHASE_DOCUMENT)
+    results = filings.make(
+        2,
+        ticker="AVTR",
+        company="Avantor, Inc.",
+        items=("2.02", "5.02", "9.01"),
+        priority="high",
+        summary="Avantor reported third-quarter results.",
+    )
+    results["earnings"] = corpus_earnings()
+    results["item_facts"] = [dict(OFFICER_APPOINTMENT)]
+    plain = filings.make(1, ticker="JPM", company="JPMORGAN CHASE & CO")  # no facts (v1-like)
+    await publish_all(gateway, [purchase, results, plain])
+    await wait_until_indexed(gateway, [purchase, results, plain])
+
+    page = await chromium_context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    await page.goto(gateway.base_url + "/")
+    await expect(page.locator("#rows tr[data-accession]")).to_have_count(3, timeout=TIMEOUT_MS)
+    await expect(row(page, purchase).locator(".facts-badge")).to_have_text("P")
+    await expect(row(page, results).locator(".facts-badge")).to_have_text("results · 1 item fact")
+    await expect(row(page, plain).locator(".facts-badge")).to_have_count(0)
+
+    # The Form 4: its owner with role, and every row of its tables (a purchase, two holdings).
+    await row(page, purchase).locator(".summary").click()
+    await expect(row(page, purchase)).to_have_attribute("aria-expanded", "true")
+    insider = page.locator(f"#facts-{accession(purchase)}")
+    await expect(insider).to_be_visible()
+    await expect(insider.locator(".facts-heading")).to_have_text(
+        "Form 4 · ISABELLA BANK Corp · ISBA · period 2024-04-29"
+    )
+    await expect(insider.locator(".facts-owners li")).to_have_text("McGuirk Richard L — director")
+    transactions = insider.locator("table.transactions tbody tr")
+    await expect(transactions).to_have_count(3)
+    cells = await transactions.first.locator("td").all_inner_texts()
+    assert cells == [
+        "I",
+        "2024-04-29",
+        "P",
+        "common",
+        "275.634",
+        "$18.14",
+        "$5,000.00",
+        "A",
+        "15,711.8844",
+        "D",
+        "no",
+    ]
+    await expect(transactions.nth(1).locator("td").nth(9)).to_have_text("I: Held by minor child")
+    await expect(insider.locator(".facts-footnotes li")).to_contain_text("dividend reinvestment")
+
+    # The results: each figure with its period, basis, prior value and change; the 8-K fact.
+    await row(page, results).press("Enter")  # the keyboard opens it too
+    detail = page.locator(f"#facts-{accession(results)}")
+    figures = detail.locator("table.figures tbody tr")
+    await expect(figures).to_have_count(4)
+    assert await figures.first.locator("td").all_inner_texts() == [
+        "Revenue",
+        "quarter",
+        "GAAP",
+        "$1.52B",
+        "—",
+        "+2.6%",
+    ]
+    assert await figures.nth(1).locator("td").all_inner_texts() == [
+        "Net income",
+        "quarter",
+        "GAAP",
+        "$47M",
+        "-$6.2M",
+        "—",
+    ]
+    await expect(figures.nth(3).locator("td").nth(2)).to_have_text("non-GAAP")
+    await expect(detail.locator(".facts-items li")).to_contain_text(
+        "5.02 officer appointment: Jane Q. Doe, Chief Financial Officer"
+    )
+    # The charts count the filings as before (they redraw once a second).
+    await expect(page.locator("#minutes-total")).to_have_text("3 in the last hour")
+    await page.screenshot(path=str(ARTIFACTS / "dashboard-facts.png"), full_page=True)
+
+    # A filing without facts says so; a second click closes a detail view.
+    await row(page, plain).click()
+    await expect(page.locator(f"#facts-{accession(plain)} .facts-none")).to_be_visible()
+    await row(page, purchase).locator(".summary").click()
+    await expect(insider).to_have_count(0)
+    await expect(row(page, purchase)).to_have_attribute("aria-expanded", "false")
+    assert errors == []

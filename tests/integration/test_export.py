@@ -16,6 +16,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 import pytest_asyncio
@@ -27,6 +29,7 @@ from services.common.schemas import SchemaName
 from services.common.settings import TopicSettings
 from services.infra.settings import InfraSettings
 from tests.support.cli import environment_for, run_cli
+from tests.support.facts_records import earnings_record, insider_record
 from tests.support.filing_json import as_served
 from tests.support.gateway import publish_analyses
 from tests.support.infra import provision, topic_settings
@@ -204,3 +207,37 @@ async def test_bad_positions_are_refused_by_name(
     assert result.returncode == 1
     assert message in result.stderr
     assert not _files(tmp_path, "*")  # neither the file nor a partial one
+
+
+async def test_the_facts_of_schema_v2_export_as_typed_nested_columns(
+    three_partitions: TopicSettings, tmp_path: Path
+) -> None:
+    records = [insider_record(1), earnings_record(2), sample_analysis(3)]  # the last: no facts
+    await publish_analyses(three_partitions, records)
+    on_topic = _on_topic(three_partitions)
+    out = tmp_path / "facts.parquet"
+    _export(three_partitions, out, "--format", "parquet")
+
+    schema = pq.read_schema(out)
+    ownership = schema.field("ownership").type
+    transaction = ownership.field("transactions").type.value_type
+    assert pa.types.is_struct(transaction)
+    assert transaction.field("code").type == pa.string()
+    assert transaction.field("value_usd").type == pa.float64()
+    assert transaction.field("rule_10b5_1").type == pa.bool_()
+    assert ownership.field("owners").type.value_type.field("is_officer").type == pa.bool_()
+    figure = schema.field("earnings").type.field("figures").type.value_type
+    assert figure.field("prior_value").type == pa.float64()
+    assert figure.field("period").type == pa.string()  # an enum: its symbol
+    assert schema.field("item_facts").type.value_type.field("role").type == pa.string()
+
+    rows = _parquet_rows(out)
+    assert rows == _by_accession([r.value for r in on_topic])
+    purchase, results, plain = rows
+    assert purchase["ownership"]["transactions"][0]["code"] == "P"
+    assert results["earnings"]["figures"][0]["name"] == "revenue"
+    assert (plain["ownership"], plain["earnings"], plain["item_facts"]) == (None, None, [])
+    # An analytics reader reaches the nested columns with Arrow's compute, no JSON decoding.
+    owned = pq.read_table(out, columns=["ownership"]).column("ownership")
+    transactions = pc.list_flatten(pc.struct_field(owned, "transactions"))
+    assert pc.struct_field(transactions, "code").to_pylist() == ["P", None, None]  # 2 holdings

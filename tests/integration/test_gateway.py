@@ -26,6 +26,7 @@ from websockets.uri import parse_uri
 
 from services.common.settings import TopicSettings
 from services.infra.settings import InfraSettings
+from tests.support.facts_records import SALE_DOCUMENT, insider_record
 from tests.support.gateway import GatewayProcess, publish_analyses
 from tests.support.infra import provision, topic_settings
 from tests.support.records import sample_analysis
@@ -286,6 +287,10 @@ async def test_a_slow_client_is_closed_with_its_cursor_and_a_fast_one_is_unaffec
         ("items=abc", 4400, "items"),
         ("from=committed", 4400, "from"),
         ("client_id=bad%20id!", 4400, "client_id"),
+        ("transaction_codes=P,B", 4400, "transaction_codes"),
+        ("min_value_usd=-100", 4400, "min_value_usd"),
+        ("insider_roles=ceo", 4400, "insider_roles"),
+        ("topic=raw&transaction_codes=P", 4400, "transaction_codes"),
     ],
 )
 async def test_bad_parameters_get_an_error_frame_and_a_close_code(
@@ -397,3 +402,57 @@ async def test_rest_api_serves_the_analyzed_filings(
         metrics = (await http.get("/metrics")).text
         assert "gateway_connections" in metrics
         assert (await http.get("/readyz")).status_code == 200
+
+
+async def _sse_filings(url: str, params: dict[str, str], count: int) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    headers = {"Accept": "text/event-stream"}
+    async with (
+        httpx.AsyncClient(timeout=30) as http,
+        http.stream("GET", url, params=params, headers=headers) as response,
+    ):
+        if response.status_code != 200:
+            await response.aread()
+            return [response.json() | {"status": response.status_code}]
+        event = ""
+        async for line in response.aiter_lines():
+            if line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: ") and event == "filing":
+                found.append(json.loads(line[6:]))
+                if len(found) == count:
+                    break
+    return found
+
+
+async def test_ownership_filters_on_replay_and_live_over_websocket_and_sse(
+    topics: TopicSettings, gateway: GatewayProcess
+) -> None:
+    purchase, sale, plain = insider_record(1), insider_record(2, SALE_DOCUMENT), sample_analysis(3)
+    await publish_analyses(topics, [purchase, sale, plain])
+    officers = await connect(f"{gateway.ws_url}?from=earliest&insider_roles=officer")
+    big = await connect(f"{gateway.ws_url}?from=earliest&min_value_usd=1e6&transaction_codes=S")
+    try:
+        welcome = json.loads(await officers.recv())
+        assert welcome["filters"] == {"insider_roles": ["officer"]}
+        assert accessions(await frames(officers, 1)) == [sale["filing"]["accession_number"]]
+        assert accessions(await frames(big, 1)) == [sale["filing"]["accession_number"]]
+        live_purchase, live_sale = insider_record(4), insider_record(5, SALE_DOCUMENT)
+        await publish_analyses(topics, [sample_analysis(6), live_purchase, live_sale])
+        assert accessions(await frames(officers, 1)) == [live_sale["filing"]["accession_number"]]
+        (frame,) = await frames(big, 1)
+        assert frame["data"]["ownership"]["transactions"][0]["code"] == "S"  # the facts come too
+    finally:
+        await officers.close()
+        await big.close()
+
+    url = f"{gateway.base_url}/stream"
+    buys = await _sse_filings(url, {"from": "earliest", "transaction_codes": "p"}, 2)
+    assert [f["data"]["filing"]["accession_number"] for f in buys] == [
+        purchase["filing"]["accession_number"],
+        live_purchase["filing"]["accession_number"],
+    ]
+    (refused,) = await _sse_filings(url, {"min_value_usd": "lots"}, 1)
+    assert refused["status"] == 400
+    assert refused["error"] == "bad_parameter"
+    assert refused["message"].startswith("min_value_usd: ")

@@ -1,9 +1,13 @@
-"""The whole pipeline as separate processes, each killed with SIGKILL once mid-run.
+"""The whole pipeline as separate processes.
 
-ingest replays the recorded corpus, analyze analyzes, the gateway streams; a standard WebSocket
-client with a `client_id` acknowledges what it receives and reconnects (from its committed
-position) whenever the gateway goes away. At the end it has seen every accession of the corpus,
-and the analyzed topic holds each exactly once for a read_committed reader.
+Each killed with SIGKILL once mid-run: ingest replays the recorded corpus, analyze analyzes, the
+gateway streams; a standard WebSocket client with a `client_id` acknowledges what it receives and
+reconnects (from its committed position) whenever the gateway goes away. At the end it has seen
+every accession of the corpus, and the analyzed topic holds each exactly once for a
+read_committed reader.
+
+And the structured facts end to end: a Form 4's ownership XML, read by analyze, filtered on by
+the gateway, typed by the client library.
 """
 
 from __future__ import annotations
@@ -13,17 +17,24 @@ import json
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sec_digester_client import ClientConfig, StreamClient
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from services.common.settings import TopicSettings
-from services.emulator.server import EmulatorHandle
+from services.emulator.server import EmulatorHandle, run_emulator
 from services.infra.settings import InfraSettings
 from tests.support.cli import edgar_environment, environment_for
 from tests.support.gateway import GatewayProcess
 from tests.support.infra import provision, topic_settings
+from tests.support.ownership_corpus import (
+    ISABELLA_PURCHASE,
+    ZIPRECRUITER_VESTING,
+    corpus_with_ownership,
+)
 from tests.support.processes import ServiceProcess, free_port
 from tests.support.records import CORPUS_DIR
 from tests.support.topic_reader import read_topic
@@ -129,3 +140,75 @@ async def test_every_filing_arrives_exactly_once_through_kill_9_of_every_service
     assert {k: n for k, n in counts.items() if n > 1} == {}
     assert set(counts) == wanted
     assert ingest.starts == analyze.starts == gateway.starts == 2
+
+
+async def _filings_until_caught_up(url: str) -> list[dict[str, Any]]:
+    """The `data` of every filing frame a fresh connection replays, up to `caught_up`."""
+    received = []
+    async with asyncio.timeout(60), connect(url, open_timeout=5) as ws:
+        while (frame := json.loads(await ws.recv()))["type"] != "caught_up":
+            assert frame["type"] in {"welcome", "filing"}, frame
+            if frame["type"] == "filing":
+                received.append(frame["data"])
+    return received
+
+
+@pytest.mark.asyncio
+async def test_an_insider_purchase_reaches_a_client_filtered_on_code_p_with_its_facts(
+    infra: InfraSettings, tmp_path: Path
+) -> None:
+    """ingest replays a feed of two real Form 4s (an open-market purchase, and RSUs vesting with
+    shares withheld for taxes), analyze fetches their ownership XML from the EDGAR emulator, and
+    a client-library client filtered with transaction_codes=P gets the purchase, typed, and
+    never the other."""
+    topics = topic_settings(infra, partitions=3)
+    await provision(topics)
+    filings = [ISABELLA_PURCHASE, ZIPRECRUITER_VESTING]
+    corpus = corpus_with_ownership(tmp_path, filings, feed=True)
+    with run_emulator(corpus) as emulator, GatewayProcess(topics, tmp_path) as gateway:
+        env = environment_for(topics, **edgar_environment(emulator))
+        ingest = ServiceProcess(
+            "ingest",
+            ["ingest", "--source", "replay", "--corpus", str(corpus), "--speed", "100"],
+            env | {"INGEST_HEALTH_PORT": str(free_port())},
+            tmp_path,
+        )
+        analyze = ServiceProcess(
+            "analyze", ["analyze"], env | {"ANALYZE_HEALTH_PORT": str(free_port())}, tmp_path
+        )
+        config = ClientConfig(url=gateway.ws_url, transaction_codes=("P",), start="earliest")
+        async with StreamClient(config) as client:
+            with ingest, analyze:
+                async with asyncio.timeout(180):
+                    live = await anext(aiter(client))
+            ownership = live.ownership
+            assert live.accession_number == ISABELLA_PURCHASE.accession
+            assert ownership is not None
+            assert ownership.issuer.trading_symbol == "ISBA"
+            assert [owner.roles for owner in ownership.owners] == [("director",)]
+            purchase = ownership.transactions[0]
+            assert (purchase.code, purchase.shares, purchase.price_per_share) == (
+                "P",
+                275.634,
+                18.14,
+            )
+            assert purchase.rule_10b5_1 is False
+
+        # Both were analyzed (with their facts); on replay the filter keeps only the purchase.
+        everything = await _filings_until_caught_up(f"{gateway.ws_url}?from=earliest")
+        codes = {
+            data["filing"]["accession_number"]: {
+                t["code"] for t in data["ownership"]["transactions"]
+            }
+            for data in everything
+        }
+        assert codes == {
+            ISABELLA_PURCHASE.accession: {"P", None},  # and two holdings
+            ZIPRECRUITER_VESTING.accession: {"M", "F"},
+        }
+        filtered = await _filings_until_caught_up(
+            f"{gateway.ws_url}?from=earliest&transaction_codes=P&insider_roles=director"
+        )
+        assert [data["filing"]["accession_number"] for data in filtered] == [
+            ISABELLA_PURCHASE.accession
+        ]

@@ -15,6 +15,7 @@ from services.alerts.settings import AlertsSettings
 from services.common.errors import ConfigurationError
 from services.common.retry import RetryPolicy
 from services.common.settings import load_settings
+from tests.support.facts_records import SALE_DOCUMENT, earnings_record, insider_record
 from tests.support.filing_json import as_served
 from tests.support.records import sample_analysis
 
@@ -56,6 +57,50 @@ def test_the_embed_says_what_was_filed_and_links_to_edgar() -> None:
     assert embed["footer"]["text"].startswith(filing.accession_number)
     assert embed["timestamp"] == "2026-06-24T21:30:05+00:00"
     assert discord.message(filing)["allowed_mentions"] == {"parse": []}
+
+
+def _facts_fields(record: dict[str, object]) -> dict[str, str]:
+    embed = discord.embed(FilingAnalysis.from_json(as_served(record)))
+    return {f["name"]: f["value"] for f in embed["fields"] if not f["inline"]}
+
+
+def test_a_form_4_shows_who_bought_what_at_what_price_and_the_10b5_1_flag() -> None:
+    assert _facts_fields(insider_record(1)) == {
+        "Insider": "McGuirk Richard L (director)\n"
+        "P (bought) 275.634 sh of common at $18.14 = $5,000.00, 10b5-1: no"
+    }
+
+
+def test_a_sale_shows_the_officers_title_and_millions() -> None:
+    (insider,) = _facts_fields(insider_record(2, SALE_DOCUMENT)).values()
+    assert insider == (
+        "Maestri Luca (officer: Senior Vice President, CFO)\n"
+        "S (sold) 243,431 sh of Common Stock at avg $116.89 = $28.45M, 10b5-1: yes"
+    )
+
+
+def test_many_transactions_show_the_largest_and_count_the_rest() -> None:
+    record = insider_record(3, "goog-4-1.xml")  # 17 sales and 2 conversions
+    lines = _facts_fields(record)["Insider"].splitlines()
+    assert lines[0] == "Brin Sergey (director, officer: Co-Founder, 10% owner)"
+    assert [line[0] for line in lines[1:4]] == ["S", "S", "S"]
+    assert "= $1.17M" in lines[1]  # the largest sale first
+    assert lines[4] == "and 16 more transactions"
+
+
+def test_results_show_the_headline_figures_and_the_items_facts() -> None:
+    facts = _facts_fields(earnings_record(4))
+    assert facts["Earnings"].splitlines() == [
+        "Revenue (quarter): $1.52B, +2.6%",
+        "Net income (quarter): $47.00M, prior -$6.20M",
+        "Diluted EPS (quarter): $0.05, prior -$0.59",
+        "Adjusted EPS (quarter): $0.17, +64.0%",
+    ]
+    assert facts["Item facts"] == "5.02 officer appointment: Jane Q. Doe, Chief Financial Officer"
+
+
+def test_a_filing_without_facts_has_no_facts_fields() -> None:
+    assert _facts_fields(sample_analysis(5)) == {}
 
 
 def test_long_text_is_cut_to_discords_limits() -> None:

@@ -16,6 +16,11 @@ from sec_digester_client import (
     DocumentStatus,
     FilingAnalysis,
     FilingSource,
+    FiscalPeriod,
+    ItemFact,
+    OwnershipIssuer,
+    OwnershipRowKind,
+    OwnershipTable,
     Priority,
     ProtocolError,
 )
@@ -30,7 +35,8 @@ from sec_digester_client.protocol import (
     parse_frame,
 )
 
-from tests.support.filing_json import filing_json
+from tests.support.facts_records import earnings_record, insider_record
+from tests.support.filing_json import as_served, filing_json
 
 
 def test_backoff_doubles_its_bound_up_to_the_maximum_and_resets() -> None:
@@ -167,6 +173,88 @@ def test_config_builds_the_stream_url_and_rejects_what_would_be_retried_forever(
         {"tickers": "AAPL"},
         {"pong_timeout_s": 0},
         {"topic": "raw"},
+    ):
+        with pytest.raises(BadParameterError):
+            ClientConfig(**wrong)
+
+
+def test_the_facts_of_a_form_4_are_typed() -> None:
+    record = FilingAnalysis.from_json(as_served(insider_record(7)))
+    ownership = record.ownership
+    assert ownership is not None
+    assert ownership.document_type == "4"
+    assert ownership.issuer == OwnershipIssuer("0000842517", "ISABELLA BANK Corp", "ISBA")
+    (owner,) = ownership.owners
+    assert owner.name == "McGuirk Richard L"
+    assert owner.roles == ("director",)
+    purchase, *holdings = ownership.transactions
+    assert purchase.kind is OwnershipRowKind.TRANSACTION
+    assert purchase.table is OwnershipTable.NON_DERIVATIVE
+    assert (purchase.code, purchase.date, purchase.acquired_disposed) == ("P", "2024-04-29", "A")
+    assert purchase.shares == pytest.approx(275.634)
+    assert purchase.price_per_share == pytest.approx(18.14)
+    assert purchase.value_usd == pytest.approx(5000.0, abs=0.01)
+    assert purchase.rule_10b5_1 is False
+    assert purchase.footnote_ids == ("F1",)
+    assert [row.kind for row in holdings] == [OwnershipRowKind.HOLDING] * 2
+    assert holdings[0].nature_of_ownership == "Held by minor child"
+    assert ownership.footnotes[0].text.startswith("Includes shares acquired")
+    assert (record.earnings, record.item_facts) == (None, ())
+
+
+def test_earnings_figures_and_item_facts_are_typed() -> None:
+    record = FilingAnalysis.from_json(as_served(earnings_record(8)))
+    assert record.ownership is None
+    assert record.earnings is not None
+    revenue = record.earnings.figures[0]
+    assert (revenue.name, revenue.unit, revenue.period) == ("revenue", "USD", FiscalPeriod.QUARTER)
+    assert revenue.value == 1.52e9
+    assert revenue.change_percent == 2.6
+    net_income = next(f for f in record.earnings.figures if f.name == "net_income")
+    assert net_income.prior_value == -6.2e6
+    assert record.earnings.guidance == ()
+    (fact,) = record.item_facts
+    assert fact == ItemFact(
+        "5.02", "officer_appointment", "Jane Q. Doe", "Chief Financial Officer", fact.text
+    )
+
+
+def test_a_v1_record_has_no_facts_and_unknown_fact_fields_stay_in_raw() -> None:
+    v1 = filing_json(9)
+    for field in ("ownership", "earnings", "item_facts"):
+        v1.pop(field, None)  # a v1 record as an older gateway serves it
+    record = FilingAnalysis.from_json(v1)
+    assert (record.ownership, record.earnings, record.item_facts) == (None, None, ())
+    newer = as_served(insider_record(10))
+    newer["ownership"]["transactions"][0]["lot_id"] = "L-1"  # a field a later schema adds
+    newer["ownership"]["transactions"][0]["table"] = "table_iii"  # and a symbol
+    typed = FilingAnalysis.from_json(newer)
+    assert typed.ownership is not None
+    assert typed.ownership.transactions[0].table is OwnershipTable.NON_DERIVATIVE  # the default
+    assert typed.raw["ownership"]["transactions"][0]["lot_id"] == "L-1"
+
+
+def test_a_malformed_fact_is_a_protocol_error() -> None:
+    data = as_served(earnings_record(11))
+    data["earnings"]["figures"][0]["value"] = "a lot"
+    with pytest.raises(ProtocolError):
+        FilingAnalysis.from_json(data)
+
+
+def test_config_sends_the_ownership_filters() -> None:
+    config = ClientConfig(
+        transaction_codes=("P", "S"), min_value_usd=1e20, insider_roles=("officer",)
+    )
+    query = parse_qs(urlsplit(config.stream_url(None)).query)
+    assert query["transaction_codes"] == ["P,S"]
+    assert query["min_value_usd"] == ["1e+20"]
+    assert query["insider_roles"] == ["officer"]
+    assert "min_value_usd" not in parse_qs(urlsplit(ClientConfig().stream_url(None)).query)
+    for wrong in (
+        {"transaction_codes": "PS"},
+        {"insider_roles": "officer"},
+        {"min_value_usd": -1.0},
+        {"min_value_usd": float("nan")},
     ):
         with pytest.raises(BadParameterError):
             ClientConfig(**wrong)

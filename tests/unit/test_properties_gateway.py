@@ -1,5 +1,5 @@
 """Property-based tests of what the gateway reads from a client: `from`, cursors, filters,
-`client_id`, and the frames a WebSocket client sends.
+`client_id`, and the frames a WebSocket client sends; and of what the facts filters match.
 
 Each property: for any input, a value or `BadParameterError` naming the parameter, never another
 exception (the gateway would answer 1011 or 500), within a second; and an accepted value means
@@ -9,7 +9,9 @@ what the protocol says (docs/gateway-protocol.md). Profiles: tests/hypothesis_pr
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
+from typing import Any
 
 import orjson
 from hypothesis import given
@@ -18,7 +20,14 @@ from hypothesis import strategies as st
 from services.common.errors import BadParameterError
 from services.common.positions import StartSpec, format_cursor, parse_cursor, parse_from
 from services.gateway.client_frames import Ack, Ping, parse_client_frame
-from services.gateway.filters import PRIORITIES, parse_filter
+from services.gateway.filters import (
+    INSIDER_ROLES,
+    PRIORITIES,
+    TRANSACTION_CODES,
+    Filter,
+    RecordFacts,
+    parse_filter,
+)
 from services.gateway.streams import parse_client_id
 
 
@@ -82,14 +91,20 @@ def test_a_cursor_reads_back_what_it_says(positions: dict[int, int]) -> None:
     assert parse_from(format_cursor(positions), client_id=None).cursor == positions
 
 
-_FILTER_VALUES = st.one_of(st.text(alphabet="AZaz09.-/ ,²\n", max_size=60), st.text(max_size=100))
+_FILTER_VALUES = st.one_of(
+    st.text(alphabet="AZaz09.-/ ,²\n", max_size=60),
+    st.text(max_size=100),
+    # Near the facts filters' syntax: codes, roles, amounts.
+    st.text(alphabet="PSAMFGBps, ", max_size=12),
+    st.sampled_from(["officer,director", "ten_percent_owner", "Other", "ceo"]),
+    st.text(alphabet="0123456789.eE+-naif ", max_size=30),
+)
+_FILTERS = ["tickers", "forms", "items", "min_priority"]
+_FACTS_FILTERS = ["transaction_codes", "min_value_usd", "insider_roles"]
 
 
 @given(
-    st.dictionaries(
-        st.sampled_from(["tickers", "forms", "items", "min_priority", "other"]),
-        _FILTER_VALUES,
-    ),
+    st.dictionaries(st.sampled_from([*_FILTERS, *_FACTS_FILTERS, "other"]), _FILTER_VALUES),
     st.booleans(),
 )
 def test_filters_are_a_filter_or_a_bad_parameter_naming_it(
@@ -98,7 +113,7 @@ def test_filters_are_a_filter_or_a_bad_parameter_naming_it(
     try:
         chosen = parse_filter(params, analyzed=analyzed)
     except BadParameterError as exc:
-        assert_names(exc, {"tickers", "forms", "items", "min_priority"})
+        assert_names(exc, {*_FILTERS, *_FACTS_FILTERS})
         return
     for ticker in chosen.tickers:
         assert re.fullmatch(r"[A-Z0-9.\-]{1,12}", ticker)
@@ -106,6 +121,59 @@ def test_filters_are_a_filter_or_a_bad_parameter_naming_it(
         assert re.fullmatch(r"[0-9]{1,2}\.[0-9]{2}", item)
     if chosen.min_priority is not None:
         assert params["min_priority"] in PRIORITIES
+    assert chosen.transaction_codes <= set(TRANSACTION_CODES)
+    assert chosen.insider_roles <= set(INSIDER_ROLES)
+    if chosen.min_value_usd is not None:
+        assert math.isfinite(chosen.min_value_usd)
+        assert chosen.min_value_usd >= 0
+    if not analyzed:  # a raw Filing has no ownership facts to match
+        assert not chosen.transaction_codes
+        assert not chosen.insider_roles
+        assert chosen.min_value_usd is None
+
+
+_TRANSACTIONS = st.lists(
+    st.fixed_dictionaries(
+        {
+            "code": st.one_of(st.none(), st.sampled_from(TRANSACTION_CODES)),
+            "value_usd": st.one_of(st.none(), st.floats(0, 1e10)),
+        }
+    ),
+    max_size=6,
+)
+_OWNERS = st.lists(
+    st.fixed_dictionaries({f"is_{role}": st.booleans() for role in INSIDER_ROLES}),
+    max_size=3,
+)
+
+
+@given(
+    st.one_of(st.none(), st.fixed_dictionaries({"transactions": _TRANSACTIONS, "owners": _OWNERS})),
+    st.frozensets(st.sampled_from(TRANSACTION_CODES), max_size=3),
+    st.one_of(st.none(), st.floats(0, 1e10)),
+    st.frozensets(st.sampled_from(INSIDER_ROLES), max_size=2),
+)
+def test_the_facts_filters_match_as_the_protocol_says(
+    ownership: dict[str, list[dict[str, Any]]] | None,
+    codes: frozenset[str],
+    min_value: float | None,
+    roles: frozenset[str],
+) -> None:
+    """Computed once per record (RecordFacts), the match is what a scan of the record says."""
+    record = {"filing": {"form_type": "4", "tickers": []}, "ownership": ownership}
+    facts = RecordFacts.of(record)
+    rows = (ownership or {}).get("transactions", [])
+    owners = (ownership or {}).get("owners", [])
+    expected = (
+        (not codes or any(row["code"] in codes for row in rows))
+        and (
+            min_value is None
+            or any(row["value_usd"] is not None and row["value_usd"] >= min_value for row in rows)
+        )
+        and (not roles or any(owner[f"is_{role}"] for owner in owners for role in roles))
+    )
+    chosen = Filter(transaction_codes=codes, min_value_usd=min_value, insider_roles=roles)
+    assert chosen.matches(facts) == expected
 
 
 @given(st.one_of(st.none(), st.text(max_size=120), st.from_regex(r"[A-Za-z0-9._-]{1,100}")))

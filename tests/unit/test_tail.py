@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sec_digester_client import FilingAnalysis
 
 from services.cli import COMMANDS, build_parser
+from services.common.errors import ConfigurationError
 from services.common.settings import load_settings
 from services.tail.render import render_json, render_line
 from services.tail.settings import TailSettings
@@ -69,3 +71,23 @@ def test_the_issues_flags_set_the_tail_settings() -> None:
     assert settings.tail_client_id == "me"
     assert settings.tail_json is True
     assert load_settings(TailSettings).tail_json is False
+
+
+def test_the_ownership_flags_set_the_tail_settings() -> None:
+    argv = [
+        "tail",
+        "--transaction-code",
+        "P,S",
+        "--min-value-usd",
+        "250000",
+        "--insider-role",
+        "officer,director",
+    ]
+    args = build_parser(COMMANDS, argv).parse_args(argv)
+    overrides = {k.removeprefix("setting:"): v for k, v in vars(args).items() if ":" in k}
+    settings = load_settings(TailSettings, overrides)
+    assert settings.tail_transaction_codes == ("P", "S")
+    assert settings.tail_min_value_usd == 250_000
+    assert settings.tail_insider_roles == ("officer", "director")
+    with pytest.raises(ConfigurationError, match=r"^invalid configuration: TAIL_MIN_VALUE_USD"):
+        load_settings(TailSettings, {"tail_min_value_usd": "-1"})

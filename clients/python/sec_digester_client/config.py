@@ -7,6 +7,7 @@ authority on everything else and answers a bad value with close code 4400.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -30,6 +31,12 @@ class ClientConfig:
     forms: tuple[str, ...] = ()
     min_priority: str | None = None
     items: tuple[str, ...] = ()
+    # Ownership facts of a Form 3/4/5: any transaction with one of these codes (P, S, ...),
+    # any transaction worth at least this many dollars, any reporting owner in one of these
+    # roles (director, officer, ten_percent_owner, other).
+    transaction_codes: tuple[str, ...] = ()
+    min_value_usd: float | None = None
+    insider_roles: tuple[str, ...] = ()
     # The first connection's `from`; None = committed with a client_id, else latest.
     # Reconnections always continue from where this client got to.
     start: str | None = None
@@ -57,9 +64,13 @@ class ClientConfig:
                 f"min_priority: {self.min_priority!r} is not one of "
                 + ", ".join(p.value for p in Priority)
             )
-        for name in ("tickers", "forms", "items"):
+        for name in ("tickers", "forms", "items", "transaction_codes", "insider_roles"):
             if isinstance(getattr(self, name), str):
                 raise BadParameterError(f"{name}: a tuple of strings, not one string")
+        if self.min_value_usd is not None and not (
+            math.isfinite(self.min_value_usd) and self.min_value_usd >= 0
+        ):
+            raise BadParameterError(f"min_value_usd: {self.min_value_usd!r} is not a number >= 0")
         for name in (
             "ping_interval_s",
             "pong_timeout_s",
@@ -86,6 +97,12 @@ class ClientConfig:
             "forms": ",".join(self.forms),
             "min_priority": self.min_priority,
             "items": ",".join(self.items),
+            "transaction_codes": ",".join(self.transaction_codes),
+            # repr: the shortest text that reads back as the same float (1e+20, 250000.0).
+            "min_value_usd": None
+            if self.min_value_usd is None
+            else repr(float(self.min_value_usd)),
+            "insider_roles": ",".join(self.insider_roles),
         }
         query |= {name: value for name, value in wanted.items() if value}
         return urlunsplit(parts._replace(query=urlencode(query, safe=",:")))

@@ -1,16 +1,21 @@
 """Typed records mirroring io.secdigester.FilingAnalysis as the gateway serves it in JSON.
 
 The protocol's JSON mapping: timestamps are ISO-8601 strings in UTC, dates `YYYY-MM-DD`, enums
-their symbol, a nullable field `null`. Fields a newer schema adds are ignored, and an enum
-symbol this version does not know reads as the schema's default, as an Avro reader would: a
-client keeps working when the gateway's schema evolves. A required field that is missing or of
-the wrong type is a `ProtocolError`.
+their symbol, a nullable field `null`. Fields a newer schema adds are ignored (they stay in
+`raw`), and an enum symbol this version does not know reads as the schema's default, as an Avro
+reader would: a client keeps working when the gateway's schema evolves. A required field that is
+missing or of the wrong type is a `ProtocolError`.
+
+The structured facts of schema v2 (`ownership`, `earnings`, `item_facts`) are typed too; a v1
+record reads with `ownership` and `earnings` None and `item_facts` empty, as an Avro reader
+fills in their defaults. Their dates stay `YYYY-MM-DD` strings: the schema types them as
+strings, copied from the filer's document.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -18,6 +23,7 @@ from typing import Any, TypeVar
 from sec_digester_client.errors import ProtocolError
 
 E = TypeVar("E", bound=StrEnum)
+T = TypeVar("T")
 
 
 class FilingSource(StrEnum):
@@ -96,6 +102,143 @@ class AnalyzerInfo:
     note: str | None
 
 
+class OwnershipTable(StrEnum):
+    NON_DERIVATIVE = "non_derivative"  # Table I: shares
+    DERIVATIVE = "derivative"  # Table II: options, RSUs, convertibles
+
+
+class OwnershipRowKind(StrEnum):
+    TRANSACTION = "transaction"
+    HOLDING = "holding"  # a holding reported without a transaction
+
+
+class FiscalPeriod(StrEnum):
+    UNKNOWN = "unknown"
+    QUARTER = "quarter"
+    YEAR_TO_DATE = "year_to_date"
+    FULL_YEAR = "full_year"
+
+
+@dataclass(frozen=True, slots=True)
+class OwnershipIssuer:
+    cik: str
+    name: str
+    trading_symbol: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportingOwner:
+    cik: str
+    name: str
+    is_director: bool
+    is_officer: bool
+    officer_title: str | None
+    is_ten_percent_owner: bool
+    is_other: bool
+    other_text: str | None
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """director, officer, ten_percent_owner, other: as the `insider_roles` filter names
+        them."""
+        flags = (
+            (self.is_director, "director"),
+            (self.is_officer, "officer"),
+            (self.is_ten_percent_owner, "ten_percent_owner"),
+            (self.is_other, "other"),
+        )
+        return tuple(role for held, role in flags if held)
+
+
+@dataclass(frozen=True, slots=True)
+class InsiderTransaction:
+    """One row of Table I or II of a Form 3/4/5: a transaction, or a holding."""
+
+    table: OwnershipTable
+    kind: OwnershipRowKind
+    security_title: str | None
+    date: str | None  # YYYY-MM-DD; None for holdings
+    code: str | None  # P purchase, S sale, A award, M exercise, F tax withholding, G gift, ...
+    shares: float | None
+    price_per_share: float | None
+    price_footnote_ids: tuple[str, ...]
+    weighted_average_price: bool
+    value_usd: float | None  # shares times price, when both are stated
+    acquired_disposed: str | None  # A or D
+    shares_owned_following: float | None
+    direct_or_indirect: str | None  # D or I
+    nature_of_ownership: str | None
+    conversion_or_exercise_price: float | None
+    exercise_date: str | None
+    expiration_date: str | None
+    underlying_title: str | None
+    underlying_shares: float | None
+    footnote_ids: tuple[str, ...]
+    rule_10b5_1: bool | None  # None = the document does not say
+
+
+@dataclass(frozen=True, slots=True)
+class OwnershipFootnote:
+    id: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ownership:
+    document_type: str  # 3, 4, 5, 3/A, 4/A or 5/A
+    schema_version: str | None
+    period_of_report: str | None
+    issuer: OwnershipIssuer
+    owners: tuple[ReportingOwner, ...]
+    # Both tables' rows in document order, holdings included (see `kind`).
+    transactions: tuple[InsiderTransaction, ...]
+    footnotes: tuple[OwnershipFootnote, ...]
+    remarks: str | None
+    aff10b5_one: bool | None
+    no_securities_owned: bool
+
+
+@dataclass(frozen=True, slots=True)
+class EarningsFigure:
+    name: str  # revenue, net_income, eps_diluted, eps_basic, eps
+    value: float
+    unit: str  # USD or USD/share
+    period: FiscalPeriod
+    gaap: bool
+    prior_value: float | None
+    change_percent: float | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class GuidanceFigure:
+    name: str
+    low: float
+    high: float
+    unit: str
+    period: FiscalPeriod
+    gaap: bool
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Earnings:
+    figures: tuple[EarningsFigure, ...]
+    guidance: tuple[GuidanceFigure, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ItemFact:
+    """A fact an 8-K item states: who was appointed to what (5.02), the counterparty of an
+    agreement (1.01), ..."""
+
+    item: str
+    event_type: str
+    subject: str | None
+    role: str | None
+    text: str
+
+
 @dataclass(frozen=True, slots=True)
 class Delivery:
     """Where the gateway delivered a record from; `cursor` is the position just after it."""
@@ -115,6 +258,10 @@ class FilingAnalysis:
     analysis: Analysis
     analyzer: AnalyzerInfo
     analyzed_at: dt.datetime
+    # Schema v2's facts: None / empty for other forms and for v1 records.
+    ownership: Ownership | None = None
+    earnings: Earnings | None = None
+    item_facts: tuple[ItemFact, ...] = ()
     # None for a record not read from a stream (e.g. from the REST API).
     delivery: Delivery | None = None
     # The JSON object it was read from, fields unknown to this version included.
@@ -137,6 +284,9 @@ class FilingAnalysis:
                 analysis=_analysis(data["analysis"]),
                 analyzer=_analyzer(data["analyzer"]),
                 analyzed_at=_timestamp(data["analyzed_at"]),
+                ownership=_optional(_ownership, data.get("ownership")),
+                earnings=_optional(_earnings, data.get("earnings")),
+                item_facts=tuple(_item_fact(fact) for fact in data.get("item_facts") or ()),
                 delivery=delivery,
                 raw=data,
             )
@@ -190,6 +340,111 @@ def _analyzer(data: Mapping[str, Any]) -> AnalyzerInfo:
     )
 
 
+def _optional(read: Callable[[Mapping[str, Any]], T], data: Mapping[str, Any] | None) -> T | None:
+    return None if data is None else read(data)
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _ownership(data: Mapping[str, Any]) -> Ownership:
+    issuer = data["issuer"]
+    return Ownership(
+        document_type=data["document_type"],
+        schema_version=data.get("schema_version"),
+        period_of_report=data.get("period_of_report"),
+        issuer=OwnershipIssuer(issuer["cik"], issuer["name"], issuer.get("trading_symbol")),
+        owners=tuple(_owner(owner) for owner in data.get("owners") or ()),
+        transactions=tuple(_transaction(row) for row in data.get("transactions") or ()),
+        footnotes=tuple(
+            OwnershipFootnote(note["id"], note["text"]) for note in data.get("footnotes") or ()
+        ),
+        remarks=data.get("remarks"),
+        aff10b5_one=data.get("aff10b5_one"),
+        no_securities_owned=bool(data.get("no_securities_owned", False)),
+    )
+
+
+def _owner(data: Mapping[str, Any]) -> ReportingOwner:
+    return ReportingOwner(
+        cik=data["cik"],
+        name=data["name"],
+        is_director=bool(data.get("is_director", False)),
+        is_officer=bool(data.get("is_officer", False)),
+        officer_title=data.get("officer_title"),
+        is_ten_percent_owner=bool(data.get("is_ten_percent_owner", False)),
+        is_other=bool(data.get("is_other", False)),
+        other_text=data.get("other_text"),
+    )
+
+
+def _transaction(data: Mapping[str, Any]) -> InsiderTransaction:
+    return InsiderTransaction(
+        table=_enum(OwnershipTable, data.get("table")),
+        kind=_enum(OwnershipRowKind, data.get("kind")),
+        security_title=data.get("security_title"),
+        date=data.get("date"),
+        code=data.get("code"),
+        shares=_number(data.get("shares")),
+        price_per_share=_number(data.get("price_per_share")),
+        price_footnote_ids=tuple(data.get("price_footnote_ids") or ()),
+        weighted_average_price=bool(data.get("weighted_average_price", False)),
+        value_usd=_number(data.get("value_usd")),
+        acquired_disposed=data.get("acquired_disposed"),
+        shares_owned_following=_number(data.get("shares_owned_following")),
+        direct_or_indirect=data.get("direct_or_indirect"),
+        nature_of_ownership=data.get("nature_of_ownership"),
+        conversion_or_exercise_price=_number(data.get("conversion_or_exercise_price")),
+        exercise_date=data.get("exercise_date"),
+        expiration_date=data.get("expiration_date"),
+        underlying_title=data.get("underlying_title"),
+        underlying_shares=_number(data.get("underlying_shares")),
+        footnote_ids=tuple(data.get("footnote_ids") or ()),
+        rule_10b5_1=data.get("rule_10b5_1"),
+    )
+
+
+def _earnings(data: Mapping[str, Any]) -> Earnings:
+    return Earnings(
+        figures=tuple(
+            EarningsFigure(
+                name=figure["name"],
+                value=float(figure["value"]),
+                unit=figure["unit"],
+                period=_enum(FiscalPeriod, figure.get("period")),
+                gaap=bool(figure.get("gaap", True)),
+                prior_value=_number(figure.get("prior_value")),
+                change_percent=_number(figure.get("change_percent")),
+                text=figure["text"],
+            )
+            for figure in data.get("figures") or ()
+        ),
+        guidance=tuple(
+            GuidanceFigure(
+                name=guide["name"],
+                low=float(guide["low"]),
+                high=float(guide["high"]),
+                unit=guide["unit"],
+                period=_enum(FiscalPeriod, guide.get("period")),
+                gaap=bool(guide.get("gaap", True)),
+                text=guide["text"],
+            )
+            for guide in data.get("guidance") or ()
+        ),
+    )
+
+
+def _item_fact(data: Mapping[str, Any]) -> ItemFact:
+    return ItemFact(
+        item=data["item"],
+        event_type=data["event_type"],
+        subject=data.get("subject"),
+        role=data.get("role"),
+        text=data["text"],
+    )
+
+
 def _timestamp(text: str) -> dt.datetime:
     value = dt.datetime.fromisoformat(text)
     # The protocol sends UTC; a zone-less value is read as UTC, as the gateway reads `from`.
@@ -208,4 +463,7 @@ _DEFAULTS: dict[type[StrEnum], StrEnum] = {
     FilingSource: FilingSource.LIVE,
     DocumentStatus: DocumentStatus.ERROR,
     Priority: Priority.LOW,
+    OwnershipTable: OwnershipTable.NON_DERIVATIVE,
+    OwnershipRowKind: OwnershipRowKind.TRANSACTION,
+    FiscalPeriod: FiscalPeriod.UNKNOWN,
 }

@@ -264,7 +264,38 @@
       sentiment: Number.isFinite(sentiment) ? Math.max(-1, Math.min(1, sentiment)) : null,
       summary: text(analysis.summary),
       indexUrl: safeHttpUrl(filing.index_url),
+      facts: factsOf(data),
     };
+  }
+
+  // Schema v2's structured facts, as plain objects and arrays of objects only (a v1 record, or
+  // another form: null / empty). Read lazily by the detail view; never markup.
+  const objects = (v) => (Array.isArray(v) ? v.filter((x) => x && typeof x === "object") : []);
+  const objectOrNull = (v) => (v && typeof v === "object" && !Array.isArray(v) ? v : null);
+
+  function factsOf(data) {
+    const ownership = objectOrNull(data.ownership);
+    const earnings = objectOrNull(data.earnings);
+    return {
+      ownership: ownership && {
+        documentType: text(ownership.document_type),
+        periodOfReport: text(ownership.period_of_report),
+        issuer: objectOrNull(ownership.issuer) || {},
+        owners: objects(ownership.owners),
+        transactions: objects(ownership.transactions),
+        footnotes: objects(ownership.footnotes),
+        remarks: text(ownership.remarks),
+      },
+      earnings: earnings && {
+        figures: objects(earnings.figures),
+        guidance: objects(earnings.guidance),
+      },
+      itemFacts: objects(data.item_facts),
+    };
+  }
+
+  function hasFacts(facts) {
+    return Boolean(facts.ownership || facts.earnings || facts.itemFacts.length);
   }
 
   function safeHttpUrl(value) {
@@ -355,6 +386,8 @@
     }
 
     const summaryCell = h("td", "col-summary");
+    const badge = factsBadge(rec.facts);
+    if (badge) summaryCell.append(badge);
     const summary = h("span", "summary", rec.summary || "—");
     if (rec.summary) summary.title = rec.summary;
     summaryCell.append(summary);
@@ -374,7 +407,256 @@
 
     tr.append(timeCell, tickerCell, formCell, itemsCell, priorityCell, sentimentCell, summaryCell,
       linkCell);
+    // The row opens its detail view: by click, or Enter / Space once focused.
+    tr.classList.add("expandable");
+    tr.tabIndex = 0;
+    tr.setAttribute("aria-expanded", "false");
+    tr.setAttribute("aria-label", `${rec.form || "Filing"} ${rec.accession}: show its facts`);
     return tr;
+  }
+
+  // What a row's facts are, at a glance: the transaction codes of a Form 3/4/5, "results"
+  // for earnings figures, the number of 8-K item facts.
+  function factsBadge(facts) {
+    const parts = [];
+    if (facts.ownership) {
+      const codes = new Set(facts.ownership.transactions.map((t) => text(t.code)).filter(Boolean));
+      parts.push(codes.size ? [...codes].join(" ") : `Form ${facts.ownership.documentType}`);
+    }
+    if (facts.earnings && facts.earnings.figures.length) parts.push("results");
+    if (facts.itemFacts.length) {
+      const n = facts.itemFacts.length;
+      parts.push(`${n} item fact${n > 1 ? "s" : ""}`);
+    }
+    if (!parts.length) return null;
+    const badge = h("span", "facts-badge", parts.join(" · "));
+    badge.title = "Structured facts: click the row";
+    return badge;
+  }
+
+  // ---------------------------------------------------------------- detail view (facts)
+
+  const numberFormat = new Intl.NumberFormat("en-US", { maximumFractionDigits: 4 });
+  const moneyFormat = new Intl.NumberFormat("en-US", {
+    style: "currency", currency: "USD", minimumFractionDigits: 2, maximumFractionDigits: 2,
+  });
+  const shareMoneyFormat = new Intl.NumberFormat("en-US", {
+    style: "currency", currency: "USD", minimumFractionDigits: 2, maximumFractionDigits: 4,
+  });
+  const VERBS = {
+    P: "open-market purchase", S: "open-market sale", A: "award", M: "exercise or conversion",
+    F: "tax withholding", G: "gift", C: "conversion", X: "exercise", D: "disposition to issuer",
+    J: "other", V: "voluntary report", W: "will or inheritance",
+  };
+  const ROLE_NAMES = {
+    is_director: "director", is_officer: "officer", is_ten_percent_owner: "10% owner",
+    is_other: "other",
+  };
+  const FIGURE_NAMES = {
+    revenue: "Revenue", net_income: "Net income", eps_diluted: "Diluted EPS",
+    eps_basic: "Basic EPS", eps: "EPS",
+  };
+  const PERIOD_NAMES = {
+    quarter: "quarter", year_to_date: "year to date", full_year: "full year", unknown: "—",
+  };
+
+  const finite = (v) => typeof v === "number" && Number.isFinite(v);
+  const num = (v) => (finite(v) ? numberFormat.format(v) : "—");
+
+  function money(v) {
+    if (!finite(v)) return "—";
+    const size = Math.abs(v);
+    if (size >= 1e9) return `${v < 0 ? "-" : ""}$${numberFormat.format(+(size / 1e9).toFixed(2))}B`;
+    if (size >= 1e6) return `${v < 0 ? "-" : ""}$${numberFormat.format(+(size / 1e6).toFixed(2))}M`;
+    return moneyFormat.format(v);
+  }
+
+  function amount(v, unit) {
+    if (!finite(v)) return "—";
+    if (text(unit) === "USD/share") return shareMoneyFormat.format(v);
+    return text(unit).startsWith("USD") ? money(v) : `${num(v)} ${text(unit)}`;
+  }
+
+  function table(className, headers, rows) {
+    const t = h("table", `facts-table ${className}`);
+    const head = h("tr");
+    for (const name of headers) {
+      const th = h("th", null, name);
+      th.scope = "col";
+      head.append(th);
+    }
+    t.append(h("thead"), h("tbody"));
+    t.tHead.append(head);
+    for (const cells of rows) {
+      const tr = h("tr");
+      for (const cell of cells) {
+        const td = h("td");
+        if (cell instanceof Node) td.append(cell);
+        else td.textContent = cell;
+        tr.append(td);
+      }
+      t.tBodies[0].append(tr);
+    }
+    return t;
+  }
+
+  function section(title, ...content) {
+    const part = h("section", "facts-section");
+    part.append(h("h3", null, title), ...content);
+    return part;
+  }
+
+  function ownerText(owner) {
+    const roles = Object.entries(ROLE_NAMES)
+      .filter(([flag]) => owner[flag] === true)
+      .map(([flag, role]) => {
+        if (flag === "is_officer" && text(owner.officer_title)) return text(owner.officer_title);
+        if (flag === "is_other" && text(owner.other_text)) return text(owner.other_text);
+        return role;
+      });
+    return { name: text(owner.name) || "—", roles: roles.join(", ") || "—" };
+  }
+
+  function plan(value) {
+    return value === true ? "yes" : value === false ? "no" : "—";
+  }
+
+  function ownershipSection(o) {
+    const issuer = [text(o.issuer.name), text(o.issuer.trading_symbol)].filter(Boolean);
+    const heading = `Form ${o.documentType || "?"} · ${issuer.join(" · ") || "issuer unknown"}` +
+      (o.periodOfReport ? ` · period ${o.periodOfReport}` : "");
+    const owners = h("ul", "facts-owners");
+    for (const owner of o.owners) {
+      const { name, roles } = ownerText(owner);
+      const li = h("li");
+      li.append(h("strong", null, name), ` — ${roles}`);
+      owners.append(li);
+    }
+    const rows = o.transactions.map((t) => {
+      const code = text(t.code);
+      const codeCell = h("span", "code", code || "—");
+      if (VERBS[code]) codeCell.title = VERBS[code];
+      const price = finite(t.price_per_share)
+        ? shareMoneyFormat.format(t.price_per_share) + (t.weighted_average_price ? " avg" : "")
+        : "—";
+      const held = [text(t.direct_or_indirect), text(t.nature_of_ownership)].filter(Boolean);
+      return [
+        text(t.table) === "derivative" ? "II" : "I",
+        text(t.kind) === "holding" ? "holding" : text(t.date) || "—",
+        codeCell,
+        text(t.security_title) || "—",
+        num(t.shares),
+        price,
+        money(t.value_usd),
+        text(t.acquired_disposed) || "—",
+        num(t.shares_owned_following),
+        held.join(": ") || "—",
+        plan(t.rule_10b5_1),
+      ];
+    });
+    const content = [h("p", "facts-heading", heading), owners];
+    if (rows.length) {
+      content.push(table("transactions", ["Table", "Date", "Code", "Security", "Shares", "Price",
+        "Value", "A/D", "Owned after", "Ownership", "10b5-1"], rows));
+    } else {
+      content.push(h("p", "facts-none", "No securities reported."));
+    }
+    if (o.footnotes.length) {
+      const notes = h("ul", "facts-footnotes");
+      for (const note of o.footnotes) {
+        const li = h("li");
+        li.append(h("strong", null, `${text(note.id)} `), text(note.text));
+        notes.append(li);
+      }
+      content.push(notes);
+    }
+    if (o.remarks) content.push(h("p", "facts-remarks", `Remarks: ${o.remarks}`));
+    return section("Insider transactions", ...content);
+  }
+
+  function change(figure) {
+    if (!finite(figure.change_percent)) return "—";
+    return `${figure.change_percent > 0 ? "+" : ""}${numberFormat.format(figure.change_percent)}%`;
+  }
+
+  function earningsSection(e) {
+    const rows = e.figures.map((f) => [
+      FIGURE_NAMES[text(f.name)] || text(f.name),
+      PERIOD_NAMES[text(f.period)] || text(f.period),
+      f.gaap === false ? "non-GAAP" : "GAAP",
+      amount(f.value, f.unit),
+      amount(f.prior_value, f.unit),
+      change(f),
+    ]);
+    const content = [table("figures", ["Figure", "Period", "Basis", "Value", "Prior period",
+      "Change"], rows)];
+    if (e.guidance.length) {
+      const list = h("ul", "facts-guidance");
+      for (const g of e.guidance) {
+        const range = g.low === g.high ? amount(g.low, g.unit)
+          : `${amount(g.low, g.unit)} to ${amount(g.high, g.unit)}`;
+        const name = FIGURE_NAMES[text(g.name)] || text(g.name);
+        list.append(h("li", null, `Guidance, ${name} (${PERIOD_NAMES[text(g.period)] || "—"}): ${range}`));
+      }
+      content.push(list);
+    }
+    return section("Earnings", ...content);
+  }
+
+  function itemFactsSection(facts) {
+    const list = h("ul", "facts-items");
+    for (const fact of facts) {
+      const li = h("li");
+      const about = [text(fact.subject), text(fact.role)].filter(Boolean).join(", ");
+      li.append(
+        h("span", "item-code", text(fact.item) || "—"),
+        " ",
+        h("strong", null, text(fact.event_type).replaceAll("_", " ") || "event"),
+        about ? `: ${about}` : "",
+      );
+      if (text(fact.text)) li.append(h("q", null, text(fact.text)));
+      list.append(li);
+    }
+    return section("8-K item facts", list);
+  }
+
+  function buildDetail(rec) {
+    const tr = h("tr", "detail");
+    const td = h("td");
+    td.colSpan = 8;
+    const panel = h("div", "facts");
+    panel.id = `facts-${rec.accession}`;
+    const { ownership, earnings, itemFacts } = rec.facts;
+    if (ownership) panel.append(ownershipSection(ownership));
+    if (earnings) panel.append(earningsSection(earnings));
+    if (itemFacts.length) panel.append(itemFactsSection(itemFacts));
+    if (!hasFacts(rec.facts)) {
+      panel.append(h("p", "facts-none", "No structured facts for this filing (they are read " +
+        "from Form 3/4/5 ownership documents, results reports and 8-K items)."));
+    }
+    td.append(panel);
+    tr.append(td);
+    return tr;
+  }
+
+  function toggleDetail(entry) {
+    if (entry.detail) {
+      entry.detail.remove();
+      entry.detail = null;
+      entry.tr.setAttribute("aria-expanded", "false");
+      return;
+    }
+    entry.detail = buildDetail(entry.rec);
+    entry.tr.after(entry.detail);
+    entry.tr.setAttribute("aria-expanded", "true");
+    entry.tr.setAttribute("aria-controls", entry.detail.querySelector(".facts").id);
+  }
+
+  function entryOfEvent(event) {
+    // Links and buttons in a row keep their own meaning.
+    if (event.target.closest("a, button")) return null;
+    const tr = event.target.closest("tr.expandable");
+    return tr ? state.byAccession.get(tr.dataset.accession) || null : null;
   }
 
   // One ticker, or the main one and "+N": a 424B2 listing 30 series is "BAC +29", not a
@@ -429,7 +711,7 @@
     if (!rec || !matchesFilters(rec, state.filters)) return false;
     chartAdd(rec, arrivedMs || 0);
     if (state.byAccession.has(rec.accession)) return false; // history and live overlap
-    const entry = { accession: rec.accession, sortKey: rec.sortKey, tr: null };
+    const entry = { accession: rec.accession, sortKey: rec.sortKey, tr: null, rec, detail: null };
     const at = insertPosition(entry);
     if (at >= MAX_ROWS) return false; // older than everything kept
     entry.tr = buildRow(rec);
@@ -441,6 +723,7 @@
     while (state.rows.length > MAX_ROWS) {
       const dropped = state.rows.pop();
       dropped.tr.remove();
+      if (dropped.detail) dropped.detail.remove();
       state.byAccession.delete(dropped.accession);
     }
     return true;
@@ -1090,6 +1373,18 @@
     });
   }
   ui.priority.addEventListener("change", () => applyFilters(false));
+  ui.rows.addEventListener("click", (event) => {
+    const entry = entryOfEvent(event);
+    if (entry) toggleDetail(entry);
+  });
+  ui.rows.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" && event.key !== " ") return;
+    if (!event.target.matches("tr.expandable")) return;
+    const entry = entryOfEvent(event);
+    if (!entry) return;
+    event.preventDefault(); // Space would scroll the page
+    toggleDetail(entry);
+  });
   ui.clear.addEventListener("click", () => {
     ui.ticker.value = "";
     ui.form.value = "";
