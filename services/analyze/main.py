@@ -4,10 +4,14 @@ Every client is opened here and closed on the way out, whatever happened: the re
 transactional producer (its transactional id is stable per instance, so a restart first aborts
 what the previous life left open), the consumer (closing it leaves the group at once), the
 EDGAR client and, with an LLM configured, the cache producer.
+
+A broker outage is ridden out (services/common/outage.py, processor.py): /readyz answers 503
+meanwhile, and only an outage longer than KAFKA_OUTAGE_TOLERANCE_S ends the process, non-zero.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from typing import TYPE_CHECKING
@@ -22,8 +26,15 @@ from services.analyze.settings import AnalyzeSettings
 from services.common.avro import AvroCodec
 from services.common.edgar import EdgarClient
 from services.common.health import serve_health
-from services.common.kafka import KafkaConsumer, KafkaProducer, consumer_config, producer_config
+from services.common.kafka import (
+    KafkaConsumer,
+    KafkaProducer,
+    TransactionalProducer,
+    consumer_config,
+    producer_config,
+)
 from services.common.lifecycle import shutdown_event
+from services.common.outage import watch_kafka_outages
 from services.common.probes import kafka_reachable, registry_reachable
 from services.common.ratelimit import RequestLimiter
 from services.common.registry import RegistryClient, open_registry, subject_for
@@ -76,11 +87,12 @@ async def run_analyze(settings: AnalyzeSettings) -> int:
         registry = await stack.enter_async_context(open_registry(settings))
         codecs = await _codecs(registry, settings)
         llm = await _llm_analyzer(settings, stack)
-        producer = await stack.enter_async_context(KafkaProducer(producer_config(
+        producer = await stack.enter_async_context(TransactionalProducer(producer_config(
             settings, client_id="sec-digester-analyze", transactional_id=settings.transactional_id,
         )))  # fmt: skip
-        consumer = await stack.enter_async_context(
-            KafkaConsumer(
+
+        def open_consumer() -> KafkaConsumer:
+            return KafkaConsumer(
                 consumer_config(
                     settings,
                     client_id="sec-digester-analyze",
@@ -93,7 +105,7 @@ async def run_analyze(settings: AnalyzeSettings) -> int:
                     "session.timeout.ms": 20_000,
                 }
             )
-        )
+
         edgar = await stack.enter_async_context(EdgarClient(
             user_agent=settings.user_agent,
             limiter=RequestLimiter(settings.edgar_requests_per_second),
@@ -106,7 +118,7 @@ async def run_analyze(settings: AnalyzeSettings) -> int:
         )  # fmt: skip
         analyzer = FilingAnalyzer(fetcher, OfflineAnalyzer(), llm)
         processor = TransactionalProcessor(
-            consumer=consumer, producer=producer, codecs=codecs, analyzer=analyzer,
+            open_consumer=open_consumer, producer=producer, codecs=codecs, analyzer=analyzer,
             topics=(settings.topic_raw, settings.topic_analyzed, settings.topic_dlq),
             batch_size=settings.analyze_batch_size, concurrency=settings.analyze_concurrency,
         )  # fmt: skip
@@ -117,6 +129,9 @@ async def run_analyze(settings: AnalyzeSettings) -> int:
                     "registry": lambda: registry_reachable(settings)},
         ))  # fmt: skip
         log.info("analyze started", analyzer="llm" if llm else "offline", model=settings.llm_model)
-        await processor.run(stop)
+        async with asyncio.TaskGroup() as group:
+            # Both end on shutdown; the watch ends the process after too long an outage.
+            group.create_task(watch_kafka_outages(settings, stop))
+            await processor.run(stop)
     log.info("analyze stopped")
     return 0
