@@ -58,6 +58,7 @@ bench: infra-artifacts
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.analyze
 	$(BIN)/python -m bench.gateway
+	$(BIN)/python -m bench.group_commits
 	$(BIN)/python -m bench.pipeline
 
 clean:
@@ -65,3 +66,4 @@ clean:
 
 bench-gateway: infra-artifacts
 	$(BIN)/python -m bench.gateway
+	$(BIN)/python -m bench.group_commits

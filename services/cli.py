@@ -89,6 +89,17 @@ def build_parser(commands: Sequence[Command], argv: Sequence[str]) -> argparse.A
     return parser
 
 
+def _first_failure(exc: BaseException) -> SecDigesterError | None:
+    """The error to report: `exc`, or the first project error in an exception group."""
+    if isinstance(exc, SecDigesterError):
+        return exc
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            if (found := _first_failure(inner)) is not None:
+                return found
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     words = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(COMMANDS, words).parse_args(words)
@@ -102,11 +113,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         settings = load_settings(command.settings_class(), overrides)
         configure_logging(settings.log_level, settings.log_format)
         code = asyncio.run(command.runner()(settings))
-    except ConfigurationError as exc:
-        print(f"sec-digester: {exc}", file=sys.stderr)
-        sys.exit(2)
-    except SecDigesterError as exc:
-        print(f"sec-digester {' '.join(command.path)}: {exc}", file=sys.stderr)
+    except (SecDigesterError, ExceptionGroup) as exc:
+        # A command's own error, or the first of its tasks' (a task group lists them in order).
+        failure = _first_failure(exc)
+        if failure is None:
+            raise
+        if isinstance(failure, ConfigurationError):
+            print(f"sec-digester: {failure}", file=sys.stderr)
+            sys.exit(2)
+        print(f"sec-digester {' '.join(command.path)}: {failure}", file=sys.stderr)
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)

@@ -4,10 +4,14 @@ Every client is opened here and closed on the way out, whatever happened: the re
 transactional producer (its transactional id is stable per instance, so a restart first aborts
 what the previous life left open), the consumer (closing it leaves the group at once), the
 EDGAR client and, with an LLM configured, the cache producer.
+
+A broker outage is ridden out (services/common/outage.py, processor.py): /readyz answers 503
+meanwhile, and only an outage longer than KAFKA_OUTAGE_TOLERANCE_S ends the process, non-zero.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from typing import TYPE_CHECKING
@@ -22,8 +26,15 @@ from services.analyze.settings import AnalyzeSettings
 from services.common.avro import AvroCodec
 from services.common.edgar import EdgarClient
 from services.common.health import serve_health
-from services.common.kafka import KafkaConsumer, KafkaProducer, consumer_config, producer_config
+from services.common.kafka import (
+    KafkaConsumer,
+    KafkaProducer,
+    TransactionalProducer,
+    consumer_config,
+    producer_config,
+)
 from services.common.lifecycle import shutdown_event
+from services.common.outage import watch_kafka_outages
 from services.common.probes import kafka_reachable, registry_reachable
 from services.common.ratelimit import RequestLimiter
 from services.common.registry import RegistryClient, open_registry, subject_for
@@ -80,7 +91,7 @@ async def run_analyze(settings: AnalyzeSettings) -> int:
         codecs = await _codecs(registry, settings)
         llm = await _llm_analyzer(settings, stack)
         producer = await stack.enter_async_context(
-            KafkaProducer(
+            TransactionalProducer(
                 producer_config(
                     settings,
                     client_id="sec-digester-analyze",
@@ -88,8 +99,9 @@ async def run_analyze(settings: AnalyzeSettings) -> int:
                 )
             )
         )
-        consumer = await stack.enter_async_context(
-            KafkaConsumer(
+
+        def open_consumer() -> KafkaConsumer:
+            return KafkaConsumer(
                 consumer_config(
                     settings,
                     client_id="sec-digester-analyze",
@@ -102,7 +114,7 @@ async def run_analyze(settings: AnalyzeSettings) -> int:
                     "session.timeout.ms": 20_000,
                 }
             )
-        )
+
         edgar = await stack.enter_async_context(
             EdgarClient(
                 user_agent=settings.user_agent,
@@ -119,7 +131,7 @@ async def run_analyze(settings: AnalyzeSettings) -> int:
         )
         analyzer = FilingAnalyzer(fetcher, OfflineAnalyzer(), llm)
         processor = TransactionalProcessor(
-            consumer=consumer,
+            open_consumer=open_consumer,
             producer=producer,
             codecs=codecs,
             analyzer=analyzer,
@@ -139,6 +151,9 @@ async def run_analyze(settings: AnalyzeSettings) -> int:
             )
         )
         log.info("analyze started", analyzer="llm" if llm else "offline", model=settings.llm_model)
-        await processor.run(stop)
+        async with asyncio.TaskGroup() as group:
+            # Both end on shutdown; the watch ends the process after too long an outage.
+            group.create_task(watch_kafka_outages(settings, stop))
+            await processor.run(stop)
     log.info("analyze stopped")
     return 0

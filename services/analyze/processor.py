@@ -12,6 +12,12 @@ A record that cannot be decoded or analyzed for a reason that will not get bette
 dead-letter topic with its original bytes, in the same transaction, and the partition moves
 on. A retriable failure (Kafka or the registry unreachable) aborts the transaction, abandons
 everything uncommitted, rewinds the consumer to it and tries again after a backoff.
+
+A broker outage does not end the process (services/common/kafka/transactions.py): a commit
+that failed retriably is committed again; an aborted transaction is rewound and analyzed
+again; a producer that became unusable is replaced, and since whether its last transaction
+committed is unknown, the consumer goes back to the group's committed offsets (which commit
+with the transaction). Lag and dead-letter gauges are skipped while Kafka does not answer.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import confluent_kafka
@@ -36,8 +43,14 @@ from services.analyze.metrics import (
 from services.analyze.pipeline import FilingAnalyzer
 from services.analyze.topic_size import records_on
 from services.common.avro import AvroCodec
-from services.common.errors import SecDigesterError
-from services.common.kafka import KafkaConsumer, KafkaProducer, SuccessfulMessage
+from services.common.errors import KafkaClientError, SecDigesterError
+from services.common.kafka import (
+    KafkaConsumer,
+    KafkaProducer,
+    Outcome,
+    SuccessfulMessage,
+    TransactionalProducer,
+)
 from services.common.lifecycle import sleep_or_stop
 from services.common.records import Filing
 from services.common.retry import RetryPolicy
@@ -69,15 +82,16 @@ class TransactionalProcessor:
     def __init__(
         self,
         *,
-        consumer: KafkaConsumer,
-        producer: KafkaProducer,
+        open_consumer: Callable[[], KafkaConsumer],
+        producer: TransactionalProducer,
         codecs: Codecs,
         analyzer: FilingAnalyzer,
         topics: tuple[str, str, str],  # raw, analyzed, dead letters
         batch_size: int,
         concurrency: int,
     ) -> None:
-        self._consumer = consumer
+        self._open_consumer = open_consumer
+        self._consumer: KafkaConsumer | None = None  # the group member of the moment
         self._producer = producer
         self._codecs = codecs
         self._analyzer = analyzer
@@ -88,7 +102,33 @@ class TransactionalProcessor:
         self.last_progress = time.time()
         self._lag_measured = 0.0
 
+    @property
+    def _member(self) -> KafkaConsumer:
+        if self._consumer is None:
+            raise KafkaClientError("the processor's consumer is not open", retriable=False)
+        return self._consumer
+
     async def run(self, stop: asyncio.Event) -> None:
+        """Process until shutdown. A consumer librdkafka declares unusable is replaced by a new
+        member of the group, which reads on from the group's committed offsets: a static member
+        can be fenced by its own rejoin after the group coordinator restarted ("Static consumer
+        fenced by other consumer with same group.instance.id"), seen when a broker was killed."""
+        while not stop.is_set():
+            async with self._open_consumer() as consumer:
+                self._consumer = consumer
+                try:
+                    await self._run_member(stop)
+                except KafkaClientError as exc:
+                    if not (exc.fatal or exc.code == "_FATAL"):
+                        raise
+                    log.warning(
+                        "the consumer is unusable; rejoining the group with a new one",
+                        error=str(exc),
+                    )
+                finally:
+                    self._consumer = None
+
+    async def _run_member(self, stop: asyncio.Event) -> None:
         revoked: list[Partition] = []  # filled by the consumer's thread, inside consume()
 
         def on_revoke(
@@ -96,20 +136,24 @@ class TransactionalProcessor:
         ) -> None:
             revoked.extend((tp.topic, tp.partition) for tp in lost)
 
-        await self._consumer.subscribe([self._raw_topic], on_revoke=on_revoke, on_lost=on_revoke)
+        await self._member.subscribe([self._raw_topic], on_revoke=on_revoke, on_lost=on_revoke)
         in_flight: InFlight[Output] = InFlight()
         failures = 0
         try:
             while not stop.is_set():
                 await self._take_more(in_flight, revoked, stop)
                 ready, failure = in_flight.take_ready()
-                committed = not ready or await self._commit(ready)
-                if committed and failure is None:
+                outcome = await self._commit(ready) if ready else Outcome.COMMITTED
+                if outcome is Outcome.COMMITTED and failure is None:
                     failures = 0
                 else:
                     if failure is not None:
                         log.warning("records will be analyzed again", error=str(failure))
-                    await self._rewind([m for m, _ in ready] if not committed else [], in_flight)
+                    if outcome is Outcome.PRODUCER_REBUILT:
+                        await self._rewind_to_committed(in_flight, stop)
+                    else:
+                        aborted = [m for m, _ in ready] if outcome is Outcome.ABORTED else []
+                        await self._rewind(aborted, in_flight)
                     failures += 1
                     if await sleep_or_stop(stop, self._retry.backoff(min(failures, 6))):
                         return
@@ -133,7 +177,7 @@ class TransactionalProcessor:
             finally:
                 stopping.cancel()
             return
-        messages = await self._consumer.consume(
+        messages = await self._member.consume(
             max_records=room, wait_s=_POLL_BUSY_S if len(in_flight) else _POLL_IDLE_S
         )
         self.last_progress = time.time()
@@ -189,34 +233,27 @@ class TransactionalProcessor:
             self._dlq_topic, message.key(), self._codecs.dead_letter.encode(letter), "dead_lettered"
         )
 
-    async def _commit(self, ready: list[tuple[SuccessfulMessage, Output]]) -> bool:
-        """Write outputs and offsets in one transaction. False if aborted (to be retried)."""
+    async def _commit(self, ready: list[tuple[SuccessfulMessage, Output]]) -> Outcome:
+        """Write outputs and offsets in one transaction."""
         batch = [message for message, _ in ready]
         outputs = [output for _, output in ready]
         started = time.perf_counter()
-        try:
-            await self._producer.begin_transaction()
-            try:
-                for output in outputs:
-                    self._producer.enqueue(output.topic, key=output.key, value=output.value)
-                await self._producer.send_offsets_to_transaction(
-                    _next_offsets(batch), self._consumer.group_metadata()
-                )
-                # Once the commit is under way it must finish; shutdown waits for it.
-                await asyncio.shield(self._producer.commit_transaction())
-            except BaseException:
-                await asyncio.shield(self._producer.abort_transaction())
-                raise
-        except SecDigesterError as exc:
-            if not exc.retriable:
-                raise  # e.g. fenced by a newer instance: this process must stop
+
+        async def write(producer: KafkaProducer) -> None:
+            for output in outputs:
+                producer.enqueue(output.topic, key=output.key, value=output.value)
+            await producer.send_offsets_to_transaction(
+                _next_offsets(batch), self._member.group_metadata()
+            )
+
+        outcome = await self._producer.transaction(write)
+        if outcome is not Outcome.COMMITTED:
             BATCHES_ABORTED.inc()
-            log.warning("transaction aborted; the batch will be retried", error=str(exc))
-            return False
+            return outcome
         STAGE_SECONDS.labels(stage="produce").observe(time.perf_counter() - started)
         for output in outputs:
             RECORDS.labels(outcome=output.outcome).inc()
-        return True
+        return outcome
 
     async def _rewind(
         self, uncommitted: list[SuccessfulMessage], in_flight: InFlight[Output]
@@ -228,8 +265,30 @@ class TransactionalProcessor:
             where, offset = (message.topic(), message.partition()), message.offset()
             first[where] = min(offset, first.get(where, offset))
         await in_flight.drop()
+        # Only what is still ours: a rebalance (while Kafka was away, say) may have moved some.
+        assigned = {(tp.topic, tp.partition) for tp in await self._member.assignment()}
         for (topic, partition), offset in first.items():
-            await self._consumer.seek(confluent_kafka.TopicPartition(topic, partition, offset))
+            if (topic, partition) in assigned:
+                await self._member.seek(confluent_kafka.TopicPartition(topic, partition, offset))
+
+    async def _rewind_to_committed(self, in_flight: InFlight[Output], stop: asyncio.Event) -> None:
+        """After the producer was replaced, whether its last transaction committed is unknown:
+        read on from the group's committed offsets, which were committed (or not) with it."""
+        await in_flight.drop()
+        for attempt in self._retry.attempts():
+            try:
+                assigned = [tp.partition for tp in await self._member.assignment()]
+                committed = await self._member.committed_offsets(self._raw_topic, assigned)
+                for partition in assigned:
+                    # Never committed: where the group starts (auto.offset.reset=earliest).
+                    offset = committed.get(partition, confluent_kafka.OFFSET_BEGINNING)
+                    tp = confluent_kafka.TopicPartition(self._raw_topic, partition, offset)
+                    await self._member.seek(tp)
+                return
+            except KafkaClientError as exc:  # Kafka still away (timeouts are not "retriable")
+                log.warning("reading the committed offsets failed; trying again", error=str(exc))
+            if await sleep_or_stop(stop, self._retry.backoff(min(attempt, 6))):
+                return
 
     async def _measure_lag(self) -> None:
         """Records behind the end of each assigned partition, and on the dead-letter topic, at
@@ -237,14 +296,21 @@ class TransactionalProcessor:
         if time.monotonic() - self._lag_measured < 5:
             return
         self._lag_measured = time.monotonic()
-        assigned = await self._consumer.assignment()
+        try:
+            await self._gauge_lag()
+        except KafkaClientError as exc:
+            # A gauge is not worth the process: while Kafka is away it keeps its last value.
+            log.info("lag not measured; Kafka did not answer", error=str(exc))
+
+    async def _gauge_lag(self) -> None:
+        assigned = await self._member.assignment()
         if not assigned:
             return
-        for tp in await self._consumer.position(assigned):
-            _, high = await self._consumer.watermarks(tp, wait_s=5.0)
+        for tp in await self._member.position(assigned):
+            _, high = await self._member.watermarks(tp, wait_s=5.0)
             behind = high - tp.offset if tp.offset >= 0 else high
             CONSUMER_LAG.labels(partition=str(tp.partition)).set(max(0, behind))
-        dead_letters = await records_on(self._consumer, self._dlq_topic)
+        dead_letters = await records_on(self._member, self._dlq_topic)
         if dead_letters is not None:
             DEAD_LETTER_RECORDS.set(dead_letters)
 

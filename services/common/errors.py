@@ -64,6 +64,13 @@ class KafkaClientError(SecDigesterError):
         self.abortable = abortable
 
 
+class KafkaOutageError(KafkaClientError):
+    """Kafka stayed unreachable for longer than KAFKA_OUTAGE_TOLERANCE_S: the process gives up
+    (its supervisor restarts it or alerts) instead of waiting for ever."""
+
+    retriable = False
+
+
 class SchemaRegistryError(SecDigesterError):
     """The schema registry could not be reached or refused a request."""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -18,6 +19,8 @@ from services.common.errors import BadParameterError
 from services.common.kafka import KafkaAdmin
 
 Positions = dict[int, int]  # partition -> next offset to read
+# A consumer group's committed offsets: (group, topic, partitions) -> those that have one.
+CommittedOffsets = Callable[[str, str, list[int]], Awaitable[Positions]]
 _CURSOR = re.compile(r"\d+:\d+(,\d+:\d+)*", re.ASCII)
 _ISO = re.compile(
     r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?", re.ASCII
@@ -82,10 +85,18 @@ def parse_from(value: str | None, *, client_id: str | None) -> StartSpec:
 class PositionResolver:
     """Turns a StartSpec into offsets for every partition of one topic."""
 
-    def __init__(self, admin: KafkaAdmin, topic: str, partitions: list[int]) -> None:
+    def __init__(
+        self,
+        admin: KafkaAdmin,
+        topic: str,
+        partitions: list[int],
+        committed: CommittedOffsets | None = None,
+    ) -> None:
+        """`committed`: how to read a group's offsets, where `from=committed` is served."""
         self._admin = admin
         self.topic = topic
         self.partitions = partitions
+        self._committed = committed
 
     async def resolve(self, spec: StartSpec, group: str | None = None) -> Positions:
         """`group`: the consumer group whose offsets `committed` means."""
@@ -96,8 +107,9 @@ class PositionResolver:
         if spec.kind == "latest":
             return high
         if spec.kind == "committed":
-            assert group is not None
-            committed = await self._admin.group_offsets(group, self.topic, self.partitions)
+            if group is None or self._committed is None:
+                raise BadParameterError("from", "committed is a durable client's position")
+            committed = await self._committed(group, self.topic, self.partitions)
             # Partitions never acknowledged start at the end: a new durable client subscribes
             # from now on (from=earliest reads the history first).
             return {p: _clamp(committed.get(p, high[p]), low[p], high[p]) for p in self.partitions}

@@ -87,6 +87,9 @@ class CommonSettings(BaseSettings):
     topic_llm_cache: TopicName = "sec.filings.llm-cache"
     # One partition; backfills handed over to the running live ingest (services/ingest/handoff.py).
     topic_ingest_control: TopicName = "sec.ingest.control"
+    # How long a service rides out Kafka being unreachable (not ready meanwhile, resuming by
+    # itself when it is back) before it exits non-zero for its supervisor to act.
+    kafka_outage_tolerance_s: Annotated[float, Field(gt=0)] = 300.0
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
 

@@ -3,6 +3,11 @@
 A client's position lives in the Kafka consumer group `sec-gateway.<client_id>` (so any gateway
 instance resumes it, and any Kafka tool can read it). Acknowledgements are collected and written
 every `interval_s` (and at once when a client goes), so a burst of acks costs one request.
+
+They are committed through a consumer of the client's group, never the admin client: its
+AlterConsumerGroupOffsets aborted the gateway when the coordinator went away mid-request
+(services/common/kafka/group_offsets.py). While Kafka is away a commit fails; the positions
+stay pending and the next flush writes them (delivery is at least once meanwhile).
 """
 
 from __future__ import annotations
@@ -11,7 +16,8 @@ import asyncio
 
 import structlog
 
-from services.common.kafka import KafkaAdmin
+from services.common.errors import SecDigesterError
+from services.common.kafka import GroupOffsets
 from services.common.lifecycle import sleep_or_stop
 from services.common.positions import Positions
 
@@ -23,8 +29,8 @@ def group_of(client_id: str) -> str:
 
 
 class AckCommitter:
-    def __init__(self, admin: KafkaAdmin, interval_s: float) -> None:
-        self._admin = admin
+    def __init__(self, group_offsets: GroupOffsets, interval_s: float) -> None:
+        self._group_offsets = group_offsets
         self._interval_s = interval_s
         self._pending: dict[tuple[str, str], Positions] = {}  # (client_id, topic) -> positions
 
@@ -38,10 +44,17 @@ class AckCommitter:
             positions = self._pending.pop(key)
             group = group_of(key[0])
             try:
-                await self._admin.commit_group_offsets(group, key[1], positions)
-            except Exception:  # the next ack or flush tries again; delivery is at least once
+                await self._group_offsets.commit(group, key[1], positions)
+            except SecDigesterError as exc:  # the next flush tries again; at least once meanwhile
                 self._pending.setdefault(key, positions)
-                log.warning("committing acknowledged offsets failed", group=group, exc_info=True)
+                log.warning(
+                    "committing acknowledged offsets failed; kept for the next flush",
+                    group=group,
+                    error=str(exc),
+                )
+                # Kafka is away (a commit waits up to ~45 s for the coordinator): the others
+                # would fail alike, one after another. They stay pending for the next flush.
+                return
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

@@ -14,8 +14,9 @@ from services.gateway.routes import gateway_routes
 from services.gateway.settings import GatewaySettings
 
 
-def create_app(settings: GatewaySettings) -> Starlette:
-    lifespan = GatewayLifespan(settings)
+def create_app(settings: GatewaySettings, lifespan: GatewayLifespan | None = None) -> Starlette:
+    """`lifespan`: the caller's, to ask after the app stopped why it did (gave_up)."""
+    lifespan = lifespan or GatewayLifespan(settings)
     return Starlette(
         routes=gateway_routes(settings, lifespan.tails_running),
         middleware=gateway_middleware(settings),

@@ -1,10 +1,16 @@
 """The gateway's lifespan: opens everything the app serves from, yields it, closes it after.
 
 It opens the registry client, one shared tail consumer per topic (analyzed, raw), the admin
-client (offsets, and the committer of durable client positions), and fills the REST index and
+client (offsets of partitions), the pool of consumers that commit and read durable client
+positions (services/common/kafka/group_offsets.py), and fills the REST index and
 the tails' rings from the recent end of each topic (services/gateway/warmup.py) before the tail
 takes over from exactly where that stopped. What the endpoints use is yielded as the lifespan state
 (services/gateway/state.py); the readiness probe asks the lifespan whether its tails still run.
+
+While Kafka is away the gateway keeps its clients: the tails and replays poll on (librdkafka
+reconnects by itself), acknowledgements stay pending, /readyz answers 503. Only an outage
+longer than KAFKA_OUTAGE_TOLERANCE_S ends it: the outage watch then asks uvicorn to shut down
+(as SIGTERM does) and `gave_up` says why, for `run_gateway` to exit non-zero with it.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import signal
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -19,7 +26,15 @@ import structlog
 from starlette.applications import Starlette
 
 from services.common.avro import AvroCodec
-from services.common.kafka import KafkaAdmin, KafkaConsumer, connection_config, consumer_config
+from services.common.errors import KafkaOutageError
+from services.common.kafka import (
+    GroupOffsets,
+    KafkaAdmin,
+    KafkaConsumer,
+    connection_config,
+    consumer_config,
+)
+from services.common.outage import watch_kafka_outages
 from services.common.positions import PositionResolver, format_cursor
 from services.common.registry import RegistryClient, open_registry, subject_for
 from services.common.schemas import SchemaName
@@ -42,6 +57,7 @@ class GatewayLifespan:
     def __init__(self, settings: GatewaySettings) -> None:
         self._settings = settings
         self._tails: list[TopicTail] = []
+        self.gave_up: KafkaOutageError | None = None
 
     def tails_running(self) -> bool:
         """Readiness: every shared tail follows its topic (none does before start-up ends)."""
@@ -54,7 +70,13 @@ class GatewayLifespan:
         async with contextlib.AsyncExitStack() as stack:
             registry = await stack.enter_async_context(open_registry(settings))
             admin = KafkaAdmin(connection_config(settings))
-            acks = AckCommitter(admin, settings.gateway_commit_interval_s)
+            group_offsets = GroupOffsets(
+                settings,
+                size=settings.gateway_position_consumers,
+                client_id="sec-gateway-positions",
+            )
+            stack.push_async_callback(group_offsets.aclose)
+            acks = AckCommitter(group_offsets, settings.gateway_commit_interval_s)
             index = FilingIndex(settings.gateway_index_size)
             topics = {
                 "analyzed": await _topic_stream(
@@ -62,17 +84,26 @@ class GatewayLifespan:
                     stack,
                     registry,
                     admin,
+                    group_offsets,
                     settings.topic_analyzed,
                     SchemaName.FILING_ANALYSIS,
                     index,
                 ),
                 "raw": await _topic_stream(
-                    settings, stack, registry, admin, settings.topic_raw, SchemaName.FILING, None
+                    settings,
+                    stack,
+                    registry,
+                    admin,
+                    group_offsets,
+                    settings.topic_raw,
+                    SchemaName.FILING,
+                    None,
                 ),
             }
             self._tails = [stream.tail for stream in topics.values()]
             tasks = [asyncio.create_task(tail.run(stop)) for tail in self._tails]
             tasks.append(asyncio.create_task(acks.run(stop)))
+            tasks.append(asyncio.create_task(self._give_up_after_the_tolerance(stop)))
             state: GatewayState = {
                 "streams": Streams(settings, topics, acks),
                 "index": index,
@@ -96,12 +127,21 @@ class GatewayLifespan:
                 await asyncio.gather(*tasks, return_exceptions=True)
                 await acks.flush()
 
+    async def _give_up_after_the_tolerance(self, stop: asyncio.Event) -> None:
+        try:
+            await watch_kafka_outages(self._settings, stop)
+        except KafkaOutageError as exc:
+            log.error("giving up", error=str(exc))
+            self.gave_up = exc
+            signal.raise_signal(signal.SIGTERM)  # uvicorn's own shutdown: clients are closed
+
 
 async def _topic_stream(
     settings: GatewaySettings,
     stack: contextlib.AsyncExitStack,
     registry: RegistryClient,
     admin: KafkaAdmin,
+    group_offsets: GroupOffsets,
     topic: str,
     schema: SchemaName,
     index: FilingIndex | None,
@@ -141,4 +181,5 @@ async def _topic_stream(
         ring,
         on_record=feed_index if index is not None else None,
     )
-    return TopicStream(tail, PositionResolver(admin, topic, partitions), codec)
+    resolver = PositionResolver(admin, topic, partitions, committed=group_offsets.committed)
+    return TopicStream(tail, resolver, codec)

@@ -13,14 +13,16 @@ import uvicorn
 
 from services.gateway.app import create_app
 from services.gateway.http_protocol import with_head_deadline
+from services.gateway.lifespan import GatewayLifespan
 from services.gateway.settings import GatewaySettings
 from services.gateway.wire import FanoutWebSocketProtocol
 
 
 async def run_gateway(settings: GatewaySettings) -> int:
     structlog.contextvars.bind_contextvars(service="gateway")
+    lifespan = GatewayLifespan(settings)
     config = uvicorn.Config(
-        create_app(settings),
+        create_app(settings, lifespan),
         host=settings.gateway_host,
         port=settings.gateway_port,
         http=with_head_deadline(settings.gateway_handshake_timeout_s),
@@ -33,4 +35,6 @@ async def run_gateway(settings: GatewaySettings) -> int:
         timeout_graceful_shutdown=10,
     )
     await uvicorn.Server(config).serve()
+    if lifespan.gave_up is not None:
+        raise lifespan.gave_up  # Kafka stayed away longer than KAFKA_OUTAGE_TOLERANCE_S
     return 0

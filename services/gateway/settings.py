@@ -31,6 +31,10 @@ class GatewaySettings(CommonSettings):
     # client cannot take the pre-encoded frames of the fan-out fast path.
     gateway_ws_compression: bool = False
     gateway_commit_interval_s: Annotated[float, Field(gt=0)] = 0.5
+    # librdkafka consumers kept open to commit and read durable clients' positions (one per
+    # consumer group `sec-gateway.<client_id>` in use; the least recently used idle one is
+    # closed to make room): thousands of durable clients share these few handles.
+    gateway_position_consumers: Annotated[int, Field(ge=1, le=256)] = 8
     # How long a client being closed (too slow, bad frame) has to make room for the error
     # frame and the close; after that the connection is dropped.
     gateway_close_timeout_s: Annotated[float, Field(gt=0)] = 10.0

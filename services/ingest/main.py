@@ -7,6 +7,10 @@ aborts its open transaction); then the emitted set is read back from the raw top
 (emitted.py); then the sources run. Live ingest runs the feed poller, the daily-index
 reconciliation and the control listener as tasks of one process, through one publisher.
 SIGTERM/SIGINT stop every task at a safe point; every client is closed on the way out.
+
+A broker outage is ridden out (services/common/outage.py): the publisher's transactions retry,
+abort or replace the producer (publisher.py), the control listener polls on, /readyz answers
+503; only an outage longer than KAFKA_OUTAGE_TOLERANCE_S ends the process, non-zero.
 """
 
 from __future__ import annotations
@@ -24,8 +28,9 @@ from services.common.avro import AvroCodec
 from services.common.edgar import EdgarClient
 from services.common.errors import ConfigurationError, KafkaClientError, UpstreamError
 from services.common.health import serve_health
-from services.common.kafka import KafkaProducer, producer_config
+from services.common.kafka import TransactionalProducer, producer_config
 from services.common.lifecycle import shutdown_event, sleep_or_stop
+from services.common.outage import watch_kafka_outages
 from services.common.probes import kafka_reachable, registry_reachable
 from services.common.ratelimit import RequestLimiter
 from services.common.registry import open_registry, subject_for
@@ -121,19 +126,24 @@ async def run_ingest(settings: IngestSettings) -> int:
         registry = await stack.enter_async_context(open_registry(settings))
         codec = await AvroCodec(registry, subject_for(settings.topic_raw), SchemaName.FILING).open()
         producer = await stack.enter_async_context(
-            KafkaProducer(
+            TransactionalProducer(
                 producer_config(
                     settings,
                     client_id="sec-digester-ingest",
                     transactional_id=settings.ingest_transactional_id,
-                )
+                ),
+                # A backfill fenced by a live ingest has been taken over: it must not fence back.
+                rebuild_when_fenced=source_name != "index",
             )
         )
+
+        async def read_emitted() -> set[str]:
+            return await emitted_accessions(
+                settings, settings.topic_raw, since=_recovery_start(settings)
+            )
+
         publisher = FilingPublisher(
-            producer,
-            codec,
-            settings.topic_raw,
-            await emitted_accessions(settings, settings.topic_raw, since=_recovery_start(settings)),
+            producer, codec, settings.topic_raw, await read_emitted(), read_emitted
         )
         edgar = await stack.enter_async_context(
             EdgarClient(
@@ -195,8 +205,9 @@ async def run_ingest(settings: IngestSettings) -> int:
         log.info("ingest started")
         try:
             async with asyncio.TaskGroup() as group:
-                for task in tasks:
-                    group.create_task(task(stop))
+                group.create_task(watch_kafka_outages(settings, stop))
+                await asyncio.wait([group.create_task(task(stop)) for task in tasks])
+                stop.set()  # the sources are done (a replay ends): so is the watch
         finally:
             stop.set()
     log.info("ingest stopped")

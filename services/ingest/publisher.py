@@ -6,6 +6,12 @@ updated only after the commit. A transactional id fences any previous instance, 
 ingest can never have a zombie finish a batch it already re-sent. Cancellation (shutdown)
 aborts an unfinished transaction; the batch is simply re-read by the next run.
 
+A broker outage does not end a batch (services/common/kafka/transactions.py): a commit that
+failed retriably is committed again, an aborted transaction is written again, and a producer
+that became unusable is replaced; then, not knowing whether the batch committed, the publisher
+re-reads its emitted set from the raw topic (services/ingest/emitted.py, since the window it
+started with) and writes only what is not there, so a batch that did commit is not sent twice.
+
 One process runs several sources (the feed poller, the daily-index reconciliation, backfills
 handed over by `ingest --source index`) through one publisher: a lock makes their transactions
 take turns, so each one checks the emitted set as the previous one left it.
@@ -14,28 +20,41 @@ take turns, so each one checks the emitted set as the previous one left it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Container, Sequence
+from collections.abc import Awaitable, Callable, Container, Sequence
 
 import structlog
 
 from services.common.avro import AvroCodec
-from services.common.errors import SerializationError
-from services.common.kafka import KafkaProducer
+from services.common.errors import KafkaClientError, SerializationError
+from services.common.kafka import KafkaProducer, Outcome, TransactionalProducer
 from services.common.records import Filing
+from services.common.retry import RetryPolicy
 from services.ingest.metrics import EMITTED_KNOWN, FILINGS_EMITTED
 
 log = structlog.get_logger(__name__)
 
 
+# What the emitted set is read back with after a producer was replaced (emitted.py).
+ReadEmitted = Callable[[], Awaitable[set[str]]]
+
+
 class FilingPublisher:
     def __init__(
-        self, producer: KafkaProducer, codec: AvroCodec, topic: str, emitted: set[str]
+        self,
+        producer: TransactionalProducer,
+        codec: AvroCodec,
+        topic: str,
+        emitted: set[str],
+        read_emitted: ReadEmitted,
     ) -> None:
         self._producer = producer
         self._codec = codec
         self._topic = topic
         self._emitted = emitted
+        self._read_emitted = read_emitted
         self._turn = asyncio.Lock()
+        # No limit: while Kafka is away the batch waits; the outage watch ends the process.
+        self._retry = RetryPolicy.forever(base_delay_s=0.5, max_delay_s=10.0)
         EMITTED_KNOWN.set(len(emitted))
 
     def is_emitted(self, accession_number: str) -> bool:
@@ -54,6 +73,31 @@ class FilingPublisher:
     async def _publish(
         self, filings: Sequence[Filing], also_emitted: Container[str]
     ) -> list[Filing]:
+        recovered: list[Filing] = []  # written by a transaction whose outcome was unknown
+        for attempt in self._retry.attempts():
+            batch = self._new_in(filings, also_emitted)
+            if not batch:
+                return self._written(recovered)
+
+            async def write(
+                producer: KafkaProducer, batch: list[tuple[Filing, bytes]] = batch
+            ) -> None:
+                for filing, value in batch:
+                    producer.enqueue(self._topic, key=filing.accession_number.encode(), value=value)
+
+            outcome = await self._producer.transaction(write)
+            if outcome is Outcome.COMMITTED:
+                return self._written(recovered + [filing for filing, _ in batch])
+            if outcome is Outcome.PRODUCER_REBUILT:
+                await self._reread_emitted()
+                recovered += [f for f, _ in batch if f.accession_number in self._emitted]
+            await asyncio.sleep(self._retry.backoff(attempt))
+        raise AssertionError("unreachable: RetryPolicy.forever has no last attempt")
+
+    def _new_in(
+        self, filings: Sequence[Filing], also_emitted: Container[str]
+    ) -> list[tuple[Filing, bytes]]:
+        """The filings not emitted yet, encoded, each once."""
         batch: list[tuple[Filing, bytes]] = []
         queued: set[str] = set()
         for filing in filings:
@@ -66,21 +110,23 @@ class FilingPublisher:
             except SerializationError:
                 # A filing the schema cannot hold is a parser bug; it must not block the rest.
                 log.exception("filing not encodable", accession=filing.accession_number)
-        if not batch:
-            return []
-        await self._producer.begin_transaction()
-        try:
-            for filing, value in batch:
-                self._producer.enqueue(
-                    self._topic, key=filing.accession_number.encode(), value=value
-                )
-            await self._producer.commit_transaction()
-        except BaseException:
-            # Shield the abort from a second cancellation: an open transaction would block
-            # read_committed readers until it times out.
-            await asyncio.shield(self._producer.abort_transaction())
-            raise
-        written = [filing for filing, _ in batch]
+        return batch
+
+    async def _reread_emitted(self) -> None:
+        """After a producer was replaced: whether the last batch committed is unknown, so the
+        topic says what is on it (read while Kafka answers; tried again until it does)."""
+        for attempt in self._retry.attempts():
+            try:
+                emitted = await self._read_emitted()
+            except KafkaClientError as exc:  # Kafka still away (timeouts are not "retriable")
+                log.warning("reading the emitted set back failed; trying again", error=str(exc))
+                await asyncio.sleep(self._retry.backoff(attempt))
+                continue
+            self._emitted |= emitted
+            EMITTED_KNOWN.set(len(self._emitted))
+            return
+
+    def _written(self, written: list[Filing]) -> list[Filing]:
         for filing in written:
             self._emitted.add(filing.accession_number)
             FILINGS_EMITTED.labels(form_type=filing.form_type, source=filing.source.value).inc()

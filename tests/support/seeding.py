@@ -6,12 +6,13 @@ import datetime as dt
 import uuid
 
 from services.common.avro import AvroCodec
-from services.common.kafka import KafkaProducer, producer_config
+from services.common.kafka import TransactionalProducer, producer_config
 from services.common.records import Filing, FilingSource
 from services.common.registry import open_registry, subject_for
 from services.common.schemas import SchemaName
 from services.common.settings import CommonSettings
 from services.ingest.corpus import load_snapshot
+from services.ingest.emitted import emitted_accessions
 from services.ingest.feed import merge_entries
 from services.ingest.publisher import FilingPublisher
 from services.ingest.tickers import TickerMap
@@ -37,7 +38,13 @@ async def publish_filings(settings: CommonSettings, filings: list[Filing]) -> No
         config = producer_config(
             settings, client_id="seeder", transactional_id=f"seed-{uuid.uuid4()}"
         )
-        async with KafkaProducer(config) as producer:
-            publisher = FilingPublisher(producer, codec, settings.topic_raw, set())
+        async with TransactionalProducer(config) as producer:
+            publisher = FilingPublisher(
+                producer,
+                codec,
+                settings.topic_raw,
+                set(),
+                read_emitted=lambda: emitted_accessions(settings, settings.topic_raw, since=None),
+            )
             for offset in range(0, len(filings), BATCH):
                 await publisher.publish(filings[offset : offset + BATCH])

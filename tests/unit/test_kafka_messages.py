@@ -8,7 +8,7 @@ import pytest
 
 from services.common.errors import KafkaClientError
 from services.common.kafka import PartitionEnd, successful
-from services.common.kafka.messages import record_or_end
+from services.common.kafka.messages import record_or_end, recovers_by_itself
 
 
 def _record() -> confluent_kafka.Message:
@@ -47,3 +47,23 @@ def test_a_partition_eof_is_where_the_partition_ended() -> None:
     assert record_or_end(message) == PartitionEnd("sec.filings.raw", 2, 7)
     with pytest.raises(KafkaClientError):  # not a record
         successful(message)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        confluent_kafka.KafkaError._TRANSPORT,
+        confluent_kafka.KafkaError._ALL_BROKERS_DOWN,
+        confluent_kafka.KafkaError._TIMED_OUT,
+    ],
+)
+def test_brokers_being_away_is_polled_through_not_raised(code: int) -> None:
+    # librdkafka reconnects and fetches on from the same position: nothing is skipped.
+    assert recovers_by_itself(confluent_kafka.KafkaError(code, "brokers away"))
+
+
+def test_a_fatal_or_lasting_error_is_not_polled_through() -> None:
+    fatal = confluent_kafka.KafkaError(confluent_kafka.KafkaError._TRANSPORT, "x", fatal=True)
+    assert not recovers_by_itself(fatal)
+    unknown = confluent_kafka.KafkaError(confluent_kafka.KafkaError.UNKNOWN_TOPIC_OR_PART, "gone")
+    assert not recovers_by_itself(unknown)

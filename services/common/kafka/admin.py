@@ -1,4 +1,7 @@
-"""The admin client for asyncio: topics, offsets of partitions, offsets of consumer groups.
+"""The admin client for asyncio: topics and offsets of partitions.
+
+Consumer groups' offsets are not asked of it: librdkafka's coordinator-targeted Admin requests
+can abort the process while the coordinator is away (services/common/kafka/group_offsets.py).
 
 librdkafka's admin client is thread-safe, so its requests run on the default thread pool side
 by side (many stream clients connecting at once each ask for offsets). Offsets are answered
@@ -19,7 +22,7 @@ from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic, OffsetS
 
 from services.common.errors import KafkaClientError
 from services.common.kafka.boundary import off_loop, translate
-from services.common.kafka.messages import partitions_at, partitions_of
+from services.common.kafka.messages import partitions_of
 from services.common.kafka.metadata import missing_topic, partitions_in
 
 _EARLIEST: OffsetSpec = OffsetSpec.earliest()  # type: ignore[no-untyped-call]
@@ -81,31 +84,6 @@ class KafkaAdmin:
             return {tp.partition: future.result().offset for tp, future in futures.items()}
 
         return await self._run(f"list offsets of {topic}", query)
-
-    async def group_offsets(self, group: str, topic: str, partitions: list[int]) -> Offsets:
-        """The group's committed offsets, for the partitions that have one."""
-        request = [
-            confluent_kafka.ConsumerGroupTopicPartitions(group, partitions_of(topic, partitions))
-        ]
-
-        def query() -> Offsets:
-            result = self._admin.list_consumer_group_offsets(request, request_timeout=15)[
-                group
-            ].result()
-            return {tp.partition: tp.offset for tp in result.topic_partitions if tp.offset >= 0}
-
-        return await self._run(f"read offsets of {group}", query)
-
-    async def commit_group_offsets(self, group: str, topic: str, offsets: Offsets) -> None:
-        """Set the group's committed offsets (the group has no active members)."""
-        request = [
-            confluent_kafka.ConsumerGroupTopicPartitions(group, partitions_at(topic, offsets))
-        ]
-
-        def commit() -> None:
-            self._admin.alter_consumer_group_offsets(request, request_timeout=15)[group].result()
-
-        await self._run(f"commit offsets of {group}", commit)
 
     async def create_topics(self, topics: list[NewTopic]) -> dict[str, bool]:
         """Create those that do not exist; per topic, whether it was created by this call."""

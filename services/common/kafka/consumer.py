@@ -7,15 +7,25 @@ the order made (librdkafka's consumer is not meant to be called from several thr
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Self, cast
 
 import confluent_kafka
+import structlog
 
 from services.common.errors import KafkaClientError
 from services.common.kafka.boundary import ClientThread
-from services.common.kafka.messages import PartitionEnd, SuccessfulMessage, record_or_end
+from services.common.kafka.messages import (
+    PartitionEnd,
+    SuccessfulMessage,
+    partitions_at,
+    partitions_of,
+    record_or_end,
+    recovers_by_itself,
+)
 from services.common.kafka.metadata import missing_topic, partitions_in
+
+log = structlog.get_logger(__name__)
 
 Consumed = SuccessfulMessage | PartitionEnd
 TopicPartitions = list[confluent_kafka.TopicPartition]
@@ -100,6 +110,27 @@ class KafkaConsumer(ClientThread):
         return self._handle.consumer_group_metadata()
 
     # -- offsets the broker knows --------------------------------------------------------
+    async def commit_offsets(self, topic: str, offsets: Mapping[int, int]) -> None:
+        """Commit these offsets (partition -> next offset) for this consumer's group, and wait
+        for the coordinator's answer. A consumer that never subscribed commits as a standalone
+        member, which the broker accepts while the group has no active members."""
+        await self._call(
+            f"commit offsets of {self._config['group.id']}",
+            lambda: self._handle.commit(offsets=partitions_at(topic, offsets), asynchronous=False),
+        )
+
+    async def committed_offsets(
+        self, topic: str, partitions: list[int], wait_s: float = 15
+    ) -> dict[int, int]:
+        """This consumer's group's committed offsets, for the partitions that have one."""
+        found = await self._call(
+            f"read offsets of {self._config['group.id']}",
+            self._handle.committed,
+            partitions_of(topic, partitions),
+            wait_s,
+        )
+        return {tp.partition: tp.offset for tp in found if tp.offset >= 0}
+
     async def position(self, partitions: TopicPartitions) -> TopicPartitions:
         """The next offset this consumer will fetch per partition (negative: none yet)."""
         return await self._call("position", self._handle.position, partitions)
@@ -144,12 +175,23 @@ def _available(
     record would sit out the timeout. Wait for the first record only, then take what is there.
 
     Sorted here, on the consumer's thread: only the messages carrying an error or EOF are
-    replaced, the records stay where they are (no per-record call on the gateway's live path)."""
+    replaced, the records stay where they are (no per-record call on the gateway's live path).
+    An error librdkafka recovers from by itself (brokers away, leadership moving) is logged and
+    left out: the consumer goes on from the same position once the brokers answer."""
     first = consumer.poll(wait_s)
     if first is None:
         return []
     messages = [first, *consumer.consume(max_records - 1, 0)] if max_records > 1 else [first]
-    consumed = cast(list[Consumed], messages)
+    sorted_out = cast(list[Consumed | None], messages)
+    passed_over = False
     for i in [i for i, message in enumerate(messages) if message.error() is not None]:
-        consumed[i] = record_or_end(messages[i])
-    return consumed
+        error = messages[i].error()
+        assert error is not None
+        if recovers_by_itself(error):
+            log.info("Kafka unavailable for now; polling on", error=error.str())
+            sorted_out[i], passed_over = None, True
+        else:
+            sorted_out[i] = record_or_end(messages[i])
+    if passed_over:
+        return [message for message in sorted_out if message is not None]
+    return cast(list[Consumed], sorted_out)

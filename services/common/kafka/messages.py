@@ -18,6 +18,19 @@ import confluent_kafka
 from services.common.kafka.boundary import client_error
 
 _PARTITION_EOF = confluent_kafka.KafkaError._PARTITION_EOF
+# What a consumer is told while brokers are away or a partition's leadership moves, and what
+# librdkafka recovers from by itself: it reconnects, finds the new leader or coordinator and
+# fetches on from the same position. Nothing is lost or skipped, so polling goes on (a broker
+# outage is ridden out, services/common/outage.py); librdkafka does not flag these retriable.
+_RECOVERS_BY_ITSELF = frozenset(
+    {
+        confluent_kafka.KafkaError._TRANSPORT,
+        confluent_kafka.KafkaError._ALL_BROKERS_DOWN,
+        confluent_kafka.KafkaError._TIMED_OUT,
+        confluent_kafka.KafkaError._RESOLVE,
+        confluent_kafka.KafkaError._WAIT_COORD,
+    }
+)
 
 
 class SuccessfulMessage(Protocol):
@@ -59,6 +72,11 @@ def record_or_end(message: confluent_kafka.Message) -> SuccessfulMessage | Parti
         if topic is not None and partition is not None and offset is not None:
             return PartitionEnd(topic, partition, offset)
     return successful(message)
+
+
+def recovers_by_itself(error: confluent_kafka.KafkaError) -> bool:
+    """Whether a consumed error is one librdkafka gets past on its own (keep polling)."""
+    return not error.fatal() and (error.retriable() or error.code() in _RECOVERS_BY_ITSELF)
 
 
 def partitions_at(topic: str, offsets: Mapping[int, int]) -> list[confluent_kafka.TopicPartition]:

@@ -36,7 +36,12 @@ class KafkaProducer(ClientThread):
         self._poller = threading.Thread(target=self._poll_forever, name=self._name, daemon=True)
         self._poller.start()
         if "transactional.id" in self._config:
-            await self._call("init transactions", self._producer.init_transactions, 30)
+            try:
+                await self._call("init transactions", self._producer.init_transactions, 30)
+            except BaseException:
+                # No `async with` body runs, so nothing else would close it (and its thread).
+                await self.__aexit__(None, None, None)
+                raise
         return self
 
     async def _close(self) -> None:
