@@ -18,6 +18,7 @@ import datetime as dt
 import re
 from pathlib import Path
 
+import confluent_kafka
 import httpx
 
 from services.common.settings import TopicSettings
@@ -192,3 +193,28 @@ def test_a_live_feed_past_the_page_bound_counts_a_gap_and_reconciles_at_once(
             what="a reconciliation pass after the gap",
         )
     assert 'reason": "page_bound"' in ingest.output()
+
+
+def test_a_fenced_live_ingest_rebuilds_its_producer_and_loses_nothing(
+    topics: TopicSettings, emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    # Another producer takes the live ingest's transactional id (a zombie's restart, an
+    # operator's mistake): its init_transactions fences the running ingest. Ingest's next
+    # transaction fails as fenced; it starts a new producer under the same id (fencing back),
+    # re-reads what is on the topic, and goes on. Nothing is lost and nothing is written twice.
+    first, second = accessions_in_snapshot(SNAPSHOT_A), accessions_in_snapshot(SNAPSHOT_B)
+    env = ingest_env(topics, emulator)
+    with ServiceProcess("ingest", ["ingest"], env, tmp_path) as ingest:
+        wait_for_accessions(topics, first)
+        intruder = confluent_kafka.Producer(
+            {
+                "bootstrap.servers": topics.kafka_bootstrap_servers,
+                "transactional.id": "sec-digester-ingest",  # INGEST_TRANSACTIONAL_ID's default
+            }
+        )
+        intruder.init_transactions(30)
+        emulator.control.switch_snapshot(SNAPSHOT_B)
+        wait_for_accessions(topics, first | second)
+        assert ingest.running()
+    assert_exactly_once(topics, first | second)
+    assert "starting a new one with the same transactional id" in ingest.output()
