@@ -12,6 +12,7 @@ from collections import Counter
 from functools import partial
 from pathlib import Path
 
+import confluent_kafka
 import httpx
 import pytest
 from confluent_kafka import Producer
@@ -301,3 +302,31 @@ def test_a_form_4_is_analyzed_from_its_transactions(topics: TopicSettings, tmp_p
     assert value["analysis"]["priority"] == "medium"
     assert "insider_purchase" in value["analysis"]["event_types"]
     assert (value["earnings"], value["item_facts"]) == (None, [])
+
+
+def test_a_fenced_analyze_rebuilds_its_producer_and_reprocesses_from_its_offsets(
+    topics: TopicSettings, emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    # Another producer takes analyze's transactional id (a zombie of the same instance id):
+    # its init_transactions fences the running analyze mid-stream. Analyze starts a new
+    # producer under the same id, goes back to its group's committed offsets and carries on:
+    # the process stays up, and every filing is analyzed exactly once.
+    filings = snapshot_filings(SNAPSHOT)
+    env = analyze_env(topics, emulator, ANALYZE_FETCH_FORMS="", ANALYZE_INSTANCE_ID="fenced")
+    asyncio.run(publish_filings(topics, filings[:1500]))
+    with ServiceProcess("analyze", ["analyze"], env, tmp_path) as analyze:
+        wait_for_count(topics, topics.topic_analyzed, 300)
+        intruder = confluent_kafka.Producer(
+            {
+                "bootstrap.servers": topics.kafka_bootstrap_servers,
+                "transactional.id": f"{env['ANALYZE_GROUP_ID']}-fenced",  # analyze's own id
+            }
+        )
+        intruder.init_transactions(30)
+        asyncio.run(publish_filings(topics, filings[1500:]))
+        wait_for_count(topics, topics.topic_analyzed, len(filings))
+        assert analyze.running()
+    assert_each_once(
+        topic_records(topics, topics.topic_analyzed), {f.accession_number for f in filings}
+    )
+    assert "starting a new one with the same transactional id" in analyze.output()
