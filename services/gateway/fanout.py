@@ -15,7 +15,9 @@ client cannot slow down the others.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import datetime as dt
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -27,7 +29,7 @@ from services.common.kafka import Consumed, KafkaConsumer, PartitionEnd, partiti
 from services.common.positions import Positions, format_cursor
 from services.common.record_json import record_json
 from services.gateway.filters import RecordFacts
-from services.gateway.metrics import DELIVERIES
+from services.gateway.metrics import DELIVERIES, FRESHNESS
 from services.gateway.ring import BufferedRecord, RecordRing
 from services.gateway.wire import text_frame
 
@@ -86,6 +88,8 @@ class TopicTail:
         self._subscribers: set[Subscriber] = set()
         self._on_record = on_record
         self.running = False
+        self._since_accepted = FRESHNESS.labels(topic=topic, since="accepted")
+        self._since_detected = FRESHNESS.labels(topic=topic, since="detected")
 
     async def run(self, stop: asyncio.Event) -> None:
         await self._consumer.assign(partitions_at(self.topic, self.positions))
@@ -124,8 +128,19 @@ class TopicTail:
         written = sum(subscriber.deliver(live) for subscriber in list(self._subscribers))
         if written:
             DELIVERIES.inc(written)
+        self._observe_freshness(record)
         if self._on_record is not None:
             self._on_record(record, buffered)
+
+    def _observe_freshness(self, record: Mapping[str, Any]) -> None:
+        """Once per record, when the live clients have it: how fresh the stream is."""
+        filing = record.get("filing", record)
+        now = time.time()
+        accepted, detected = filing.get("accepted_at"), filing.get("detected_at")
+        if isinstance(accepted, dt.datetime):
+            self._since_accepted.observe(max(0.0, now - accepted.timestamp()))
+        if isinstance(detected, dt.datetime):
+            self._since_detected.observe(max(0.0, now - detected.timestamp()))
 
     def subscribe(self, subscriber: Subscriber) -> None:
         """From the next record on; the caller has read everything before it (from the ring)."""

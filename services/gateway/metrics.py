@@ -14,4 +14,11 @@ CLIENT_LAG = Histogram(
     "Frames waiting in a client's queue when one is sent (how far behind clients run)",
     buckets=(0, 1, 5, 20, 100, 500, 2000, 10000),
 )
+FRESHNESS = Histogram(
+    "gateway_freshness_seconds",
+    "From EDGAR's acceptance (since=accepted) and from ingest's detection (since=detected) of a "
+    "filing to its delivery to the live clients, per record",
+    ["topic", "since"],
+    buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600),
+)
 TAIL_POSITION = Gauge("gateway_tail_records_total", "Records read by the shared tail", ["topic"])

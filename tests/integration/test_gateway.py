@@ -456,3 +456,36 @@ async def test_ownership_filters_on_replay_and_live_over_websocket_and_sse(
     assert refused["status"] == 400
     assert refused["error"] == "bad_parameter"
     assert refused["message"].startswith("min_value_usd: ")
+
+
+async def test_freshness_since_acceptance_and_detection_is_on_metrics(
+    topics: TopicSettings, gateway: GatewayProcess
+) -> None:
+    await publish_analyses(topics, [sample_analysis(n) for n in range(1, 4)])
+
+    def freshness(metrics: str, since: str) -> tuple[float, float]:
+        def sample(name: str) -> float:
+            line = next(
+                (
+                    line
+                    for line in metrics.splitlines()
+                    if line.startswith(name) and f'since="{since}"' in line
+                ),
+                None,
+            )
+            return float(line.split()[-1]) if line else 0.0
+
+        return sample("gateway_freshness_seconds_count"), sample("gateway_freshness_seconds_sum")
+
+    async with httpx.AsyncClient(base_url=gateway.base_url) as http:
+        for _ in range(100):
+            metrics = (await http.get("/metrics")).text
+            if freshness(metrics, "accepted")[0] >= 3:
+                break
+            await asyncio.sleep(0.2)
+    accepted_count, accepted_sum = freshness(metrics, "accepted")
+    detected_count, detected_sum = freshness(metrics, "detected")
+    assert (accepted_count, detected_count) == (3, 3)
+    # The sample records were accepted and detected in June 2026: months before delivery.
+    assert accepted_sum > 3 * 86_400
+    assert detected_sum > 3 * 86_400
