@@ -96,7 +96,6 @@ def _services(
         | {
             "ANALYZE_HEALTH_PORT": str(free_port()),
             "ANALYZE_GROUP_ID": f"faults-{topics.topic_raw}",
-            "ANALYZE_BATCH_SIZE": "50",
         },
         log_dir,
     )
