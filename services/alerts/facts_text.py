@@ -20,25 +20,13 @@ from sec_digester_client import (
     ReportingOwner,
 )
 
+from services.common.transaction_codes import verb_of
+
 # The transactions an alert shows: the largest by value; the others are counted.
 MAIN_TRANSACTIONS = 3
 HEADLINE_FIGURES = 4
 ITEM_FACTS_SHOWN = 3
 
-_VERBS = {
-    "P": "bought",
-    "S": "sold",
-    "A": "was awarded",
-    "M": "exercised or converted",
-    "F": "had withheld for taxes",
-    "G": "gave or received as a gift",
-    "C": "converted",
-    "X": "exercised",
-    "D": "disposed of to the issuer",
-    "J": "acquired or disposed of",
-    "V": "voluntarily reported",
-    "W": "acquired or disposed of by will",
-}
 _ROLES = {
     "director": "director",
     "officer": "officer",
@@ -84,7 +72,7 @@ def _plan(row: InsiderTransaction) -> str:
 def transaction_line(row: InsiderTransaction) -> str:
     """ "P (bought) 275.634 sh of common at $18.14 = $5,000.00, 10b5-1: no"."""
     code = row.code or "?"
-    line = f"{code} ({_VERBS.get(code, 'reported')})"
+    line = f"{code} ({verb_of(code) or 'reported'})"
     if row.shares is not None:
         line += f" {_shares(row.shares)} sh"
     if row.security_title:

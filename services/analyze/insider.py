@@ -34,37 +34,14 @@ from dataclasses import dataclass
 
 from services.analyze.analysis import Priority
 from services.analyze.ownership import Ownership, OwnershipRow, ReportingOwner, Table
+from services.common.transaction_codes import keyword_of, verb_of
 
 LARGE_PURCHASE_USD = 100_000.0
 LARGE_SALE_USD = 1_000_000.0
 PLAN_SALE_USD = 10_000_000.0
 HOLDING_FRACTION = 0.10
 _MAX_LINES = 3
-_VERBS = {
-    "P": "bought",
-    "S": "sold",
-    "A": "was awarded",
-    "M": "exercised or converted",
-    "F": "had withheld for taxes",
-    "G": "gave or received as a gift",
-    "C": "converted",
-    "X": "exercised",
-    "D": "disposed of to the issuer",
-    "J": "acquired or disposed of",
-    "V": "voluntarily reported",
-    "W": "acquired or disposed of by will",
-}
 _EXERCISE_CODES = frozenset({"M", "C", "X"})
-_KEYWORDS = {
-    "P": "open-market purchase",
-    "S": "open-market sale",
-    "A": "award",
-    "M": "option exercise",
-    "F": "tax withholding",
-    "G": "gift",
-    "C": "conversion",
-    "X": "option exercise",
-}
 _TITLES = (
     (re.compile(r"chief executive|\bceo\b", re.I), "CEO"),
     (re.compile(r"chief financial|\bcfo\b", re.I), "CFO"),
@@ -157,7 +134,7 @@ def _shares(value: float) -> str:
 def _line(rows: Sequence[OwnershipRow]) -> str:
     first = rows[0]
     code = first.code or "?"
-    verb = _VERBS.get(code, f"reported (code {code})")
+    verb = verb_of(code) or f"reported (code {code})"
     if code in _EXERCISE_CODES and first.table is Table.NON_DERIVATIVE:
         verb = "acquired on exercise or conversion"
     total = sum(row.shares or 0.0 for row in rows)
@@ -215,7 +192,7 @@ def read_ownership(ownership: Ownership) -> InsiderReading:
         events.append("insider_purchase")
     if insider and any(row.code == "S" for row in transactions):
         events.append("insider_sale")
-    keywords = [_KEYWORDS[row.code] for row in transactions if row.code in _KEYWORDS]
+    keywords = [keyword for row in transactions if row.code and (keyword := keyword_of(row.code))]
     if any(row.rule_10b5_1 for row in transactions):
         keywords.append("10b5-1 plan")
     sentiment = 0.0

@@ -14,15 +14,16 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from services.common import transaction_codes
 from services.common.errors import BadParameterError
 
 PRIORITIES = ("low", "medium", "high", "critical")
 _ITEM = re.compile(r"\d{1,2}\.\d{2}", re.ASCII)
 _TICKER = re.compile(r"[A-Za-z0-9.\-]{1,12}")
 _FORM = re.compile(r"[A-Za-z0-9 ./\-]{1,20}")
-# Every transaction code of the Form 4 instructions (General Instruction 8). A closed list: a
-# mistyped code would otherwise be accepted and silently match nothing.
-TRANSACTION_CODES = tuple("ACDEFGHIJKLMOPSUVWXZ")
+# Every transaction code of the Form 4 instructions. A closed list: a mistyped code would
+# otherwise be accepted and silently match nothing.
+TRANSACTION_CODES = tuple(transaction_codes.TRANSACTION_CODES)
 # The reporting owner's relationships to the issuer, as ReportingOwner's flags name them.
 INSIDER_ROLES = ("director", "officer", "ten_percent_owner", "other")
 _OWNER_FLAGS = (

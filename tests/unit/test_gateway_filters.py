@@ -4,10 +4,17 @@ of corpus Form 4s; records without facts (v1, or not an ownership form) match no
 
 from __future__ import annotations
 
-import pytest
+import dataclasses
+import string
 
+import pytest
+from sec_digester_client import FilingAnalysis, InsiderTransaction
+
+from services.alerts.facts_text import transaction_line
 from services.common.errors import BadParameterError
-from services.gateway.filters import RecordFacts, parse_filter
+from services.common.transaction_codes import TRANSACTION_CODES as CODE_TABLE
+from services.common.transaction_codes import verb_of
+from services.gateway.filters import TRANSACTION_CODES, RecordFacts, parse_filter
 from tests.support.facts_records import SALE_DOCUMENT, earnings_record, insider_record
 from tests.support.filing_json import as_served
 from tests.support.records import sample_analysis
@@ -94,3 +101,28 @@ def test_the_welcome_frame_describes_the_facts_filters() -> None:
         "min_value_usd": 250000.0,
         "insider_roles": ["officer"],
     }
+
+
+def test_every_code_of_the_shared_table_is_a_filter_and_no_other() -> None:
+    assert set(TRANSACTION_CODES) == set(CODE_TABLE)
+    for code in TRANSACTION_CODES:
+        assert parse_filter(
+            {"transaction_codes": code.lower()}, analyzed=True
+        ).transaction_codes == {code}
+    for letter in sorted(set(string.ascii_uppercase) - set(TRANSACTION_CODES)):
+        with pytest.raises(BadParameterError, match="transaction_codes"):
+            parse_filter({"transaction_codes": letter}, analyzed=True)
+
+
+def _row(code: str) -> InsiderTransaction:
+    """The corpus purchase's transaction with another code."""
+    ownership = FilingAnalysis.from_json(as_served(insider_record(1))).ownership
+    assert ownership is not None
+    return dataclasses.replace(ownership.transactions[0], code=code)
+
+
+def test_an_alert_spells_out_each_code_as_the_shared_table_does() -> None:
+    for code, entry in CODE_TABLE.items():
+        assert f"{code} ({entry.verb})" in transaction_line(_row(code))
+    assert verb_of("B") is None
+    assert "B (reported)" in transaction_line(_row("B"))
