@@ -109,7 +109,7 @@ async def _receive(
         if text is None:
             raise GatewayError(
                 ErrorCode.UNSUPPORTED_DATA,
-                "frame: a binary frame; client frames are JSON text (ack, ping)",
+                "frame: a binary frame; client frames are JSON text (ack, ping, subscribe)",
             )
         match parse_client_frame(text):
             case Ping():
