@@ -1,12 +1,16 @@
-"""What a WebSocket client may send: `{"type": "ping"}` and `{"type": "ack", "cursor": C}`.
+"""What a WebSocket client may send: `{"type": "ping"}`, `{"type": "ack", "cursor": C}` and
+`{"type": "subscribe", <filters>}`.
 
 Parsing is pure and raises `BadParameterError` naming what is wrong (4400); a binary frame is
-refused before it gets here (`unsupported_data`, 1003: client frames are JSON text).
+refused before it gets here (`unsupported_data`, 1003: client frames are JSON text). A
+subscribe frame's filters are parsed against the stream's topic (`parse_filter_fields`), by
+the code that parses the query parameters.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 
@@ -23,7 +27,12 @@ class Ack:
     cursor: str  # parsed against the topic's partitions when it is committed
 
 
-def parse_client_frame(text: str) -> Ping | Ack:
+@dataclass(frozen=True, slots=True)
+class Subscribe:
+    fields: dict[str, Any]  # the frame without its `type`: the filters
+
+
+def parse_client_frame(text: str) -> Ping | Ack | Subscribe:
     try:
         message = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
@@ -36,4 +45,8 @@ def parse_client_frame(text: str) -> Ping | Ack:
         if not isinstance(cursor, str):
             raise BadParameterError("ack.cursor", "missing or not a string")
         return Ack(cursor)
-    raise BadParameterError("frame", f"unknown type {str(kind)[:40]!r}: send ack or ping")
+    if kind == "subscribe":
+        return Subscribe({name: value for name, value in message.items() if name != "type"})
+    raise BadParameterError(
+        "frame", f"unknown type {str(kind)[:40]!r}: send ack, ping or subscribe"
+    )

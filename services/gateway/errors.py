@@ -98,11 +98,16 @@ def count_stream_error(error: GatewayError) -> None:
         SLOW_CLOSES.inc()
 
 
-def error_frame(error: GatewayError, cursor: str | None = None) -> str:
-    """The `error` frame; `cursor`, when the stream has one, is where the client may resume."""
+def error_frame(
+    error: GatewayError, cursor: str | None = None, *, reply_to: str | None = None
+) -> str:
+    """The `error` frame; `cursor`, when the stream has one, is where the client may resume;
+    `reply_to`, the type of the client frame it refuses, when the stream goes on after it."""
     frame = {"type": "error", "code": error.code.value, "message": str(error)}
     if cursor:
         frame["cursor"] = cursor
+    if reply_to:
+        frame["reply_to"] = reply_to
     return orjson.dumps(frame).decode()
 
 

@@ -1,6 +1,10 @@
 """Per-client filters: tickers, forms, minimum priority, 8-K items, and the ownership facts of
 a Form 3/4/5 (transaction codes, transaction value, the reporting owners' roles).
 
+They come from the stream's query parameters (`parse_filter`) or from a WebSocket client's
+`subscribe` frame (`parse_filter_fields`: the same names, lists as JSON arrays), which is turned
+into the query parameters' text and parsed by `parse_filter`, so the two cannot diverge.
+
 The attributes a filter looks at are extracted once per record (`RecordFacts`), when the shared
 tail decodes it; each client's filter is then a few set lookups and one comparison, the same on
 replay and live.
@@ -34,6 +38,9 @@ _OWNER_FLAGS = (
 )
 # Plain decimal or exponent notation; no sign (negative is meaningless), no nan or inf.
 _AMOUNT = re.compile(r"[0-9]{1,20}(\.[0-9]{0,20})?([eE][+-]?[0-9]{1,3})?", re.ASCII)
+# The filters by how a subscribe frame gives them: a JSON array of strings, or one value.
+LIST_FILTERS = ("tickers", "forms", "items", "transaction_codes", "insider_roles")
+VALUE_FILTERS = ("min_priority", "min_value_usd")
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,3 +198,43 @@ def parse_filter(params: Mapping[str, str], *, analyzed: bool) -> Filter:
     if not analyzed:
         _facts_only_on_analyzed(chosen)
     return chosen
+
+
+def parse_filter_fields(fields: Mapping[str, object], *, analyzed: bool) -> Filter:
+    """The filter of a `subscribe` frame's fields: each list a JSON array of strings,
+    `min_priority` a string, `min_value_usd` a number (or its text); null or an empty list is
+    no restriction, as an absent field is. Refused, naming the field: any other field, a value
+    of the wrong JSON type, and whatever `parse_filter` refuses."""
+    params = {}
+    for name, value in fields.items():
+        if value is None:
+            continue
+        if name in LIST_FILTERS:
+            params[name] = _joined(name, value)
+        elif name in VALUE_FILTERS:
+            params[name] = _single(name, value)
+        else:
+            known = ", ".join(LIST_FILTERS + VALUE_FILTERS)
+            raise BadParameterError(name[:40], f"not a filter; a subscribe frame takes {known}")
+    return parse_filter(params, analyzed=analyzed)
+
+
+def _joined(name: str, value: object) -> str:
+    """A JSON array of strings as the comma-separated text of the query parameter."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise BadParameterError(name, "must be a JSON array of strings")
+    for element in value:
+        # A comma would split one element into several values that were never asked for.
+        if "," in element:
+            raise BadParameterError(name, f"{element[:60]!r}: one value per array element")
+    return ",".join(value)
+
+
+def _single(name: str, value: object) -> str:
+    # bool is an int to Python; `true` is no number of dollars.
+    if name == "min_value_usd" and isinstance(value, int | float) and not isinstance(value, bool):
+        return repr(value)
+    if not isinstance(value, str):
+        expected = "a number" if name == "min_value_usd" else "a string"
+        raise BadParameterError(name, f"must be {expected}")
+    return value

@@ -11,23 +11,33 @@ Frames reach the client one of two ways. A WebSocket client that is idle (nothin
 nothing being sent) and whose socket has room takes pre-encoded frames straight away
 (services/gateway/wire.py); otherwise frames wait in the session's bounded queue, which the
 transport drains through `frames()` (SSE always does).
+
+A WebSocket client may change its filter on the way (`subscribe`, `resubscribe`): the session
+stops feeding, drops what it had not sent, and, once the transport has sent everything before,
+acknowledges with its cursor and feeds again from that cursor under the new filter.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import orjson
 
 from services.common.avro import AvroCodec
 from services.common.errors import SecDigesterError
 from services.common.kafka import Consumed, KafkaConsumer, PartitionEnd, partitions_at
-from services.common.positions import PositionResolver, Positions, StartSpec, format_cursor
+from services.common.positions import (
+    PositionResolver,
+    Positions,
+    StartSpec,
+    format_cursor,
+    parse_cursor,
+)
 from services.common.record_json import record_json
 from services.gateway.acks import group_of
-from services.gateway.errors import UNDECODABLE_RECORD, ErrorCode, GatewayError
+from services.gateway.errors import UNDECODABLE_RECORD, ErrorCode, GatewayError, error_frame
 from services.gateway.fanout import LiveRecord, TopicTail, filing_frame, filing_head
 from services.gateway.filters import Filter, RecordFacts
 from services.gateway.metrics import CLIENT_LAG, DELIVERIES, REPLAYING
@@ -50,11 +60,21 @@ class SlowConsumerError(GatewayError):
 class Frame:
     payload: bytes  # the JSON text
     cursor: str | None  # the position after this frame, for filing frames
-    event: str  # filing, caught_up, error, pong (the SSE event name)
+    event: str  # filing, caught_up, error, pong (the SSE event name); refused, subscribed
+
+
+@dataclass(frozen=True, slots=True)
+class _Resubscription(Frame):
+    """Queued by `resubscribe`; the transport reaching it switches the session to `filter`."""
+
+    filter: Filter
 
 
 _SLOW = Frame(b"", None, "slow")
 _FAILED = Frame(b"", None, "failed")
+# The frames that answer the client's own (ping, subscribe): kept when `resubscribe` drops
+# the unsent records.
+_ANSWERS = frozenset({"pong", "refused", "subscribed"})
 
 
 @dataclass(frozen=True)
@@ -87,6 +107,8 @@ class StreamSession:
         self.start: Positions = {}
         self.cursor = ""  # after the last frame handed to the transport
         self._failure: BaseException | None = None
+        self._feed: asyncio.Task[None] | None = None
+        self._resubscriptions_queued = 0
         # Set when the client overflows its queue: a sender blocked on a full socket must be
         # interrupted, it will never read the marker left in the queue.
         self.too_slow = asyncio.Event()
@@ -114,6 +136,9 @@ class StreamSession:
         if writer is not None and writer.write(text_frame(frame.payload)):
             self.cursor = frame.cursor or self.cursor
             return
+        self._enqueue(frame)
+
+    def _enqueue(self, frame: Frame) -> None:
         try:
             self._queue.put_nowait(frame)
         except asyncio.QueueFull:
@@ -157,20 +182,27 @@ class StreamSession:
             }
         ).decode()
 
-    def start_feed(self) -> asyncio.Task[None]:
-        """Run `feed` in the background; if it fails, the failure ends `frames()`."""
-        task = asyncio.create_task(self.feed())
-        task.add_done_callback(self._feed_done)
-        return task
+    def start_feed(self) -> None:
+        """Feed the client from its start in the background; a failure ends `frames()`."""
+        self._feed_from(self.start)
+
+    def _feed_from(self, positions: Positions) -> None:
+        self._feed = asyncio.create_task(self.feed(positions))
+        self._feed.add_done_callback(self._feed_done)
+
+    def stop_feed(self) -> None:
+        if self._feed is not None:
+            self._feed.cancel()
+            self._feed = None
 
     def _feed_done(self, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and task.exception() is not None:
             self._failure = task.exception()
             self._end_with(_FAILED)
 
-    async def feed(self) -> None:
+    async def feed(self, start: Positions) -> None:
         """Replay from Kafka until the ring covers the position, from the ring, then live."""
-        positions = dict(self.start)
+        positions = dict(start)
         while not await self._replay_ring(positions):
             REPLAYING.inc()
             try:
@@ -263,6 +295,43 @@ class StreamSession:
             return None
         return Frame(filing_frame(cursor, partition, offset, record_json(record)), cursor, "filing")
 
+    # -- a new filter on the way (WebSocket `subscribe`) ----------------------------------
+    def resubscribe(self, chosen: Filter) -> None:
+        """Filter with `chosen` from the current cursor on.
+
+        Records the old filter let through that the transport has not taken yet are dropped:
+        the feed stops, the session leaves the tail and the queue is emptied (but for answers
+        to the client's frames), then a marker is queued. When the transport reaches it,
+        everything before has been sent, so `cursor` is final: the `subscribed` frame carries
+        it, and a new feed replays from it under `chosen` (the ring, else Kafka, then live).
+        No gap, no duplicate, and the cursor never goes back."""
+        if self.too_slow.is_set() or self._failure is not None:
+            return  # the stream is ending: its last frame is queued already
+        self.stop_feed()
+        self._tail.leave(self)
+        answers = []
+        while not self._queue.empty():
+            frame = self._queue.get_nowait()
+            if frame.event in _ANSWERS:
+                answers.append(frame)
+        for frame in answers:
+            self._queue.put_nowait(frame)  # no more than were there
+        self._resubscriptions_queued += 1
+        self._enqueue(_Resubscription(b"", None, "subscribed", chosen))
+
+    def _resubscribed(self, chosen: Filter) -> Frame:
+        """The transport reached a `resubscribe` marker: switch filters and acknowledge."""
+        self.request = replace(self.request, filter=chosen)
+        self._resubscriptions_queued -= 1
+        if not self._resubscriptions_queued:  # else a later subscribe replaces this one
+            self._feed_from(parse_cursor(self.cursor, "cursor"))
+        subscribed = {"type": "subscribed", "cursor": self.cursor, "filters": chosen.describe()}
+        return Frame(_json(subscribed), None, "subscribed")
+
+    def refuse(self, error: GatewayError, frame_type: str) -> None:
+        """Answer a client frame that changes nothing: the stream goes on as it was."""
+        self._offer(Frame(error_frame(error, reply_to=frame_type).encode(), None, "refused"))
+
     @property
     def queue_size(self) -> int:
         return self._queue.maxsize
@@ -282,6 +351,8 @@ class StreamSession:
             if frame is _FAILED:
                 assert self._failure is not None
                 raise self._failure
+            if type(frame) is _Resubscription:
+                frame = self._resubscribed(frame.filter)
             if frame.event == "filing":
                 DELIVERIES.inc()
                 CLIENT_LAG.observe(self._queue.qsize())

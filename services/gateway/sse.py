@@ -64,7 +64,7 @@ async def stream_sse(request: Request[StreamState]) -> Response:
         raise
 
     async def events() -> AsyncIterator[str]:
-        feed = session.start_feed()
+        session.start_feed()
         try:
             yield _event("welcome", welcome)
             async for frame in session.frames(keepalive_s=_KEEPALIVE_S):
@@ -78,7 +78,7 @@ async def stream_sse(request: Request[StreamState]) -> Response:
             count_stream_error(error)
             yield _event("error", error_frame(error, session.cursor))
         finally:
-            feed.cancel()
+            session.stop_feed()
             await held.aclose()
 
     return StreamingResponse(

@@ -19,7 +19,7 @@ from services.common.positions import PositionResolver, parse_cursor, parse_from
 from services.gateway.acks import AckCommitter
 from services.gateway.errors import ErrorCode, GatewayError
 from services.gateway.fanout import TopicTail
-from services.gateway.filters import parse_filter
+from services.gateway.filters import Filter, parse_filter, parse_filter_fields
 from services.gateway.session import StreamRequest, StreamSession
 from services.gateway.settings import GatewaySettings
 from services.gateway.wire import WireWriter
@@ -67,6 +67,12 @@ class Streams:
             client_id=client_id,
             filter=parse_filter(params, analyzed=alias == "analyzed"),
         )
+
+    def filter_of(self, request: StreamRequest, fields: Mapping[str, object]) -> Filter:
+        """The filter of a `subscribe` frame on the stream of `request`; BadParameterError
+        names what is wrong."""
+        analyzed = request.topic == self.topics["analyzed"].tail.topic
+        return parse_filter_fields(fields, analyzed=analyzed)
 
     def _stream_of(self, request: StreamRequest) -> TopicStream:
         return next(s for s in self.topics.values() if s.tail.topic == request.topic)

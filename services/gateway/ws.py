@@ -1,21 +1,24 @@
-"""`GET /stream` as a WebSocket: welcome, filings, caught_up; acks and pings from the client.
+"""`GET /stream` as a WebSocket: welcome, filings, caught_up; acks, pings and subscribes from
+the client.
 
 Three tasks per connection: the feed (replay, then joining the shared tail), the sender (the
-session's frames, in order) and the receiver (acks, pings). The first that fails ends the
-connection with the close code of docs/gateway-protocol.md, after an `error` frame that says
-why and, for a slow client, carries the cursor to resume from.
+session's frames, in order) and the receiver (acks, pings, subscribes). The first that fails
+ends the connection with the close code of docs/gateway-protocol.md, after an `error` frame
+that says why and, for a slow client, carries the cursor to resume from. A subscribe frame with
+a bad filter ends nothing: its `error` answer names the field, and the old filter stays.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 
 import structlog
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from services.common.errors import BadParameterError, SecDigesterError
-from services.gateway.client_frames import Ack, Ping, parse_client_frame
+from services.gateway.client_frames import Ack, Ping, Subscribe, parse_client_frame
 from services.gateway.connections import stream_slot
 from services.gateway.errors import ErrorCode, GatewayError, as_gateway_error, close_websocket
 from services.gateway.session import SlowConsumerError, StreamRequest, StreamSession
@@ -65,14 +68,14 @@ async def _serve(
     request: StreamRequest,
     writer: WireWriter | None,
 ) -> None:
-    feed = session.start_feed()
+    session.start_feed()
     try:
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(_send(websocket, session, writer))
             tasks.create_task(_receive(websocket, session, streams, request))
             tasks.create_task(_watch_speed(session))
     finally:
-        feed.cancel()
+        session.stop_feed()
 
 
 async def _watch_speed(session: StreamSession) -> None:
@@ -106,10 +109,34 @@ async def _receive(
         if text is None:
             raise GatewayError(
                 ErrorCode.UNSUPPORTED_DATA,
-                "frame: a binary frame; client frames are JSON text (ack, ping)",
+                "frame: a binary frame; client frames are JSON text (ack, ping, subscribe)",
             )
         match parse_client_frame(text):
             case Ping():
                 session.pong()
             case Ack(cursor):
                 streams.acknowledge(request, cursor)
+            case Subscribe(fields):
+                _subscribe(session, streams, request, fields)
+
+
+def _subscribe(
+    session: StreamSession, streams: Streams, request: StreamRequest, fields: dict[str, Any]
+) -> None:
+    """A new filter from the session's cursor on; a bad one is answered, and changes nothing.
+
+    Unlike a bad ack or an unreadable frame (a client program's mistake, 4400), a filter is
+    often what a person typed: the stream goes on."""
+    try:
+        chosen = streams.filter_of(request, fields)
+    except BadParameterError as exc:
+        log.info(
+            "subscribe refused",
+            topic=request.topic,
+            client_id=request.client_id,
+            parameter=exc.parameter,
+            error=str(exc),
+        )
+        session.refuse(GatewayError(ErrorCode.BAD_PARAMETER, str(exc)), "subscribe")
+        return
+    session.resubscribe(chosen)

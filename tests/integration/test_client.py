@@ -184,3 +184,69 @@ async def test_a_rejected_parameter_is_a_bad_parameter_error(
         with pytest.raises(BadParameterError, match=f"^{named}: .*4400"):
             await asyncio.wait_for(client.run(lambda filing: asyncio.sleep(0)), timeout=30)
     assert client.connections == 1
+
+
+def offset_in(cursor: str) -> int:
+    """The offset of a single-partition cursor (`0:N`)."""
+    partition, offset = cursor.split(":")
+    assert partition == "0"
+    return int(offset)
+
+
+@pytest.mark.timeout(180)
+async def test_subscribe_changes_the_filters_on_the_connection_and_for_reconnections(
+    topics: TopicSettings, gateway: GatewayProcess
+) -> None:
+    # One partition: record n of this list is at offset n.
+    tickers = ["JPM", "AAPL", "AAPL", "JPM", "AAPL", "JPM"]
+    records = [sample_analysis(n, ticker=ticker) for n, ticker in enumerate(tickers, start=1)]
+    await publish_analyses(topics, records)
+    config = config_for(gateway, tickers=("JPM",), start="earliest")
+    async with StreamClient(config) as client:
+        first = await asyncio.wait_for(anext(client), timeout=30)
+        assert first.accession_number == accession(1)
+        cursor = await asyncio.wait_for(client.subscribe(tickers=["aapl"], forms=["8-K"]), 30)
+        assert cursor is not None
+        assert client.config.tickers == ("aapl",)
+        # Sent before the acknowledgement: the old filter's, up to its cursor; then the new
+        # filter's from there on (whether the gateway had sent the rest of the replay by then
+        # or not), and a record published later.
+        before = [n for n, t in enumerate(tickers) if t == "JPM" and 0 < n < offset_in(cursor)]
+        after = [n for n, t in enumerate(tickers) if t == "AAPL" and n >= offset_in(cursor)]
+        await publish_analyses(topics, [sample_analysis(7, ticker="JPM")])
+        await publish_analyses(topics, [sample_analysis(8, ticker="AAPL")])
+        expected = [accession(n + 1) for n in before + after] + [accession(8)]
+        got = [(await asyncio.wait_for(anext(client), 30)).accession_number for _ in expected]
+        assert got == expected
+        assert client.connections == 1
+
+        # Refused by the gateway: raised here, and the stream goes on as it was.
+        with pytest.raises(BadParameterError, match=r"^tickers: "):
+            await asyncio.wait_for(client.subscribe(tickers=["NOT A TICKER"]), 30)
+        assert client.config.tickers == ("aapl",)
+
+        # From another task while `run` takes the records: answered all the same.
+        handled: list[str] = []
+
+        async def handle(filing: FilingAnalysis) -> None:
+            handled.append(filing.accession_number)
+
+        running = asyncio.create_task(client.run(handle))
+        await asyncio.wait_for(client.subscribe(tickers=["MSFT"]), 30)
+        await publish_analyses(
+            topics, [sample_analysis(9, ticker="AAPL"), sample_analysis(10, ticker="MSFT")]
+        )
+        await until(lambda: handled == [accession(10)], "the MSFT filing", running)
+
+        # A reconnection opens with the filters last acknowledged, not those of the config
+        # the client was made with.
+        await asyncio.to_thread(gateway.kill)
+        await publish_analyses(
+            topics, [sample_analysis(11, ticker="JPM"), sample_analysis(12, ticker="MSFT")]
+        )
+        await asyncio.to_thread(gateway.start)
+        await until(lambda: len(handled) == 2, "the filing published while away", running)
+        await stopped(running)
+    assert handled == [accession(10), accession(12)]
+    assert client.connections == 2
+    assert "tickers=MSFT" in client.config.stream_url(None)

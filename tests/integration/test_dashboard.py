@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import inspect
+import json
 import math
 import random
 import re
@@ -299,10 +300,12 @@ async def test_dashboard_history_live_and_filters(
 
     page = await chromium_context.new_page()
     sockets: list[WebSocket] = []
+    sent: list[dict[str, Any]] = []  # the frames the page sent on its sockets
     history_urls: list[str] = []
 
     def on_websocket(socket: WebSocket) -> None:
         sockets.append(socket)
+        socket.on("framesent", lambda payload: sent.append(json.loads(payload)))
 
     def on_request(request: Request) -> None:
         if "/api/filings" in request.url:
@@ -349,7 +352,8 @@ async def test_dashboard_history_live_and_filters(
     await expect(rows.first).to_have_attribute("data-accession", accession(live))
     await expect(rows).to_have_count(len(history) + 1)
 
-    # Typing a ticker: history reloaded with ticker=, the stream reopened with tickers=.
+    # Typing a ticker: history reloaded with ticker=, and the open stream told the new filter
+    # with a subscribe frame, not reopened.
     await page.get_by_label("Ticker").fill("jpm")
     jpm_history = [r for r in history if r["filing"]["tickers"] == ["JPM"]]
     await expect(rows).to_have_count(len(jpm_history), timeout=TIMEOUT_MS)
@@ -357,8 +361,8 @@ async def test_dashboard_history_live_and_filters(
         await expect(row(page, record)).to_be_visible()
     await expect(page.locator("#connection-text")).to_have_text("live", timeout=TIMEOUT_MS)
     assert any("ticker=JPM" in url for url in history_urls)
-    assert "tickers=JPM" in sockets[-1].url
-    assert "from=latest" not in sockets[-1].url  # resumes from the last cursor received
+    subscribes = [frame for frame in sent if frame["type"] == "subscribe"]
+    assert subscribes == [{"type": "subscribe", "tickers": ["JPM"], "forms": []}]
 
     # Live under the filter: the other ticker's filing never shows, JPM's does.
     other = filings.make(0.5, ticker="MSFT", company="MICROSOFT CORP", priority="high")
@@ -379,10 +383,33 @@ async def test_dashboard_history_live_and_filters(
     tickers = await page.locator("#rows tr[data-accession] .tickers").all_inner_texts()
     assert tickers == ["JPM"] * (len(jpm_history) + 1)
 
-    # Clearing the filter brings everything back (from history), for the screenshot.
+    # A ticker the gateway refuses: said so on the page, and the stream goes on under the
+    # filter it had (a JPM filing still arrives live, on the same socket).
+    await page.get_by_label("Ticker").fill("jpm$")
+    notice = page.locator("#notice")
+    await expect(notice).to_be_visible(timeout=TIMEOUT_MS)
+    await expect(notice).to_contain_text("The gateway refused the filters: tickers:")
+    await page.get_by_label("Ticker").fill("jpm")
+    await expect(rows).to_have_count(len(jpm_history) + 1, timeout=TIMEOUT_MS)
+    await expect(notice).to_be_hidden()
+    still_jpm = filings.make(0.1, ticker="JPM", company="JPMORGAN CHASE & CO")
+    await publish(gateway, still_jpm)
+    await expect(row(page, still_jpm)).to_be_visible(timeout=TIMEOUT_MS)
+
+    # Clearing the filter brings everything back (from history), for the screenshot; and
+    # live records of any ticker again, still on the one socket the page opened.
     await page.get_by_role("button", name="Clear").click()
-    await expect(rows).to_have_count(len(history) + 3, timeout=TIMEOUT_MS)
+    await expect(rows).to_have_count(len(history) + 4, timeout=TIMEOUT_MS)
     await expect(page.locator("#connection-text")).to_have_text("live", timeout=TIMEOUT_MS)
+    anything = filings.make(0.05, ticker="NVDA", company="NVIDIA CORP", priority="low")
+    await publish(gateway, anything)
+    await expect(row(page, anything)).to_be_visible(timeout=TIMEOUT_MS)
+    assert [frame for frame in sent if frame["type"] == "subscribe"][-1] == {
+        "type": "subscribe",
+        "tickers": [],
+        "forms": [],
+    }
+    assert len(sockets) == 1
     await page.wait_for_timeout(4500)  # let the arrival highlight fade
     await page.screenshot(path=str(screenshot_path), full_page=True)
 

@@ -30,6 +30,8 @@ from sec_digester_client.protocol import (
     Closed,
     Delivered,
     Refused,
+    Subscribed,
+    SubscribeRefused,
     final_error,
     handshake_error,
     parse_frame,
@@ -258,3 +260,26 @@ def test_config_sends_the_ownership_filters() -> None:
     ):
         with pytest.raises(BadParameterError):
             ClientConfig(**wrong)
+
+
+def test_the_answers_to_a_subscribe_are_events_of_their_own() -> None:
+    subscribed = '{"type":"subscribed","cursor":"0:4","filters":{"tickers":["JPM"]}}'
+    assert parse_frame(subscribed) == Subscribed("0:4", {"tickers": ["JPM"]})
+    refusal = json.dumps(
+        {"type": "error", "code": "bad_parameter", "message": "tickers: x", "reply_to": "subscribe"}
+    )
+    # Not a Refused: the stream goes on, so it must never be taken as the reason of a close.
+    assert parse_frame(refusal) == SubscribeRefused("bad_parameter", "tickers: x")
+
+
+def test_config_gives_its_filters_as_a_subscribe_frame_carries_them() -> None:
+    config = ClientConfig(tickers=("JPM", "AAPL"), min_priority="high", min_value_usd=0.0)
+    assert config.filters() == {
+        "tickers": ["JPM", "AAPL"],
+        "min_priority": "high",
+        "min_value_usd": 0.0,
+    }
+    assert ClientConfig().filters() == {}
+    query = parse_qs(urlsplit(config.stream_url(None)).query)
+    assert query["tickers"] == ["JPM,AAPL"]
+    assert query["min_value_usd"] == ["0.0"]

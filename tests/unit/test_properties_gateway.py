@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from services.common.errors import BadParameterError
 from services.common.positions import StartSpec, format_cursor, parse_cursor, parse_from
-from services.gateway.client_frames import Ack, Ping, parse_client_frame
+from services.gateway.client_frames import Ack, Ping, Subscribe, parse_client_frame
 from services.gateway.filters import (
     INSIDER_ROLES,
     PRIORITIES,
@@ -205,7 +205,7 @@ _FRAMES = st.one_of(
 
 
 @given(_FRAMES)
-def test_a_client_frame_is_an_ack_a_ping_or_a_bad_parameter(text: str) -> None:
+def test_a_client_frame_is_an_ack_a_ping_a_subscribe_or_a_bad_parameter(text: str) -> None:
     try:
         frame = parse_client_frame(text)
     except BadParameterError as exc:
@@ -217,6 +217,8 @@ def test_a_client_frame_is_an_ack_a_ping_or_a_bad_parameter(text: str) -> None:
             assert decoded["type"] == "ping"
         case Ack(cursor):
             assert decoded == decoded | {"type": "ack", "cursor": cursor}
+        case Subscribe(fields):
+            assert decoded == {"type": "subscribe", **fields}
 
 
 def test_a_time_before_1970_is_a_time_not_an_error() -> None:

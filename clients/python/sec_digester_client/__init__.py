@@ -7,7 +7,8 @@
 
 Reconnects by itself (exponential backoff with full jitter), resumes where it got to,
 acknowledges a record only once it has been handled, drops redeliveries, and detects a gateway
-that stops answering. Auth failures and bad parameters are raised, not retried.
+that stops answering. `await client.subscribe(tickers=[...])` changes the filters on the open
+connection. Auth failures and bad parameters are raised, not retried.
 """
 
 from sec_digester_client.client import Handler, StreamClient

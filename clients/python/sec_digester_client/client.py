@@ -16,13 +16,21 @@ record unacknowledged too.
 
 Duplicates. A record the gateway redelivers (at least once across reconnects) whose accession
 number is in the dedupe window is acknowledged and skipped, never handed out twice.
+
+Filters. `subscribe` replaces the filters on the open connection (the gateway's `subscribe`
+frame) and returns once the gateway acknowledged them. Frames read meanwhile wait in an inbox
+and are handed out in order, before anything after them; one reader at a time takes frames
+from the connection (a lock), so a subscribe in another task and `async for` never split the
+stream. Every later connection opens with the filters last acknowledged.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable
 from types import TracebackType
 from typing import Literal, Self
 from urllib.parse import urlsplit
@@ -33,13 +41,16 @@ from sec_digester_client.backoff import Backoff
 from sec_digester_client.config import ClientConfig
 from sec_digester_client.connection import Connection
 from sec_digester_client.dedupe import DedupeWindow
-from sec_digester_client.errors import ClientClosedError
+from sec_digester_client.errors import BadParameterError, ClientClosedError
 from sec_digester_client.protocol import (
     UNDECODABLE,
     CaughtUp,
     Closed,
     Delivered,
+    Event,
     Refused,
+    Subscribed,
+    SubscribeRefused,
     Welcome,
     final_error,
     handshake_error,
@@ -64,6 +75,11 @@ class StreamClient:
         self._backoff = Backoff(config.backoff_initial_s, config.backoff_max_s)
         self._where = urlsplit(config.url).netloc  # for logs: the query may hold a key
         self.connections = 0  # connections opened so far; more than one means it reconnected
+        self._inbox: deque[Event] = deque()  # read from the connection, not yet handled
+        self._reading = asyncio.Lock()  # one reader of the connection at a time
+        # Subscribes sent and not answered yet, oldest first: each with the config it asks for
+        # and who waits for the answer (None: the one `_connect` sends on its own).
+        self._subscribing: deque[tuple[asyncio.Future[str | None] | None, ClientConfig]] = deque()
 
     @property
     def position(self) -> str | None:
@@ -118,6 +134,80 @@ class StreamClient:
             self._unhandled = None
             self._handled(filing)
 
+    async def subscribe(
+        self,
+        *,
+        tickers: Iterable[str] = (),
+        forms: Iterable[str] = (),
+        min_priority: str | None = None,
+        items: Iterable[str] = (),
+        transaction_codes: Iterable[str] = (),
+        min_value_usd: float | None = None,
+        insider_roles: Iterable[str] = (),
+    ) -> str | None:
+        """Replace all filters (one not given: no restriction) without reconnecting.
+
+        Returns the cursor after which the new filters apply, once the gateway acknowledged
+        them; records sent before that are still handed out, in order. Raises
+        BadParameterError if the gateway refuses them (the old filters stay). Returns None
+        when no connection is open, or it was lost before the answer: the filters then apply
+        from the next connection on, which opens with them."""
+        if self._state != "open":
+            raise ClientClosedError("use the StreamClient inside `async with`, once")
+        wanted = dataclasses.replace(
+            self.config,
+            tickers=_listed("tickers", tickers),
+            forms=_listed("forms", forms),
+            min_priority=min_priority,
+            items=_listed("items", items),
+            transaction_codes=_listed("transaction_codes", transaction_codes),
+            min_value_usd=min_value_usd,
+            insider_roles=_listed("insider_roles", insider_roles),
+        )
+        connection = self._connection
+        if connection is None or not connection.alive:
+            self.config = wanted
+            return None
+        answer: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+        self._subscribing.append((answer, wanted))
+        # If the send fails the connection is gone: its Closed event settles the answer.
+        await connection.send({"type": "subscribe", **wanted.filters()})
+        while not answer.done():
+            async with self._reading:
+                if not answer.done():
+                    await self._read(connection)
+        return answer.result()
+
+    async def _next_event(self, connection: Connection) -> Event:
+        while not self._inbox:
+            async with self._reading:
+                if not self._inbox:
+                    await self._read(connection)
+        return self._inbox.popleft()
+
+    async def _read(self, connection: Connection) -> None:
+        """Take one frame from the connection (holding `_reading`): the answer to a subscribe
+        settles it; anything else goes to the inbox."""
+        event = await connection.next_event()
+        if isinstance(event, Subscribed | SubscribeRefused):
+            answer, wanted = self._subscribing.popleft()
+            if isinstance(event, Subscribed):
+                self.config = wanted
+                if answer is not None:
+                    answer.set_result(event.cursor)
+            else:
+                log.warning("gateway refused the filters: %s", event.message)
+                if answer is not None:
+                    answer.set_exception(BadParameterError(event.message))
+            return
+        if isinstance(event, Closed):
+            # Unanswered: the next connection opens with what they asked for.
+            while self._subscribing:
+                answer, self.config = self._subscribing.popleft()
+                if answer is not None:
+                    answer.set_result(None)
+        self._inbox.append(event)
+
     def _handled(self, filing: FilingAnalysis) -> None:
         assert filing.delivery is not None
         self._seen.add(filing.accession_number)
@@ -145,7 +235,7 @@ class StreamClient:
         while True:
             await self._send_ack()
             connection = self._connection or await self._connect()
-            event = await connection.next_event()
+            event = await self._next_event(connection)
             if isinstance(event, Delivered):
                 self._backoff.reset()  # this connection works: a later failure starts over
                 filing = event.filing
@@ -172,8 +262,9 @@ class StreamClient:
     async def _connect(self) -> Connection:
         while True:
             start = self._position or self.config.start
+            config = self.config
             try:
-                self._connection = await Connection.open(self.config, start)
+                self._connection = await Connection.open(config, start)
             except InvalidStatus as exc:
                 error = handshake_error(exc.response.status_code)
                 if error is not None:
@@ -184,6 +275,9 @@ class StreamClient:
             else:
                 self.connections += 1
                 log.info("connected to %s from %s", self._where, start or "the default position")
+                if self.config is not config:  # a subscribe while it opened
+                    self._subscribing.append((None, self.config))
+                    await self._connection.send({"type": "subscribe", **self.config.filters()})
                 return self._connection
 
     async def _lost(self, closed: Closed) -> None:
@@ -200,3 +294,9 @@ class StreamClient:
         delay = self._backoff.next_delay()
         log.warning("gateway %s: %s; reconnecting in %.1fs", self._where, why, delay)
         await asyncio.sleep(delay)
+
+
+def _listed(name: str, values: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(values, str):  # tuple() would take it letter by letter
+        raise BadParameterError(f"{name}: a list of strings, not one string")
+    return tuple(values)

@@ -10,12 +10,15 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sec_digester_client.errors import BadParameterError
 from sec_digester_client.records import Priority
 
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+# The filters that are lists (comma-separated in the URL, JSON arrays in a subscribe frame).
+LIST_FILTERS = ("tickers", "forms", "items", "transaction_codes", "insider_roles")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +67,7 @@ class ClientConfig:
                 f"min_priority: {self.min_priority!r} is not one of "
                 + ", ".join(p.value for p in Priority)
             )
-        for name in ("tickers", "forms", "items", "transaction_codes", "insider_roles"):
+        for name in LIST_FILTERS:
             if isinstance(getattr(self, name), str):
                 raise BadParameterError(f"{name}: a tuple of strings, not one string")
         if self.min_value_usd is not None and not (
@@ -85,26 +88,26 @@ class ClientConfig:
         if self.backoff_max_s < self.backoff_initial_s:
             raise BadParameterError("backoff_max_s: must not be below backoff_initial_s")
 
+    def filters(self) -> dict[str, Any]:
+        """The filters set, as a `subscribe` frame carries them (lists as lists)."""
+        chosen: dict[str, Any] = {
+            name: list(getattr(self, name)) for name in LIST_FILTERS if getattr(self, name)
+        }
+        if self.min_priority is not None:
+            chosen["min_priority"] = self.min_priority
+        if self.min_value_usd is not None:
+            chosen["min_value_usd"] = float(self.min_value_usd)
+        return chosen
+
     def stream_url(self, start: str | None) -> str:
         """The URL to connect to, starting at `start` (a `from` value; None = the default)."""
         parts = urlsplit(self.url)
         query = dict(parse_qsl(parts.query))
-        wanted = {
-            "topic": self.topic,
-            "client_id": self.client_id,
-            "from": start,
-            "tickers": ",".join(self.tickers),
-            "forms": ",".join(self.forms),
-            "min_priority": self.min_priority,
-            "items": ",".join(self.items),
-            "transaction_codes": ",".join(self.transaction_codes),
-            # repr: the shortest text that reads back as the same float (1e+20, 250000.0).
-            "min_value_usd": None
-            if self.min_value_usd is None
-            else repr(float(self.min_value_usd)),
-            "insider_roles": ",".join(self.insider_roles),
-        }
+        wanted = {"topic": self.topic, "client_id": self.client_id, "from": start}
         query |= {name: value for name, value in wanted.items() if value}
+        for name, value in self.filters().items():
+            # A float's str is the shortest text that reads back as it (1e+20, 250000.0).
+            query[name] = ",".join(value) if isinstance(value, list) else str(value)
         return urlunsplit(parts._replace(query=urlencode(query, safe=",:")))
 
     def headers(self) -> dict[str, str]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -69,7 +70,7 @@ class Connection:
             raise event
         return event
 
-    async def send(self, message: dict[str, str]) -> bool:
+    async def send(self, message: dict[str, Any]) -> bool:
         """Send a frame; False if the connection is gone (the reader reports how it ended)."""
         try:
             await self._websocket.send(json.dumps(message))

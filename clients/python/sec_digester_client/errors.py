@@ -6,7 +6,8 @@ stops answering or restarts, and a slow-consumer close are handled inside (recon
 
     ClientError
     ├── AuthenticationError   missing or wrong API key (close 4401, HTTP 401/403)
-    ├── BadParameterError     a parameter the gateway (or the config) rejects (4400, 4404)
+    ├── BadParameterError     a parameter the gateway (or the config) rejects (4400, 4404),
+    │                         or filters of `subscribe` it refuses (the stream goes on)
     ├── ProtocolError         a frame or record this client cannot read, or a refused handshake
     └── ClientClosedError     the client was used outside `async with`, or after it closed
 """

@@ -42,6 +42,23 @@ class Pong:
 
 
 @dataclass(frozen=True, slots=True)
+class Subscribed:
+    """A `subscribe` took effect: the new filters apply to every record after `cursor`."""
+
+    cursor: str
+    filters: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class SubscribeRefused:
+    """A `subscribe` was refused (an `error` frame replying to it); the old filters stay and
+    the stream goes on, so this never explains a close."""
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class Refused:
     """An `error` frame: `cursor` is where to resume (4408, 1011), when the gateway knows it."""
 
@@ -57,7 +74,7 @@ class Closed:
     refused: Refused | None  # the error frame that came before the close, if any
 
 
-Event = Welcome | Delivered | CaughtUp | Pong | Refused | Closed
+Event = Welcome | Delivered | CaughtUp | Pong | Subscribed | SubscribeRefused | Refused | Closed
 
 # A notice in the stream, not followed by a close: the gateway skipped a record it cannot
 # decode and says so; `cursor` is past it.
@@ -77,6 +94,10 @@ def parse_frame(text: str | bytes) -> Event:
             return CaughtUp(frame["cursor"])
         if kind == "pong":
             return Pong()
+        if kind == "subscribed":
+            return Subscribed(frame["cursor"], dict(frame["filters"]))
+        if kind == "error" and frame.get("reply_to") == "subscribe":
+            return SubscribeRefused(str(frame["code"]), str(frame.get("message", "")))
         if kind == "error":
             return Refused(str(frame["code"]), str(frame.get("message", "")), frame.get("cursor"))
     except (ValueError, KeyError, TypeError) as exc:

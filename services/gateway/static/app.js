@@ -78,6 +78,7 @@
     countdownTimer: null,
     pingTimer: null,
     debounceTimer: null,
+    refusal: "", // the gateway's answer to filters it refused, shown until the next change
   };
 
   // ---------------------------------------------------------------- API key (sessionStorage)
@@ -171,13 +172,16 @@
     if (key) setKey(key); // then dropped from the address by filtersToAddress
   }
 
+  // `force`: the key changed, so the stream must be opened again; a filter change alone goes to
+  // the open stream as a `subscribe` frame.
   function applyFilters(force) {
     clearTimeout(state.debounceTimer);
     const next = filtersFromInputs();
     if (!force && sameFilters(next, state.filters)) return;
     state.filters = next;
     filtersToAddress(next);
-    restart();
+    if (!force && state.ws && state.ws.readyState === WebSocket.OPEN) refilter(state.ws);
+    else restart();
   }
 
   // ---------------------------------------------------------------------------- URLs
@@ -189,6 +193,14 @@
     const key = currentKey();
     if (key) url.searchParams.set("api_key", key);
     return url;
+  }
+
+  // The stream's filters as a subscribe frame carries them (lists as arrays; none = any).
+  function subscribeFrame() {
+    const f = state.filters;
+    const frame = { type: "subscribe", tickers: f.tickers, forms: f.forms };
+    if (f.minPriority) frame.min_priority = f.minPriority;
+    return JSON.stringify(frame);
   }
 
   function streamUrl() {
@@ -821,7 +833,7 @@
       if (generation !== state.generation) return true;
       for (const body of bodies) for (const record of recordsOf(body)) addRecord(record, false);
       state.historyLoaded = true;
-      showNotice("");
+      showNotice(state.refusal);
       // A full page may not reach back an hour: the charts then ask for the rest of it.
       if (bodies.some((body) => recordsOf(body).length >= HISTORY_LIMIT)) {
         loadChartHistory(generation);
@@ -942,7 +954,19 @@
           replaying = false;
           if (typeof frame.cursor === "string" && frame.cursor) state.cursor = frame.cursor;
           break;
+        case "subscribed":
+          // The new filters apply after this cursor: the gateway replays from it (caught_up
+          // follows), so what comes until then is not live.
+          replaying = true;
+          if (typeof frame.cursor === "string" && frame.cursor) state.cursor = frame.cursor;
+          break;
         case "error":
+          if (frame.reply_to === "subscribe") {
+            // The gateway kept the previous filters; the stream goes on.
+            state.refusal = `The gateway refused the filters: ${text(frame.message)}`;
+            showNotice(state.refusal);
+            break;
+          }
           lastError = frame;
           // A slow consumer is closed with its last cursor: resume from there.
           if (typeof frame.cursor === "string" && frame.cursor) state.cursor = frame.cursor;
@@ -1002,9 +1026,24 @@
     state.reconnectTimer = setTimeout(connect, delay);
   }
 
+  // Filters changed on an open stream: new list from history, and the same socket told the
+  // new filters (`subscribe`) instead of being reopened; what it sends from now on is
+  // filtered the same way, and history fills in what came before.
+  function refilter(ws) {
+    state.generation += 1;
+    clearRows();
+    charts.dirty = true; // same records, other filters
+    state.historyLoaded = false;
+    state.refusal = "";
+    showNotice("");
+    ws.send(subscribeFrame());
+    loadHistory(state.generation);
+  }
+
   // Filters or key changed: new list, history first, then live from the last position.
   async function restart() {
     state.generation += 1;
+    state.refusal = "";
     const generation = state.generation;
     stopTimers();
     closeSocket();
