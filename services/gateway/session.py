@@ -16,7 +16,7 @@ transport drains through `frames()` (SSE always does).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 
 import orjson
@@ -77,6 +77,7 @@ class StreamSession:
         writer: WireWriter | None,
     ) -> None:
         self.request = request
+        self.filter = request.filter  # what the shared tail groups its clients by
         self._tail = tail
         self._resolver = resolver
         self._codec = codec
@@ -92,14 +93,17 @@ class StreamSession:
         self.too_slow = asyncio.Event()
 
     # -- immediate hand-over: the shared tail, caught_up and pong (never waits) -----------
-    def deliver(self, live: LiveRecord) -> bool:
-        if not self.request.filter.matches(live.record.facts):
-            return False
-        writer = self._idle_writer()
-        if writer is not None and writer.write(live.wire):
-            self.cursor = live.cursor
+    def deliver(self, wire: bytes, records: Sequence[LiveRecord]) -> bool:
+        """Live records the client's filter matched (`wire`: their frames, joined), from the
+        shared tail: straight to an idle socket in one write, else queued."""
+        writer = self._writer
+        if writer is not None and not self._sending and self._queue.empty() and writer.write(wire):
+            self.cursor = records[-1].cursor
             return True
-        self._offer(Frame(live.record.frame, live.cursor, "filing"))
+        for live in records:
+            if self.too_slow.is_set():
+                break  # cut off: it resumes from its cursor
+            self._offer(Frame(live.record.frame, live.cursor, "filing"))
         return False
 
     def pong(self) -> None:
