@@ -71,6 +71,7 @@ COMMAND = "make bench-gateway  (or: .venv/bin/python -m bench.gateway)"
 RATE = 10  # records/s during the latency runs, unless a load says otherwise
 # Analyze commits a transaction per batch; under load it batches rather than commit more often.
 TRANSACTIONS_PER_S = 10
+WORKERS = 2  # the gateway of the workers part (`--workers`)
 
 
 @dataclass(frozen=True)
@@ -649,15 +650,20 @@ def bench_workers(
     log_dir: Path,
     earlier: Sequence[FanoutResult],
 ) -> None:
-    """The heavy loads again on a gateway of 2 workers; beside the 1-worker figures above."""
-    pids = pids_listening_on(gateway.port)
-    print(f"   gateway --workers 2 (pids {pids}, one port), the heavy loads:")
+    """The heavy loads again on a gateway of WORKERS workers; beside the 1-worker figures."""
+    # /readyz answers once one worker is ready: wait for the other to listen too.
+    deadline = time.monotonic() + 120
+    while len(pids := pids_listening_on(gateway.port)) < WORKERS:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"only {len(pids)} of {WORKERS} gateway workers listen")
+        time.sleep(0.5)
+    print(f"   gateway --workers {WORKERS} (pids {pids}, one port), the heavy loads:")
     _header(plan)
     cpu = CpuMeter(*pids)
     results = list(earlier)
     for clients, loads in _by_clients(plan.worker_loads).items():
         ours, _ = fanout_gateway(
-            settings, gateway, cpu, clients, loads, plan, log_dir, name="gateway x2"
+            settings, gateway, cpu, clients, loads, plan, log_dir, name=f"gateway x{WORKERS}"
         )
         for result in ours:
             print(_line(result, (), ""), flush=True)
@@ -807,7 +813,7 @@ def main() -> None:
         if "replay" in parts:
             bench_replay(settings, gateway, pid, plan, args.log_dir)
     if "workers" in parts:
-        workers = {"GATEWAY_MAX_CONNECTIONS_PER_KEY": "1000000", "GATEWAY_WORKERS": "2"}
+        workers = {"GATEWAY_MAX_CONNECTIONS_PER_KEY": "1000000", "GATEWAY_WORKERS": str(WORKERS)}
         with GatewayProcess(settings, args.log_dir, name="gateway-bench-2", **workers) as two:
             bench_workers(settings, two, plan, args.log_dir, results)
     print(f"   load average at end: {_load()}  ({os.cpu_count()} CPUs)")

@@ -112,6 +112,9 @@ class TopicTail:
                 # replay from the ring joins either before these records (and gets them live)
                 # or after them (and has read them from the ring), never in between.
                 self._fan_out(self._take(batch, decoded))
+                for record in decoded:
+                    if record is not None:
+                        self._observe_freshness(record)
         finally:
             self.running = False
 
@@ -149,7 +152,6 @@ class TopicTail:
             buffered = buffer_record(partition, offset, record, cursor)
             self.ring.append(buffered)
             taken.append(LiveRecord(buffered, cursor, text_frame(buffered.frame)))
-            self._observe_freshness(record)
             if self._on_record is not None:
                 self._on_record(record, buffered)
         return taken

@@ -60,12 +60,17 @@ def _worker(settings: GatewaySettings, index: int) -> None:
     except SecDigesterError as exc:
         print(f"sec-digester gateway (worker {index}): {exc}", file=sys.stderr)
         code = 1
+    except KeyboardInterrupt:  # Ctrl-C: uvicorn re-raises it once shut down, as the CLI does
+        code = 130
     sys.exit(code)
 
 
-def _exit_code(process: BaseProcess) -> int:
+def _exit_code(process: BaseProcess, stopped: bool) -> int:
     code = process.exitcode
     assert code is not None
+    if stopped and code == -signal.SIGTERM:
+        # uvicorn re-raises the signal it shut down on, once shut down: a clean stop.
+        return 0
     return 128 - code if code < 0 else code  # killed by a signal: as a shell reports it
 
 
@@ -80,11 +85,14 @@ async def run_workers(settings: GatewaySettings) -> int:
         worker.start()
     log.info("gateway workers started", pids=[w.pid for w in workers], port=settings.gateway_port)
 
+    stopped: set[BaseProcess] = set()  # sent SIGTERM
+
     def stop_all() -> None:
         # SIGTERM even for Ctrl-C: the workers got the terminal's SIGINT themselves, and a
         # second SIGINT would make uvicorn skip its graceful shutdown.
         for worker in workers:
             if worker.pid is not None and worker.exitcode is None:
+                stopped.add(worker)
                 os.kill(worker.pid, signal.SIGTERM)
 
     loop = asyncio.get_running_loop()
@@ -98,6 +106,6 @@ async def run_workers(settings: GatewaySettings) -> int:
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
-    codes = [_exit_code(w) for w in workers]
+    codes = [_exit_code(w, w in stopped) for w in workers]
     log.info("gateway workers ended", exit_codes=codes)
     return next((code for code in codes if code != 0), 0)
