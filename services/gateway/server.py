@@ -12,6 +12,7 @@ import socket
 
 import structlog
 import uvicorn
+from prometheus_client import REGISTRY, CollectorRegistry
 
 from services.gateway.app import create_app
 from services.gateway.http_protocol import with_head_deadline
@@ -20,12 +21,17 @@ from services.gateway.settings import GatewaySettings
 from services.gateway.wire import FanoutWebSocketProtocol
 
 
-async def serve(settings: GatewaySettings, sockets: list[socket.socket] | None = None) -> int:
-    """One gateway process; on `sockets` if given (a worker), else it binds host and port."""
+async def serve(
+    settings: GatewaySettings,
+    sockets: list[socket.socket] | None = None,
+    metrics: CollectorRegistry = REGISTRY,
+) -> int:
+    """One gateway process; on `sockets` if given (a worker), else it binds host and port;
+    /metrics exposes `metrics`."""
     structlog.contextvars.bind_contextvars(service="gateway")
     lifespan = GatewayLifespan(settings)
     config = uvicorn.Config(
-        create_app(settings, lifespan),
+        create_app(settings, lifespan, metrics),
         host=settings.gateway_host,
         port=settings.gateway_port,
         http=with_head_deadline(settings.gateway_handshake_timeout_s),

@@ -11,8 +11,10 @@ The parent only starts the workers, passes SIGTERM (and Ctrl-C) on, and waits. A
 ends on its own ends the others too (the gateway is then restarted as a whole, by systemd or
 Kubernetes); the exit code is the first non-zero one of the workers.
 
-/metrics is per worker: each scrape is answered by whichever worker the kernel picks. Scrape
-the workers separately when N > 1 (docs/gateway-protocol.md, "Workers").
+/metrics is the whole gateway's whichever worker answers: the workers write prometheus_client's
+multiprocess files into a directory of the parent's, and each worker's /metrics merges them
+(counters and histograms summed, gauges as services/gateway/metrics.py says). /healthz and
+/readyz are the answering worker's.
 """
 
 from __future__ import annotations
@@ -23,9 +25,12 @@ import os
 import signal
 import socket
 import sys
+import tempfile
 from multiprocessing.process import BaseProcess
 
 import structlog
+from prometheus_client import CollectorRegistry
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
 from services.command import event_loop_factory
 from services.common.errors import SecDigesterError
@@ -48,21 +53,30 @@ def shared_port_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _worker(settings: GatewaySettings, index: int) -> None:
+def _worker(settings: GatewaySettings, index: int, metrics_dir: str) -> None:
     """A worker process: one gateway on the shared port, on uvloop like `sec-digester gateway`."""
+    metrics = CollectorRegistry()
+    MultiProcessCollector(metrics, path=metrics_dir)  # type: ignore[no-untyped-call]
 
     configure_logging(settings.log_level, settings.log_format)
     structlog.contextvars.bind_contextvars(worker=index)
     sock = shared_port_socket(settings.gateway_host, settings.gateway_port)
     try:
         with asyncio.Runner(loop_factory=event_loop_factory(True)) as runner:
-            code = runner.run(serve(settings, [sock]))
+            code = runner.run(serve(settings, [sock], metrics))
     except SecDigesterError as exc:
         print(f"sec-digester gateway (worker {index}): {exc}", file=sys.stderr)
         code = 1
     except KeyboardInterrupt:  # Ctrl-C: uvicorn re-raises it once shut down, as the CLI does
         code = 130
     sys.exit(code)
+
+
+async def _ended(worker: BaseProcess, metrics_dir: str) -> None:
+    await asyncio.to_thread(worker.join)
+    assert worker.pid is not None
+    # Its live gauges no longer count (prometheus_client leaves this function untyped).
+    mark_process_dead(worker.pid, metrics_dir)  # type: ignore[no-untyped-call]
 
 
 def _exit_code(process: BaseProcess, stopped: bool) -> int:
@@ -76,9 +90,19 @@ def _exit_code(process: BaseProcess, stopped: bool) -> int:
 
 async def run_workers(settings: GatewaySettings) -> int:
     structlog.contextvars.bind_contextvars(service="gateway")
+    with tempfile.TemporaryDirectory(prefix="sec-digester-metrics-") as metrics_dir:
+        # prometheus_client reads this when a worker imports it: its metrics go to files there.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+        try:
+            return await _run(settings, metrics_dir)
+        finally:
+            del os.environ["PROMETHEUS_MULTIPROC_DIR"]
+
+
+async def _run(settings: GatewaySettings, metrics_dir: str) -> int:
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no loop, no threads
     workers = [
-        context.Process(target=_worker, args=(settings, n), name=f"gateway-worker-{n}")
+        context.Process(target=_worker, args=(settings, n, metrics_dir), name=f"gateway-worker-{n}")
         for n in range(settings.gateway_workers)
     ]
     for worker in workers:
@@ -99,7 +123,7 @@ async def run_workers(settings: GatewaySettings) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop_all)
     try:
-        ended = [asyncio.create_task(asyncio.to_thread(w.join)) for w in workers]
+        ended = [asyncio.create_task(_ended(w, metrics_dir)) for w in workers]
         await asyncio.wait(ended, return_when=asyncio.FIRST_COMPLETED)
         stop_all()  # one ended (a signal, or on its own): the others end too
         await asyncio.gather(*ended)

@@ -1,8 +1,8 @@
 """`sec-digester gateway --workers 2`: two gateway processes on one port, on real Kafka.
 
 The kernel spreads connections over the workers (SO_REUSEPORT); each worker has its own tail,
-so every client gets every record whichever worker took it. SIGTERM to the parent ends every
-worker cleanly.
+so every client gets every record whichever worker took it; /metrics counts both workers
+whichever answers. SIGTERM to the parent ends every worker cleanly.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -40,6 +41,13 @@ def workers_that_opened_connections(log: str) -> Counter[int]:
         if line.startswith("{") and '"connection open"' in line:
             opened[json.loads(line)["worker"]] += 1
     return opened
+
+
+def open_websockets(metrics: httpx.Response) -> float:
+    for line in metrics.text.splitlines():
+        if line.startswith('gateway_connections{transport="websocket"}'):
+            return float(line.split()[-1])
+    raise AssertionError(f"no gateway_connections on /metrics: {metrics.text[:2000]}")
 
 
 async def caught_up(ws: ClientConnection) -> None:
@@ -70,6 +78,10 @@ async def test_two_workers_share_the_port_every_client_gets_every_record_and_sig
         await asyncio.gather(*(caught_up(ws) for ws in clients))
         opened = workers_that_opened_connections(gateway.output())
         assert set(opened) == {0, 1}, opened  # both workers serve clients
+        # Whichever worker answers (new connections each), /metrics is both workers'.
+        for _ in range(6):
+            async with httpx.AsyncClient(timeout=10) as http:
+                assert open_websockets(await http.get(f"{gateway.base_url}/metrics")) == CLIENTS
         await publish_analyses(topics, records)
         received = await asyncio.gather(*(filings(ws, len(records)) for ws in clients))
         expected = [r["filing"]["accession_number"] for r in records]
