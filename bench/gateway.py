@@ -256,6 +256,10 @@ class CpuMeter:
     def start(self) -> None:
         self._since, self._cpu = time.monotonic(), self._cpu_s()
 
+    def seconds(self) -> float:
+        """CPU seconds used since `start()`."""
+        return self._cpu_s() - self._cpu
+
     def percent(self) -> float:
         return 100 * (self._cpu_s() - self._cpu) / (time.monotonic() - self._since)
 
@@ -436,6 +440,13 @@ class FanoutResult:
     load: Load
     report: dict[str, Any]
     server_cpu: float
+    server_cpu_s: float
+
+    @property
+    def cpu_us(self) -> float:
+        """Server CPU per delivery: what the load costs, whatever else the machine runs."""
+        count: int = self.report["count"]
+        return 1e6 * self.server_cpu_s / max(1, count)
 
     @property
     def delivered(self) -> float:
@@ -478,7 +489,7 @@ def _measure(
     sent = publish(phase, plan.seconds, load.rate)
     node.send(f"wait {phase} {sent} {_wait_s(load, plan)}")
     report = node.read(_wait_s(load, plan) + 60)
-    return FanoutResult(server, load, report, cpu.percent())
+    return FanoutResult(server, load, report, cpu.percent(), cpu.seconds())
 
 
 def _by_clients(loads: Sequence[Load]) -> dict[int, list[Load]]:
@@ -630,7 +641,10 @@ def bench_fanout(
 
 
 def _ratios(results: Sequence[FanoutResult], loads: Sequence[Load]) -> None:
-    print("   gateway p99 / Node `ws` server p99, same run, same client process (goal <= 1.5x):")
+    print(
+        "   gateway p99 / Node `ws` server p99, same run, same client process (goal <= 1.5x); "
+        "server CPU per delivery (the gateway's Kafka consumer included):"
+    )
     for load in loads:
         reference = next(r for r in results if r.server == "node ws server" and r.load == load)
         for ours in (r for r in results if r.server != "node ws server" and r.load == load):
@@ -638,7 +652,8 @@ def _ratios(results: Sequence[FanoutResult], loads: Sequence[Load]) -> None:
             print(
                 f"     {ours.server:<16} {load!s:>24}: p99 {ours.report['p99_ms']:7.1f} ms vs "
                 f"{reference.report['p99_ms']:7.1f} ms = {ratio:5.2f}x; delivered "
-                f"{100 * ours.delivered:.2f}% (Node {100 * reference.delivered:.2f}%)"
+                f"{100 * ours.delivered:.2f}% (Node {100 * reference.delivered:.2f}%); server "
+                f"CPU per delivery {ours.cpu_us:.2f} us vs {reference.cpu_us:.2f} us"
                 + ("" if ratio <= 1.5 else "  OVER")
             )
 
