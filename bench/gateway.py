@@ -8,11 +8,15 @@ side is not the bottleneck. Each record carries its publish time (wall clock, mi
 1. memory: gateway RSS with 0, then 1,000 and 3,000 idle `from=latest` connections.
 2. fan-out: N clients (`/stream?from=latest`) wait for `caught_up`, then records are published
    transactionally (as analyze does) at 10 records/s; latency from just before the produce
-   call to the client's receive, p50/p99/max, at 1, 100, 1,000 and 3,000 clients. Beside it:
-   a plain confluent-kafka consumer in this process timing the same records (Kafka's share:
-   transaction commit and fetch), and a Node `ws` server doing nothing else but broadcasting
-   the same frames (the machine's limit, no Kafka). Then a burst of records at once to 1,000
-   clients: deliveries/s, gateway and reference.
+   call to the client's receive, p50/p99/max, at 1, 100, 1,000, 3,000 and 10,000 clients, and
+   1,000 clients at 100 records/s (EDGAR's bursts at 06:00 and 17:30 ET; at most 10
+   transactions/s, as analyze commits under load). Beside it: a plain confluent-kafka consumer
+   in this process timing the same records (Kafka's share: transaction commit and fetch), and a
+   Node `ws` server doing nothing else but broadcasting the same frames at the same pace (the
+   machine's limit, no Kafka), measured by the same client processes; then the gateway/Node
+   p99 ratio and the share delivered for each load. Then a burst of records at once (one
+   transaction) to 1,000 clients: deliveries/s, gateway and reference. Then the heavy loads
+   again on a gateway of 2 worker processes (`--workers 2`, one port, SO_REUSEPORT).
 3. replay: 100,000 records more on the topic, then one client `from=earliest` until
    `caught_up` (records/s): from the running gateway, whose ring holds the records it has read
    (GATEWAY_TAIL_BUFFER is set large enough); from a gateway started afterwards, which fills
@@ -37,7 +41,7 @@ import subprocess
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -64,22 +68,54 @@ from tests.support.records import sample_analysis
 
 NODE_DIR = Path(__file__).resolve().parent / "ws_clients"
 COMMAND = "make bench-gateway  (or: .venv/bin/python -m bench.gateway)"
-RATE = 10  # records/s during the latency runs
+RATE = 10  # records/s during the latency runs, unless a load says otherwise
+# Analyze commits a transaction per batch; under load it batches rather than commit more often.
+TRANSACTIONS_PER_S = 10
+WORKERS = 2  # the gateway of the workers part (`--workers`)
+
+
+@dataclass(frozen=True)
+class Load:
+    clients: int
+    rate: int  # records/s
+
+    def __str__(self) -> str:
+        return f"{self.clients:,} clients x {self.rate} rec/s"
 
 
 @dataclass(frozen=True)
 class Plan:
     idle_steps: tuple[int, ...]
-    tiers: tuple[int, ...]
-    reference_tiers: tuple[int, ...]
+    loads: tuple[Load, ...]  # on the gateway
+    reference_loads: tuple[Load, ...]  # also on the Node `ws` server
+    worker_loads: tuple[Load, ...]  # also on a gateway of 2 workers
     seconds: float
     burst_clients: int
     burst_records: int
     replay_records: int
 
 
-FULL = Plan((1000, 3000), (1, 100, 1000, 3000), (1000, 3000), 20, 1000, 500, 100_000)
-QUICK = Plan((1000,), (1, 1000), (1000,), 8, 1000, 200, 20_000)
+_HEAVY = (Load(10_000, RATE), Load(1000, 100))
+FULL = Plan(
+    (1000, 3000),
+    (Load(1, RATE), Load(100, RATE), Load(1000, RATE), Load(3000, RATE), *_HEAVY),
+    (Load(1000, RATE), Load(3000, RATE), *_HEAVY),
+    _HEAVY,
+    20,
+    1000,
+    500,
+    100_000,
+)
+QUICK = Plan(
+    (1000,),
+    (Load(1, RATE), Load(1000, RATE), *_HEAVY),
+    (Load(1000, RATE), *_HEAVY),
+    _HEAVY,
+    8,
+    1000,
+    200,
+    20_000,
+)
 
 
 # -- processes -------------------------------------------------------------------------------
@@ -169,6 +205,11 @@ class Node:
 
 def pid_listening_on(port: int) -> int:
     """The process holding the listening TCP socket on 127.0.0.1:`port` (from /proc)."""
+    return pids_listening_on(port)[0]
+
+
+def pids_listening_on(port: int) -> list[int]:
+    """The processes holding a listening TCP socket on `port` (several: SO_REUSEPORT)."""
     inodes = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         with contextlib.suppress(FileNotFoundError):
@@ -176,6 +217,7 @@ def pid_listening_on(port: int) -> int:
                 fields = row.split()
                 if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
                     inodes.add(f"socket:[{fields[9]}]")
+    pids = set()
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
@@ -183,8 +225,10 @@ def pid_listening_on(port: int) -> int:
             for fd in (proc / "fd").iterdir():
                 with contextlib.suppress(OSError):
                     if os.readlink(fd) in inodes:
-                        return int(proc.name)
-    raise SystemExit(f"no process listens on port {port}")
+                        pids.add(int(proc.name))
+    if not pids:
+        raise SystemExit(f"no process listens on port {port}")
+    return sorted(pids)
 
 
 def rss_kb(pid: int) -> int:
@@ -195,19 +239,26 @@ def rss_kb(pid: int) -> int:
 
 
 class CpuMeter:
-    """CPU use of a process between `start()` and `percent()` (100 = one core)."""
+    """CPU use of processes between `start()` and `percent()` (100 = one core)."""
 
-    def __init__(self, pid: int) -> None:
-        self._pid = pid
+    def __init__(self, *pids: int) -> None:
+        self._pids = pids
         self._ticks = os.sysconf("SC_CLK_TCK")
         self.start()
 
     def _cpu_s(self) -> float:
-        fields = Path(f"/proc/{self._pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / self._ticks  # utime + stime
+        ticks = 0
+        for pid in self._pids:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime + stime
+        return ticks / self._ticks
 
     def start(self) -> None:
         self._since, self._cpu = time.monotonic(), self._cpu_s()
+
+    def seconds(self) -> float:
+        """CPU seconds used since `start()`."""
+        return self._cpu_s() - self._cpu
 
     def percent(self) -> float:
         return 100 * (self._cpu_s() - self._cpu) / (time.monotonic() - self._since)
@@ -252,13 +303,14 @@ class Publisher:
             self._producer.enqueue(self._settings.topic_analyzed, key=key, value=value)
         await self._producer.commit_transaction()
 
-    async def steady(self, phase: str, seconds: float) -> int:
-        """RATE records/s, one transaction each (analyze commits about that often when the
-        feed is quiet)."""
-        count, start = round(RATE * seconds), time.monotonic()
-        for n in range(count):
-            await asyncio.sleep(max(0.0, start + n / RATE - time.monotonic()))
-            await self.publish([self.record(phase)])
+    async def steady(self, phase: str, seconds: float, rate: int) -> int:
+        """`rate` records/s, one transaction each up to TRANSACTIONS_PER_S (analyze commits
+        about that often when the feed is quiet), then several records per transaction."""
+        count, start = round(rate * seconds), time.monotonic()
+        for first in range(0, count, _per_transaction(rate)):
+            await asyncio.sleep(max(0.0, start + first / rate - time.monotonic()))
+            n = min(_per_transaction(rate), count - first)
+            await self.publish([self.record(phase) for _ in range(n)])
         return count
 
     async def many(self, phase: str, count: int, per_transaction: int = 5000) -> None:
@@ -267,10 +319,14 @@ class Publisher:
             await self.publish([self.record(phase) for _ in range(n)])
 
 
-def publish_steady(settings: TopicSettings, phase: str, seconds: float) -> int:
+def _per_transaction(rate: int) -> int:
+    return max(1, rate // TRANSACTIONS_PER_S)
+
+
+def publish_steady(settings: TopicSettings, phase: str, seconds: float, rate: int) -> int:
     async def run() -> int:
         async with Publisher(settings) as publisher:
-            return await publisher.steady(phase, seconds)
+            return await publisher.steady(phase, seconds, rate)
 
     return asyncio.run(run())
 
@@ -381,9 +437,23 @@ def bench_memory(gateway: GatewayProcess, pid: int, plan: Plan, log_dir: Path) -
 @dataclass
 class FanoutResult:
     server: str
-    clients: int
+    load: Load
     report: dict[str, Any]
     server_cpu: float
+    server_cpu_s: float
+
+    @property
+    def cpu_us(self) -> float:
+        """Server CPU per delivery: what the load costs, whatever else the machine runs."""
+        count: int = self.report["count"]
+        return 1e6 * self.server_cpu_s / max(1, count)
+
+    @property
+    def delivered(self) -> float:
+        """The share of the expected deliveries that arrived before the window closed."""
+        r = self.report
+        expected: int = r["clients"] * r["expected_per_client"]
+        return float(r["count"]) / expected
 
 
 def _line(result: FanoutResult, probes: Sequence[KafkaProbe], phase: str) -> str:
@@ -394,10 +464,40 @@ def _line(result: FanoutResult, probes: Sequence[KafkaProbe], phase: str) -> str
         flags += f"  CLOSED {r['closed_early']} {r['close_codes']}"
     kafka = "  ".join(p.summary(phase) for p in probes) if probes else " " * 27
     return (
-        f"     {result.server:<16} {result.clients:>6,} {r['count']:>10,} {r['p50_ms']:7.1f} "
+        f"     {result.server:<16} {result.load!s:>24} {r['count']:>10,} {r['p50_ms']:7.1f} "
         f"{r['p99_ms']:7.1f} {r['p999_ms']:7.1f} {r['max_ms']:7.1f}   {kafka}  "
         f"{result.server_cpu:5.0f}% {r['cpu_percent']:5.0f}%{flags}"
     )
+
+
+def _wait_s(load: Load, plan: Plan) -> int:
+    """How long after the last publish the clients may still receive (the window)."""
+    return 15 + round(load.clients * load.rate * plan.seconds / 100_000)
+
+
+def _measure(
+    server: str,
+    node: Node,
+    cpu: CpuMeter,
+    load: Load,
+    plan: Plan,
+    phase: str,
+    publish: Callable[[str, float, int], int],
+) -> FanoutResult:
+    cpu.start()
+    node.send("mark")
+    sent = publish(phase, plan.seconds, load.rate)
+    node.send(f"wait {phase} {sent} {_wait_s(load, plan)}")
+    report = node.read(_wait_s(load, plan) + 60)
+    return FanoutResult(server, load, report, cpu.percent(), cpu.seconds())
+
+
+def _by_clients(loads: Sequence[Load]) -> dict[int, list[Load]]:
+    """The loads by number of clients: one set of connections serves every rate."""
+    grouped: dict[int, list[Load]] = defaultdict(list)
+    for load in loads:
+        grouped[load.clients].append(load)
+    return grouped
 
 
 def fanout_gateway(
@@ -405,30 +505,34 @@ def fanout_gateway(
     gateway: GatewayProcess,
     cpu: CpuMeter,
     clients: int,
+    loads: Sequence[Load],
     plan: Plan,
     log_dir: Path,
-    probes: Sequence[KafkaProbe],
-) -> list[str]:
-    lines = []
+    name: str = "gateway",
+) -> tuple[list[FanoutResult], list[str]]:
+    results, bursts = [], []
+
+    def publish(phase: str, seconds: float, rate: int) -> int:
+        return publish_steady(settings, phase, seconds, rate)
+
     url = f"{gateway.ws_url}?from=latest"
     with Node(log_dir, "clients.js", "fanout", url, str(clients)) as node:
-        node.read(300)
-        phase = f"g{clients}"
-        cpu.start()
-        node.send("mark")
-        sent = publish_steady(settings, phase, plan.seconds)
-        node.send(f"wait {phase} {sent} 15")
-        report = node.read(60)
-        result = FanoutResult("gateway", clients, report, cpu.percent())
-        lines.append(_line(result, probes, phase))
-        if clients == plan.burst_clients:
+        node.read(_connect_s(clients))
+        for load in loads:
+            phase = f"{name[0]}{uuid4().hex[:6]}"
+            results.append(_measure(name, node, cpu, load, plan, phase, publish))
+        if clients == plan.burst_clients and name == "gateway":
             burst = f"gb{clients}"
             cpu.start()
             node.send("mark")
             publish_many(settings, burst, plan.burst_records)
             node.send(f"wait {burst} {plan.burst_records} 120")
-            lines.append(_burst_line("gateway", node.read(180), cpu.percent()))
-    return lines
+            bursts.append(_burst_line(name, node.read(180), cpu.percent()))
+    return results, bursts
+
+
+def _connect_s(clients: int) -> float:
+    return 120 + clients / 50
 
 
 def _burst_line(server: str, r: dict[str, Any], server_cpu: float) -> str:
@@ -451,27 +555,29 @@ def _reference_frame(sequence: int, phase: str) -> str:
     return filing_frame(cursor, 0, sequence, record_json(record)).decode()
 
 
-def fanout_reference(clients: int, plan: Plan, log_dir: Path) -> list[str]:
-    lines = []
+def fanout_reference(
+    clients: int, loads: Sequence[Load], plan: Plan, log_dir: Path
+) -> tuple[list[FanoutResult], list[str]]:
+    results, bursts = [], []
     with Node(log_dir, "server.js") as server:
+
+        def publish(phase: str, seconds: float, rate: int) -> int:
+            """The gateway's pace: the same records, in the same groups per transaction."""
+            count, start = round(rate * seconds), time.monotonic()
+            for first in range(0, count, _per_transaction(rate)):
+                time.sleep(max(0.0, start + first / rate - time.monotonic()))
+                for n in range(first, min(first + _per_transaction(rate), count)):
+                    server.send(_reference_frame(n, phase))
+            return count
+
         port = server.read(30)["port"]
         url = f"ws://127.0.0.1:{port}/stream"
-        server_pid = pid_listening_on(port)
-        cpu = CpuMeter(server_pid)
+        cpu = CpuMeter(pid_listening_on(port))
         with Node(log_dir, "clients.js", "fanout", url, str(clients)) as node:
-            node.read(300)
-            phase = f"r{clients}"
-            cpu.start()
-            node.send("mark")
-            count, start = round(RATE * plan.seconds), time.monotonic()
-            for n in range(count):
-                time.sleep(max(0.0, start + n / RATE - time.monotonic()))
-                server.send(_reference_frame(n, phase))
-            node.send(f"wait {phase} {count} 15")
-            report = node.read(60)
-            lines.append(
-                _line(FanoutResult("node ws server", clients, report, cpu.percent()), (), "")
-            )
+            node.read(_connect_s(clients))
+            for load in loads:
+                phase = f"r{uuid4().hex[:6]}"
+                results.append(_measure("node ws server", node, cpu, load, plan, phase, publish))
             if clients == plan.burst_clients:
                 burst = f"rb{clients}"
                 cpu.start()
@@ -479,36 +585,47 @@ def fanout_reference(clients: int, plan: Plan, log_dir: Path) -> list[str]:
                 for n in range(plan.burst_records):
                     server.send(_reference_frame(n, burst))
                 node.send(f"wait {burst} {plan.burst_records} 120")
-                lines.append(_burst_line("node ws server", node.read(180), cpu.percent()))
-    return lines
+                bursts.append(_burst_line("node ws server", node.read(180), cpu.percent()))
+    return results, bursts
 
 
-def bench_fanout(
-    settings: TopicSettings, gateway: GatewayProcess, pid: int, plan: Plan, log_dir: Path
-) -> None:
+def _header(plan: Plan) -> None:
     print(
-        f"   fan-out latency, {RATE} records/s for {plan.seconds:.0f} s, ms from just before the "
-        "produce call (own transaction each) to the Node client's receive:"
+        f"   fan-out latency, {plan.seconds:.0f} s per load, ms from just before the produce call "
+        f"(own transaction each, at most {TRANSACTIONS_PER_S} transactions/s) to the Node "
+        "client's receive:"
     )
     print(
-        f"     {'server':<16} {'clients':>6} {'deliveries':>10} {'p50':>7} {'p99':>7} "
+        f"     {'server':<16} {'load':>24} {'deliveries':>10} {'p50':>7} {'p99':>7} "
         f"{'p99.9':>7} {'max':>7}   Kafka p50/p99: poll()  consume(1000,0.2s)"
         "  CPU server clients",
         flush=True,
     )
+
+
+def bench_fanout(
+    settings: TopicSettings, gateway: GatewayProcess, pid: int, plan: Plan, log_dir: Path
+) -> list[FanoutResult]:
+    _header(plan)
     probes = [KafkaProbe(settings), KafkaProbe(settings, batch=(1000, 0.2))]
     for probe in probes:
         probe.start()
     cpu = CpuMeter(pid)
-    bursts = []
+    bursts, results = [], []
+    references = _by_clients(plan.reference_loads)
     try:
-        for clients in plan.tiers:
-            runs = [fanout_gateway(settings, gateway, cpu, clients, plan, log_dir, probes)]
-            if clients in plan.reference_tiers:
-                runs.append(fanout_reference(clients, plan, log_dir))
-            for lines in runs:
-                print(lines[0], flush=True)
-                bursts.extend(lines[1:])
+        for clients, loads in _by_clients(plan.loads).items():
+            ours, burst = fanout_gateway(settings, gateway, cpu, clients, loads, plan, log_dir)
+            for result in ours:
+                print(_line(result, probes, result.report["phase"]), flush=True)
+            results += ours
+            bursts += burst
+            if clients in references:
+                theirs, burst = fanout_reference(clients, references[clients], plan, log_dir)
+                for result in theirs:
+                    print(_line(result, (), ""), flush=True)
+                results += theirs
+                bursts += burst
     finally:
         for probe in probes:
             probe.stop()
@@ -516,9 +633,57 @@ def bench_fanout(
         "     (Kafka columns: a plain confluent-kafka consumer in the bench process timing the "
         "same records; the node ws server gets the frames on stdin, no Kafka)"
     )
+    _ratios(results, plan.reference_loads)
     print(f"   burst: {plan.burst_records} records at once (one transaction) to every client:")
     for line in bursts:
         print(line)
+    return results
+
+
+def _ratios(results: Sequence[FanoutResult], loads: Sequence[Load]) -> None:
+    print(
+        "   gateway p99 / Node `ws` server p99, same run, same client process (goal <= 1.5x); "
+        "server CPU per delivery (the gateway's Kafka consumer included):"
+    )
+    for load in loads:
+        reference = next(r for r in results if r.server == "node ws server" and r.load == load)
+        for ours in (r for r in results if r.server != "node ws server" and r.load == load):
+            ratio = ours.report["p99_ms"] / reference.report["p99_ms"]
+            print(
+                f"     {ours.server:<16} {load!s:>24}: p99 {ours.report['p99_ms']:7.1f} ms vs "
+                f"{reference.report['p99_ms']:7.1f} ms = {ratio:5.2f}x; delivered "
+                f"{100 * ours.delivered:.2f}% (Node {100 * reference.delivered:.2f}%); server "
+                f"CPU per delivery {ours.cpu_us:.2f} us vs {reference.cpu_us:.2f} us"
+                + ("" if ratio <= 1.5 else "  OVER")
+            )
+
+
+def bench_workers(
+    settings: TopicSettings,
+    gateway: GatewayProcess,
+    plan: Plan,
+    log_dir: Path,
+    earlier: Sequence[FanoutResult],
+) -> None:
+    """The heavy loads again on a gateway of WORKERS workers; beside the 1-worker figures."""
+    # /readyz answers once one worker is ready: wait for the other to listen too.
+    deadline = time.monotonic() + 120
+    while len(pids := pids_listening_on(gateway.port)) < WORKERS:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"only {len(pids)} of {WORKERS} gateway workers listen")
+        time.sleep(0.5)
+    print(f"   gateway --workers {WORKERS} (pids {pids}, one port), the heavy loads:")
+    _header(plan)
+    cpu = CpuMeter(*pids)
+    results = list(earlier)
+    for clients, loads in _by_clients(plan.worker_loads).items():
+        ours, _ = fanout_gateway(
+            settings, gateway, cpu, clients, loads, plan, log_dir, name=f"gateway x{WORKERS}"
+        )
+        for result in ours:
+            print(_line(result, (), ""), flush=True)
+        results += ours
+    _ratios(results, plan.worker_loads)
 
 
 # -- 3. replay -------------------------------------------------------------------------------
@@ -621,14 +786,23 @@ def bench_replay(
         print(f"     {label}: {count:,} records in {elapsed:.2f} s = {count / elapsed:,.0f}/s")
 
 
+PARTS = ("memory", "fanout", "replay", "workers")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer clients, shorter runs")
+    parser.add_argument(
+        "--only", choices=PARTS, action="append", help="run only these parts (repeatable)"
+    )
     parser.add_argument("log_dir", nargs="?", type=Path, default=Path("bench/results"))
     args = parser.parse_args()
     plan = QUICK if args.quick else FULL
-    print_header("gateway", COMMAND + ("  --quick" if args.quick else ""))
-    fd_limit = raise_fd_limit(2 * max(*plan.tiers, *plan.idle_steps) + 1000)
+    parts = set(args.only or PARTS)
+    given = "".join(f" --only {part}" for part in args.only or ())
+    print_header("gateway", COMMAND + ("  --quick" if args.quick else "") + given)
+    most = max(*(load.clients for load in plan.loads), *plan.idle_steps)
+    fd_limit = raise_fd_limit(2 * most + 1000)
     clients = ensure_node_harness()
     settings = local_topics()
     asyncio.run(provision(settings))
@@ -639,6 +813,7 @@ def main() -> None:
         "GATEWAY_MAX_CONNECTIONS_PER_KEY": "1000000",
         "GATEWAY_TAIL_BUFFER": str(plan.replay_records + 50_000),
     }
+    results: list[FanoutResult] = []
     with GatewayProcess(settings, args.log_dir, name="gateway-bench", **env) as gateway:
         pid = pid_listening_on(gateway.port)
         print(
@@ -646,10 +821,17 @@ def main() -> None:
             f"({settings.topic_partitions} partitions); clients: {clients}; fd limit {fd_limit}"
         )
         print(f"   load average at start: {_load()}", flush=True)
-        bench_memory(gateway, pid, plan, args.log_dir)
-        bench_fanout(settings, gateway, pid, plan, args.log_dir)
-        bench_replay(settings, gateway, pid, plan, args.log_dir)
-        print(f"   load average at end: {_load()}  ({os.cpu_count()} CPUs)")
+        if "memory" in parts:
+            bench_memory(gateway, pid, plan, args.log_dir)
+        if "fanout" in parts or "workers" in parts:
+            results = bench_fanout(settings, gateway, pid, plan, args.log_dir)
+        if "replay" in parts:
+            bench_replay(settings, gateway, pid, plan, args.log_dir)
+    if "workers" in parts:
+        workers = {"GATEWAY_MAX_CONNECTIONS_PER_KEY": "1000000", "GATEWAY_WORKERS": str(WORKERS)}
+        with GatewayProcess(settings, args.log_dir, name="gateway-bench-2", **workers) as two:
+            bench_workers(settings, two, plan, args.log_dir, results)
+    print(f"   load average at end: {_load()}  ({os.cpu_count()} CPUs)")
 
 
 def _load() -> str:

@@ -19,7 +19,7 @@ from typing import Any
 
 from services.alerts.commands import COMMANDS as ALERTS_COMMANDS
 from services.analyze.commands import COMMANDS as ANALYZE_COMMANDS
-from services.command import Command
+from services.command import Command, event_loop_factory
 from services.common.errors import ConfigurationError, SecDigesterError
 from services.common.logging import configure_logging
 from services.common.settings import CommonSettings, load_settings
@@ -112,7 +112,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         settings = load_settings(command.settings_class(), overrides)
         configure_logging(settings.log_level, settings.log_format)
-        code = asyncio.run(command.runner()(settings))
+        with asyncio.Runner(loop_factory=event_loop_factory(command.uvloop)) as runner:
+            code = runner.run(command.runner()(settings))
     except (SecDigesterError, ExceptionGroup) as exc:
         # A command's own error, or the first of its tasks' (a task group lists them in order).
         failure = _first_failure(exc)

@@ -7,6 +7,7 @@ parser, and must not pay for any command's dependencies while doing so.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -32,12 +33,24 @@ class Command:
     help: str
     settings: str
     run: str
+    # uvloop's event loop (libuv, its transports in C) for a command whose loop is its hot
+    # path: the gateway writes every record to every client's socket.
+    uvloop: bool = False
 
     def settings_class(self) -> type[CommonSettings]:
         return cast("type[CommonSettings]", _load(self.settings))
 
     def runner(self) -> Runner:
         return cast(Runner, _load(self.run))
+
+
+def event_loop_factory(use_uvloop: bool) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's loop when asked for (imported only then), else asyncio's default (None)."""
+    if not use_uvloop:
+        return None
+    import uvloop
+
+    return uvloop.new_event_loop
 
 
 def _load(reference: str) -> object:

@@ -13,7 +13,7 @@ import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 
 import uvicorn
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -22,8 +22,11 @@ from starlette.routing import Route
 Check = Callable[[], Awaitable[bool]]
 
 
-def health_routes(alive: Callable[[], bool], checks: Mapping[str, Check]) -> list[Route]:
-    """/healthz, /readyz and /metrics, for any Starlette app."""
+def health_routes(
+    alive: Callable[[], bool], checks: Mapping[str, Check], registry: CollectorRegistry = REGISTRY
+) -> list[Route]:
+    """/healthz, /readyz and /metrics (of `registry`: by default this process's), for any
+    Starlette app."""
 
     async def healthz(request: Request) -> Response:
         ok = alive()
@@ -37,7 +40,7 @@ def health_routes(alive: Callable[[], bool], checks: Mapping[str, Check]) -> lis
         return JSONResponse(body, status_code=503 if failing else 200)
 
     async def metrics(request: Request) -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return [Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics)]
 

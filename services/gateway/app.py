@@ -6,6 +6,7 @@ state), its routes (routes.py) and its middleware (middleware.py).
 
 from __future__ import annotations
 
+from prometheus_client import REGISTRY, CollectorRegistry
 from starlette.applications import Starlette
 
 from services.gateway.lifespan import GatewayLifespan
@@ -14,11 +15,16 @@ from services.gateway.routes import gateway_routes
 from services.gateway.settings import GatewaySettings
 
 
-def create_app(settings: GatewaySettings, lifespan: GatewayLifespan | None = None) -> Starlette:
-    """`lifespan`: the caller's, to ask after the app stopped why it did (gave_up)."""
+def create_app(
+    settings: GatewaySettings,
+    lifespan: GatewayLifespan | None = None,
+    metrics: CollectorRegistry = REGISTRY,
+) -> Starlette:
+    """`lifespan`: the caller's, to ask after the app stopped why it did (gave_up); `metrics`:
+    what /metrics exposes (a worker's: every worker's, services/gateway/workers.py)."""
     lifespan = lifespan or GatewayLifespan(settings)
     return Starlette(
-        routes=gateway_routes(settings, lifespan.tails_running),
+        routes=gateway_routes(settings, lifespan.tails_running, metrics),
         middleware=gateway_middleware(settings),
         lifespan=lifespan,
     )

@@ -8,5 +8,6 @@ COMMANDS = [
         "WebSocket, SSE and REST on the topics",
         "services.gateway.settings:GatewaySettings",
         "services.gateway.main:run_gateway",
+        uvloop=True,
     ),
 ]

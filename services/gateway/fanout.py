@@ -7,6 +7,11 @@ to every live client whose filter matches, already framed for WebSocket so that 
 client's socket just takes the bytes (services/gateway/wire.py). Recent records stay in a ring
 (services/gateway/ring.py), so a client that is a little behind catches up from memory.
 
+The tail works a batch at a time (what one consume returned; at high rates many records): the
+live clients are grouped by filter, each group's matching frames are matched and joined once,
+and each idle client gets them in one write. Per client that leaves one `transport.write`
+(the syscall dominates the profile at 10,000 clients) and a couple of attribute checks.
+
 Delivery to a client never waits: a client that cannot take a record at once queues it, and a
 client whose queue is full is closed as too slow (it resumes with its cursor), so one slow
 client cannot slow down the others.
@@ -17,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -28,7 +33,7 @@ from services.common.errors import SecDigesterError
 from services.common.kafka import Consumed, KafkaConsumer, PartitionEnd, partitions_at
 from services.common.positions import Positions, format_cursor
 from services.common.record_json import record_json
-from services.gateway.filters import RecordFacts
+from services.gateway.filters import Filter, RecordFacts
 from services.gateway.metrics import DELIVERIES, FRESHNESS
 from services.gateway.ring import BufferedRecord, RecordRing
 from services.gateway.wire import text_frame
@@ -64,9 +69,12 @@ def buffer_record(
 
 
 class Subscriber(Protocol):
-    def deliver(self, live: LiveRecord) -> bool:
-        """Take a live record without blocking (a full queue closes the client); True when
-        the record went straight to the client's socket."""
+    @property
+    def filter(self) -> Filter: ...
+
+    def deliver(self, wire: bytes, records: Sequence[LiveRecord]) -> bool:
+        """Take live records (`wire`: their frames, joined) without blocking (a full queue
+        closes the client); True when they went straight to the client's socket."""
 
 
 class TopicTail:
@@ -85,7 +93,9 @@ class TopicTail:
         self.topic = topic
         self.positions: Positions = dict(start)
         self.ring = ring
-        self._subscribers: set[Subscriber] = set()
+        # Live clients by filter (a dict as an ordered set): a record is matched once per
+        # distinct filter, however many clients share it.
+        self._groups: dict[Filter, dict[Subscriber, None]] = {}
         self._on_record = on_record
         self.running = False
         self._since_accepted = FRESHNESS.labels(topic=topic, since="accepted")
@@ -96,41 +106,72 @@ class TopicTail:
         self.running = True
         try:
             while not stop.is_set():
-                for message in await self._consumer.consume_with_ends(max_records=1000, wait_s=0.2):
-                    await self._take(message)
+                batch = await self._consumer.consume_with_ends(max_records=1000, wait_s=0.2)
+                decoded = [await self._decode(message) for message in batch]
+                # From here to the last write nothing is awaited: a client finishing its
+                # replay from the ring joins either before these records (and gets them live)
+                # or after them (and has read them from the ring), never in between.
+                self._fan_out(self._take(batch, decoded))
+                for record in decoded:
+                    if record is not None:
+                        self._observe_freshness(record)
         finally:
             self.running = False
 
-    async def _take(self, message: Consumed) -> None:
-        if type(message) is PartitionEnd:  # past any transaction markers
-            ended = message.partition
-            self.positions[ended] = max(self.positions[ended], message.offset)
-            return
-        partition, offset = message.partition(), message.offset()
+    async def _decode(self, message: Consumed) -> dict[str, Any] | None:
+        if type(message) is PartitionEnd:
+            return None
         try:
-            record = await self._codec.decode(message.value())
+            return await self._codec.decode(message.value())
         except SecDigesterError as exc:
             # Not deliverable to anyone; the position moves on so no client waits for it.
             log.error(
                 "undecodable record skipped",
                 topic=self.topic,
-                partition=partition,
-                offset=offset,
+                partition=message.partition(),
+                offset=message.offset(),
                 error=str(exc),
             )
-            self.positions[partition] = offset + 1
+            return None
+
+    def _take(
+        self, batch: Sequence[Consumed], decoded: Sequence[dict[str, Any] | None]
+    ) -> list[LiveRecord]:
+        """Move the position over the batch, ring its records; the live records, in order."""
+        positions, taken = self.positions, []
+        for message, record in zip(batch, decoded, strict=True):
+            if type(message) is PartitionEnd:  # past any transaction markers
+                ended = message.partition
+                positions[ended] = max(positions[ended], message.offset)
+                continue
+            partition, offset = message.partition(), message.offset()
+            positions[partition] = offset + 1
+            if record is None:
+                continue
+            cursor = format_cursor(positions)
+            buffered = buffer_record(partition, offset, record, cursor)
+            self.ring.append(buffered)
+            taken.append(LiveRecord(buffered, cursor, text_frame(buffered.frame)))
+            if self._on_record is not None:
+                self._on_record(record, buffered)
+        return taken
+
+    def _fan_out(self, taken: Sequence[LiveRecord]) -> None:
+        if not taken:
             return
-        self.positions[partition] = offset + 1
-        cursor = format_cursor(self.positions)
-        buffered = buffer_record(partition, offset, record, cursor)
-        self.ring.append(buffered)
-        live = LiveRecord(buffered, cursor, text_frame(buffered.frame))
-        written = sum(subscriber.deliver(live) for subscriber in list(self._subscribers))
+        written = 0
+        for wanted, members in list(self._groups.items()):
+            matches = wanted.matches
+            records = [live for live in taken if matches(live.record.facts)]
+            if not records:
+                continue
+            wire = records[0].wire if len(records) == 1 else b"".join(r.wire for r in records)
+            # A copy: a client that overflows its queue leaves the group during the loop.
+            for subscriber in list(members):
+                if subscriber.deliver(wire, records):
+                    written += len(records)
         if written:
             DELIVERIES.inc(written)
-        self._observe_freshness(record)
-        if self._on_record is not None:
-            self._on_record(record, buffered)
 
     def _observe_freshness(self, record: Mapping[str, Any]) -> None:
         """Once per record, when the live clients have it: how fresh the stream is."""
@@ -144,7 +185,12 @@ class TopicTail:
 
     def subscribe(self, subscriber: Subscriber) -> None:
         """From the next record on; the caller has read everything before it (from the ring)."""
-        self._subscribers.add(subscriber)
+        self._groups.setdefault(subscriber.filter, {})[subscriber] = None
 
     def leave(self, subscriber: Subscriber) -> None:
-        self._subscribers.discard(subscriber)
+        members = self._groups.get(subscriber.filter)
+        if members is None or subscriber not in members:
+            return
+        del members[subscriber]
+        if not members:
+            del self._groups[subscriber.filter]

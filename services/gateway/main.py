@@ -1,40 +1,16 @@
-"""`sec-digester gateway`: the app on uvicorn.
-
-uvicorn owns the signals here: SIGTERM stops accepting connections, closes the open ones
-(clients reconnect elsewhere with their cursor), then runs the app's lifespan shutdown, which
-writes pending acknowledgements and closes every Kafka client. Inbound WebSocket frames larger
-than GATEWAY_MAX_FRAME_BYTES are refused by the protocol layer with close code 1009.
+"""`sec-digester gateway`: one gateway process (services/gateway/server.py), or with
+GATEWAY_WORKERS (`--workers`) above 1, that many on the one port (services/gateway/workers.py).
+The loop is uvloop's (services/gateway/commands.py).
 """
 
 from __future__ import annotations
 
-import structlog
-import uvicorn
-
-from services.gateway.app import create_app
-from services.gateway.http_protocol import with_head_deadline
-from services.gateway.lifespan import GatewayLifespan
+from services.gateway.server import serve
 from services.gateway.settings import GatewaySettings
-from services.gateway.wire import FanoutWebSocketProtocol
+from services.gateway.workers import run_workers
 
 
 async def run_gateway(settings: GatewaySettings) -> int:
-    structlog.contextvars.bind_contextvars(service="gateway")
-    lifespan = GatewayLifespan(settings)
-    config = uvicorn.Config(
-        create_app(settings, lifespan),
-        host=settings.gateway_host,
-        port=settings.gateway_port,
-        http=with_head_deadline(settings.gateway_handshake_timeout_s),
-        ws=FanoutWebSocketProtocol,
-        ws_per_message_deflate=settings.gateway_ws_compression,
-        ws_max_size=settings.gateway_max_frame_bytes,
-        lifespan="on",
-        log_config=None,  # our structlog configuration stands
-        access_log=False,
-        timeout_graceful_shutdown=10,
-    )
-    await uvicorn.Server(config).serve()
-    if lifespan.gave_up is not None:
-        raise lifespan.gave_up  # Kafka stayed away longer than KAFKA_OUTAGE_TOLERANCE_S
-    return 0
+    if settings.gateway_workers > 1:
+        return await run_workers(settings)
+    return await serve(settings)

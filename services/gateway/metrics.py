@@ -1,11 +1,21 @@
-"""What an operator watches on the gateway (Prometheus, served on /metrics)."""
+"""What an operator watches on the gateway (Prometheus, served on /metrics).
+
+With several workers (services/gateway/workers.py) each writes prometheus_client's multiprocess
+files and /metrics merges them: counters and histograms add up, the gauges say how.
+"""
 
 from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
-CONNECTIONS = Gauge("gateway_connections", "Open streams", ["transport"])
-REPLAYING = Gauge("gateway_replaying_clients", "Streams reading Kafka before joining the tail")
+CONNECTIONS = Gauge(
+    "gateway_connections", "Open streams", ["transport"], multiprocess_mode="livesum"
+)
+REPLAYING = Gauge(
+    "gateway_replaying_clients",
+    "Streams reading Kafka before joining the tail",
+    multiprocess_mode="livesum",
+)
 DELIVERIES = Counter("gateway_deliveries_total", "Filing frames handed to clients")
 SLOW_CLOSES = Counter("gateway_slow_client_closes_total", "Clients closed for falling behind")
 ERRORS = Counter("gateway_errors_total", "Streams ended by an error, by code", ["code"])
@@ -21,4 +31,9 @@ FRESHNESS = Histogram(
     ["topic", "since"],
     buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600),
 )
-TAIL_POSITION = Gauge("gateway_tail_records_total", "Records read by the shared tail", ["topic"])
+TAIL_POSITION = Gauge(
+    "gateway_tail_records_total",
+    "Records read by the shared tail",
+    ["topic"],
+    multiprocess_mode="livemax",  # every worker's tail reads the whole topic
+)

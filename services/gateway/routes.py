@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from prometheus_client import CollectorRegistry
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
@@ -26,8 +27,11 @@ async def dashboard(request: Request) -> Response:
     return FileResponse(STATIC / "index.html")
 
 
-def gateway_routes(settings: GatewaySettings, tails_running: Callable[[], bool]) -> list[BaseRoute]:
-    """`tails_running`: whether the shared tails follow their topics (a readiness check)."""
+def gateway_routes(
+    settings: GatewaySettings, tails_running: Callable[[], bool], metrics: CollectorRegistry
+) -> list[BaseRoute]:
+    """`tails_running`: whether the shared tails follow their topics (a readiness check);
+    `metrics`: what /metrics exposes."""
 
     async def tails() -> bool:
         return tails_running()
@@ -44,6 +48,7 @@ def gateway_routes(settings: GatewaySettings, tails_running: Callable[[], bool])
                 "registry": lambda: registry_reachable(settings),
                 "tails": tails,
             },
+            registry=metrics,
         ),
         Route("/", dashboard),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),

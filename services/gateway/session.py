@@ -20,7 +20,7 @@ acknowledges with its cursor and feeds again from that cursor under the new filt
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 
 import orjson
@@ -113,15 +113,23 @@ class StreamSession:
         # interrupted, it will never read the marker left in the queue.
         self.too_slow = asyncio.Event()
 
+    @property
+    def filter(self) -> Filter:
+        """What the shared tail groups its clients by (a subscribe leaves the tail first)."""
+        return self.request.filter
+
     # -- immediate hand-over: the shared tail, caught_up and pong (never waits) -----------
-    def deliver(self, live: LiveRecord) -> bool:
-        if not self.request.filter.matches(live.record.facts):
-            return False
-        writer = self._idle_writer()
-        if writer is not None and writer.write(live.wire):
-            self.cursor = live.cursor
+    def deliver(self, wire: bytes, records: Sequence[LiveRecord]) -> bool:
+        """Live records the client's filter matched (`wire`: their frames, joined), from the
+        shared tail: straight to an idle socket in one write, else queued."""
+        writer = self._writer
+        if writer is not None and not self._sending and self._queue.empty() and writer.write(wire):
+            self.cursor = records[-1].cursor
             return True
-        self._offer(Frame(live.record.frame, live.cursor, "filing"))
+        for live in records:
+            if self.too_slow.is_set():
+                break  # cut off: it resumes from its cursor
+            self._offer(Frame(live.record.frame, live.cursor, "filing"))
         return False
 
     def pong(self) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import Field, SecretStr, model_validator
 
@@ -10,8 +10,13 @@ from services.common.settings import CommaList, CommonSettings, Port, comma_sepa
 
 
 class GatewaySettings(CommonSettings):
+    FLAG_ALIASES: ClassVar[dict[str, str]] = {"gateway_workers": "workers"}
+
     gateway_host: str = "0.0.0.0"  # noqa: S104 (a server for clients elsewhere)
     gateway_port: Port = 8000
+    # Gateway processes on the one port (SO_REUSEPORT: the kernel spreads connections over
+    # them), each with its own tail of the topics; about one per core the fan-out may use.
+    gateway_workers: Annotated[int, Field(ge=1, le=256)] = 1
     # Comma-separated keys; none = no authentication (local use).
     gateway_api_keys: SecretStr | None = None
     gateway_max_connections_per_key: Annotated[int, Field(ge=1)] = 100

@@ -39,7 +39,7 @@ def text_frame(payload: bytes) -> bytes:
 class WireWriter:
     """Writes whole frames to one connection, never waiting."""
 
-    def __init__(self, protocol: WebSocketsSansIOProtocol) -> None:
+    def __init__(self, protocol: FanoutWebSocketProtocol) -> None:
         self._protocol = protocol
 
     @property
@@ -53,9 +53,14 @@ class WireWriter:
         )
 
     def write(self, frames: bytes) -> bool:
-        """Write now, or return False: the socket is backed up, or the connection closed."""
+        """Write now, or return False: the socket is backed up, or the connection closed.
+
+        The fan-out calls this once per client and batch, so it checks plain flags only:
+        `paused` (the transport's flow control, and set once the connection is lost), the
+        close frame sent, and the transport closing (a close frame from the client closes it
+        in the same call that parsed the frame, so the connection state needs no look)."""
         protocol = self._protocol
-        if self.closed or not protocol.writable.is_set():
+        if protocol.paused or protocol.close_sent or protocol.transport.is_closing():
             return False
         protocol.transport.write(frames)
         return True
@@ -68,6 +73,21 @@ class WireWriter:
 class FanoutWebSocketProtocol(WebSocketsSansIOProtocol):
     """uvicorn's sans-I/O WebSocket protocol, offering the app a `WireWriter` — unless the
     client negotiated an extension (compression), which must frame each message itself."""
+
+    # The transport's flow control as a plain attribute, for WireWriter.write.
+    paused = False
+
+    def pause_writing(self) -> None:
+        self.paused = True
+        super().pause_writing()
+
+    def resume_writing(self) -> None:
+        self.paused = False
+        super().resume_writing()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.paused = True  # for good: nothing more goes to this transport
+        super().connection_lost(exc)
 
     def handle_connect(self, event: Request) -> None:
         super().handle_connect(event)

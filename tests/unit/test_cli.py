@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from services.cli import COMMANDS
+from services.cli import COMMANDS, build_parser
 from services.command import Command
-from services.common.settings import CommonSettings
+from services.common.errors import ConfigurationError
+from services.common.settings import CommonSettings, load_settings
+from services.gateway.settings import GatewaySettings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -83,3 +85,13 @@ def test_each_declared_command_resolves(command: Command) -> None:
 def test_no_two_commands_share_their_words() -> None:
     paths = [command.path for command in COMMANDS]
     assert len(set(paths)) == len(paths)
+
+
+def test_gateway_workers_is_a_flag_and_a_setting_and_refuses_zero() -> None:
+    words = ["gateway", "--workers", "3"]
+    args = vars(build_parser(COMMANDS, words).parse_args(words))
+    assert args["setting:gateway_workers"] == "3"
+    assert load_settings(GatewaySettings, {"gateway_workers": "3"}).gateway_workers == 3
+    assert load_settings(GatewaySettings).gateway_workers == 1
+    with pytest.raises(ConfigurationError, match="GATEWAY_WORKERS"):
+        load_settings(GatewaySettings, {"gateway_workers": "0"})
