@@ -17,10 +17,14 @@ side is not the bottleneck. Each record carries its publish time (wall clock, mi
    `caught_up` (records/s): from the running gateway, whose ring holds the records it has read
    (GATEWAY_TAIL_BUFFER is set large enough); from a gateway started afterwards, which fills
    its ring at start-up; and from one with a ring of 100, which reads and decodes them from
-   Kafka; beside plain confluent-kafka consumers reading the same topic.
+   Kafka; beside Debian's kcat reading the same topic to its end (the values, one per line,
+   to /dev/null) twice, before and after the gateway, and plain confluent-kafka consumers. The
+   ratio: the gateway from Kafka against the faster kcat run (goal >= 0.3x).
 
-Usage: python -m bench.gateway [--quick] [log dir]   (needs node and npm; `npm ci` is run in
-bench/ws_clients when its node_modules is missing).
+Usage: python -m bench.gateway [--quick] [--only replay] [log dir]   (needs node and npm;
+`npm ci` is run in bench/ws_clients when its node_modules is missing; the replay needs `kcat`
+on PATH: apt-get install kcat). `--only replay`: just part 3, from Kafka (a gateway with a ring
+of 100, kcat and the plain consumers) on a topic of its own.
 """
 
 from __future__ import annotations
@@ -572,7 +576,8 @@ async def _consume_all(settings: TopicSettings, how: str) -> tuple[int, float]:
     return count, elapsed
 
 
-def _replay(gateway: GatewayProcess, pid: int, log_dir: Path, label: str) -> None:
+def _replay(gateway: GatewayProcess, pid: int, log_dir: Path, label: str) -> float:
+    """One Node client from=earliest until caught_up; its records/s."""
     cpu = CpuMeter(pid)
     with Node(log_dir, "clients.js", "replay", f"{gateway.ws_url}?from=earliest") as node:
         replayed = node.read(600)
@@ -582,6 +587,7 @@ def _replay(gateway: GatewayProcess, pid: int, log_dir: Path, label: str) -> Non
         f"({replayed['bytes'] / replayed['seconds'] / 1e6:,.1f} MB/s of frames; gateway CPU "
         f"{cpu.percent():.0f}%, RSS {rss_kb(pid) / 1024:.0f} MB)   (goal >= 100,000 records/s)"
     )
+    return float(replayed["records_per_s"])
 
 
 def bench_replay(
@@ -609,30 +615,90 @@ def bench_replay(
             log_dir,
             f"a gateway started now (ring filled at start-up, ready in {ready_s:.1f} s)",
         )
-    small = {"GATEWAY_TAIL_BUFFER": "100", "GATEWAY_INDEX_SIZE": "100"}
-    with GatewayProcess(settings, log_dir, name="gateway-bench-cold", **small) as cold:
-        _replay(cold, pid_listening_on(cold.port), log_dir, "a gateway with a ring of 100 (Kafka)")
+    replay_from_kafka(settings, log_dir)
+
+
+def _kcat(settings: TopicSettings) -> tuple[str, float]:
+    """kcat reading every partition of the analyzed topic from the beginning to its end, each
+    value written out as it is, with a newline, to /dev/null: (the command, seconds).
+    (librdkafka's default isolation level is read_committed, as the gateway's.)"""
+    kcat = shutil.which("kcat")
+    if kcat is None:
+        raise SystemExit("the replay bench needs Debian's kcat on PATH: apt-get install kcat")
+    arguments = ["-C", "-b", settings.kafka_bootstrap_servers, "-t", settings.topic_analyzed]
+    arguments += ["-o", "beginning", "-e", "-q", "-f", "%s\\n"]
+    start = time.perf_counter()
+    subprocess.run([kcat, *arguments], stdout=subprocess.DEVNULL, check=True)
+    elapsed = time.perf_counter() - start
+    return "kcat " + " ".join(f"'{a}'" if "%" in a else a for a in arguments), elapsed
+
+
+def replay_from_kafka(settings: TopicSettings, log_dir: Path) -> None:
+    """The gateway replaying history older than its ring (read and decoded from Kafka) beside
+    kcat reading the same topic, in the same run, kcat before and after the gateway; the ratio
+    is against the faster kcat run."""
+    references = []
     for how, label in (
         ("raw", "confluent-kafka Consumer, raw bytes"),
         ("avro", "confluent-kafka Consumer + AvroDeserializer"),
         ("gateway-work", "confluent-kafka Consumer + the gateway's decode and frame (no I/O)"),
     ):
         count, elapsed = asyncio.run(_consume_all(settings, how))
-        print(f"     {label}: {count:,} records in {elapsed:.2f} s = {count / elapsed:,.0f}/s")
+        references.append(
+            f"     {label}: {count:,} records in {elapsed:.2f} s = {count / elapsed:,.0f}/s"
+        )
+    kcat_command, kcat_before_s = _kcat(settings)
+    small = {"GATEWAY_TAIL_BUFFER": "100", "GATEWAY_INDEX_SIZE": "100"}
+    with GatewayProcess(settings, log_dir, name="gateway-bench-cold", **small) as cold:
+        replayed = _replay(
+            cold, pid_listening_on(cold.port), log_dir, "a gateway with a ring of 100 (Kafka)"
+        )
+    _, kcat_after_s = _kcat(settings)
+    print(
+        f"     kcat, before and after the gateway: {count:,} records in {kcat_before_s:.2f} s "
+        f"= {count / kcat_before_s:,.0f}/s, in {kcat_after_s:.2f} s = "
+        f"{count / kcat_after_s:,.0f}/s   ({kcat_command} > /dev/null)"
+    )
+    kcat_rate = count / min(kcat_before_s, kcat_after_s)
+    print(
+        f"     replay from Kafka / kcat (the faster run): {replayed:,.0f} / {kcat_rate:,.0f} = "
+        f"{replayed / kcat_rate:.2f}x   (goal >= 0.3x)"
+    )
+    print("\n".join(references))
+
+
+def replay_only(settings: TopicSettings, plan: Plan, log_dir: Path) -> None:
+    """Part 3 from Kafka alone, on a topic of `plan.replay_records` records."""
+    start = time.perf_counter()
+    publish_many(settings, "replay", plan.replay_records)
+    print(
+        f"   replay from=earliest from Kafka (topic {settings.topic_analyzed}: "
+        f"{plan.replay_records:,} records in "
+        f"{settings.topic_partitions} partitions, published in {time.perf_counter() - start:.1f} "
+        "s), one Node client until caught_up:"
+    )
+    print(f"   load average at start: {_load()}", flush=True)
+    replay_from_kafka(settings, log_dir)
+    print(f"   load average at end: {_load()}  ({os.cpu_count()} CPUs)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer clients, shorter runs")
+    parser.add_argument("--only", choices=["replay"], help="just this part")
     parser.add_argument("log_dir", nargs="?", type=Path, default=Path("bench/results"))
     args = parser.parse_args()
     plan = QUICK if args.quick else FULL
-    print_header("gateway", COMMAND + ("  --quick" if args.quick else ""))
+    flags = ("  --quick" if args.quick else "") + (f"  --only {args.only}" if args.only else "")
+    print_header("gateway", COMMAND + flags)
     fd_limit = raise_fd_limit(2 * max(*plan.tiers, *plan.idle_steps) + 1000)
     clients = ensure_node_harness()
     settings = local_topics()
     asyncio.run(provision(settings))
     args.log_dir.mkdir(parents=True, exist_ok=True)
+    if args.only == "replay":
+        replay_only(settings, plan, args.log_dir)
+        return
     # The running gateway's ring holds every record of the run, so a replay from earliest
     # is served from memory; the cold gateway of the replay bench shows the path from Kafka.
     env = {

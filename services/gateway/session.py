@@ -16,25 +16,36 @@ transport drains through `frames()` (SSE always does).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 
 import orjson
+import structlog
 
 from services.common.avro import AvroCodec
-from services.common.errors import SecDigesterError
 from services.common.kafka import Consumed, KafkaConsumer, PartitionEnd, partitions_at
-from services.common.positions import PositionResolver, Positions, StartSpec, format_cursor
-from services.common.record_json import record_json
+from services.common.positions import (
+    PositionResolver,
+    Positions,
+    RunningCursor,
+    StartSpec,
+    format_cursor,
+)
 from services.gateway.acks import group_of
 from services.gateway.errors import UNDECODABLE_RECORD, ErrorCode, GatewayError
 from services.gateway.fanout import LiveRecord, TopicTail, filing_frame, filing_head
-from services.gateway.filters import Filter, RecordFacts
+from services.gateway.filters import Filter
 from services.gateway.metrics import CLIENT_LAG, DELIVERIES, REPLAYING
+from services.gateway.transcoding import Transcoded, TranscoderPool, Undecodable
 from services.gateway.wire import WireWriter, text_frame
+
+log = structlog.get_logger(__name__)
 
 # Ring records examined per step of a replay from memory (then the loop lets others run).
 _RING_STEP = 500
+# Records asked of the consumer per batch of a replay from Kafka: one worker call each.
+_REPLAY_BATCH = 500
 
 
 class SlowConsumerError(GatewayError):
@@ -73,6 +84,7 @@ class StreamSession:
         resolver: PositionResolver,
         codec: AvroCodec,
         open_consumer: Callable[[], KafkaConsumer],
+        transcoder: TranscoderPool,
         queue_size: int,
         writer: WireWriter | None,
     ) -> None:
@@ -81,6 +93,7 @@ class StreamSession:
         self._resolver = resolver
         self._codec = codec
         self._open_consumer = open_consumer
+        self._transcoder = transcoder
         self._queue: asyncio.Queue[Frame] = asyncio.Queue(maxsize=queue_size)
         self._writer = writer
         self._sending = False  # the transport holds a frame from the queue
@@ -227,41 +240,79 @@ class StreamSession:
         return True
 
     async def _replay_kafka(self, positions: Positions) -> None:
-        async with self._open_consumer() as consumer:
-            await consumer.assign(partitions_at(self._resolver.topic, positions))
-            while not self._from_ring(positions):
-                frames = []
-                for message in await consumer.consume_with_ends(max_records=500, wait_s=0.2):
-                    frame = await self._replay_one(message, positions)
-                    if frame is not None:
-                        frames.append(frame)
-                await self._emit(frames)
-
-    async def _replay_one(self, message: Consumed, positions: Positions) -> Frame | None:
-        if type(message) is PartitionEnd:
-            # Its end offset counts transaction markers, which are never delivered as
-            # records: without this a replay could not reach the tail's position.
-            ended = message.partition
-            positions[ended] = max(positions[ended], message.offset)
-            return None
-        partition, offset = message.partition(), message.offset()
-        positions[partition] = offset + 1
-        cursor = format_cursor(positions)
+        """Batches from a consumer of this session's own, each made JSON in a worker process;
+        while one batch is there, the next ones are consumed and sent to the workers, so the
+        workers, the consumer and this loop (frames, the socket) run side by side."""
+        ahead = self._transcoder.processes  # batches with the workers while one is framed
+        pending: deque[tuple[list[Consumed], asyncio.Task[list[Transcoded]]]] = deque()
         try:
-            record = await self._codec.decode(message.value())
-        except SecDigesterError as exc:
-            notice = {
-                "type": "error",
-                "code": UNDECODABLE_RECORD,
-                "partition": partition,
-                "offset": offset,
-                "message": str(exc),
-                "cursor": cursor,
-            }
-            return Frame(_json(notice), cursor, "error")
-        if not self.request.filter.matches(RecordFacts.of(record)):
-            return None
-        return Frame(filing_frame(cursor, partition, offset, record_json(record)), cursor, "filing")
+            async with self._open_consumer() as consumer:
+                await consumer.assign(partitions_at(self._resolver.topic, positions))
+                while not self._from_ring(positions):
+                    batch = await consumer.consume_with_ends(_REPLAY_BATCH, wait_s=0.2)
+                    if batch:
+                        pending.append((batch, asyncio.create_task(self._transcode(batch))))
+                    # At the end of what is there, everything sent off is framed at once.
+                    while pending and (len(pending) > ahead or not batch):
+                        messages, transcoding = pending.popleft()
+                        await self._emit(self._replayed(messages, await transcoding, positions))
+        finally:
+            # Left when the ring took over (or the client went): their records come again.
+            for _, transcoding in pending:
+                transcoding.cancel()
+            await asyncio.gather(*(t for _, t in pending), return_exceptions=True)
+
+    async def _transcode(self, messages: Sequence[Consumed]) -> list[Transcoded]:
+        values = [m.value() for m in messages if type(m) is not PartitionEnd]
+        return await self._transcoder.transcode(self._codec, values, self.request.filter)
+
+    def _replayed(
+        self, messages: Sequence[Consumed], transcoded: list[Transcoded], positions: Positions
+    ) -> list[Frame]:
+        """The frames of a batch, its records' JSON made by `transcode` (in the same order);
+        moves `positions` past the batch. Each frame's cursor is the position after it."""
+        cursor = RunningCursor(positions)
+        outcomes = iter(transcoded)
+        frames = []
+        for message in messages:
+            if type(message) is PartitionEnd:
+                # Its end offset counts transaction markers, which are never delivered as
+                # records: without this a replay could not reach the tail's position.
+                ended = message.partition
+                if message.offset > positions[ended]:
+                    positions[ended] = message.offset
+                    cursor.move(ended, message.offset)
+                continue
+            outcome = next(outcomes)
+            partition, offset = message.partition(), message.offset()
+            positions[partition] = offset + 1
+            after = cursor.move(partition, offset + 1)
+            if type(outcome) is bytes:
+                frames.append(
+                    Frame(filing_frame(after, partition, offset, outcome), after, "filing")
+                )
+            elif type(outcome) is Undecodable:
+                frames.append(self._undecodable(partition, offset, outcome.reason, after))
+        return frames
+
+    def _undecodable(self, partition: int, offset: int, reason: str, cursor: str) -> Frame:
+        """The notice of a record no one can read; the stream goes on after it."""
+        log.warning(
+            "undecodable record replayed as an error frame",
+            topic=self.request.topic,
+            partition=partition,
+            offset=offset,
+            error=reason,
+        )
+        notice = {
+            "type": "error",
+            "code": UNDECODABLE_RECORD,
+            "partition": partition,
+            "offset": offset,
+            "message": reason,
+            "cursor": cursor,
+        }
+        return Frame(_json(notice), cursor, "error")
 
     @property
     def queue_size(self) -> int:

@@ -18,12 +18,16 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
+from confluent_kafka import Producer
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.client import ClientProtocol
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import Frame, Opcode
 from websockets.uri import parse_uri
 
+from services.common.avro import AvroCodec
+from services.common.registry import open_registry, subject_for
+from services.common.schemas import SchemaName
 from services.common.settings import TopicSettings
 from services.infra.settings import InfraSettings
 from tests.support.facts_records import SALE_DOCUMENT, insider_record
@@ -124,6 +128,66 @@ async def test_earliest_yields_everything_once_in_partition_order_and_cursors_re
         assert sorted(accessions(filtered)) == sorted(
             r["filing"]["accession_number"] for r in records if r["filing"]["tickers"] == ["AAPL"]
         )
+
+
+def _cursor(text: str) -> dict[int, int]:
+    return {int(p): int(o) for p, o in (pair.split(":") for pair in text.split(","))}
+
+
+async def test_history_older_than_the_ring_replays_in_batches_with_undecodable_records_noted(
+    three_partitions: TopicSettings, tmp_path: Path
+) -> None:
+    """Several consumed batches (of 500) from Kafka, made JSON in the worker processes while
+    the next are read: every record once, in partition order, each frame's cursor the position
+    after it; records no one can decode become `undecodable_record` notices in their place."""
+    topic = three_partitions.topic_analyzed
+    records = [sample_analysis(n, ticker="AAPL" if n % 10 == 0 else "JPM") for n in range(1500)]
+    await publish_analyses(three_partitions, records[:700])
+    async with open_registry(three_partitions) as registry:
+        codec = await AvroCodec(registry, subject_for(topic), SchemaName.FILING_ANALYSIS).open()
+    corrupt = {
+        0: b"this is not Avro",  # no Confluent header
+        1: b"\x00\x7f\xff\xff\xf0garbage",  # a schema id the registry does not know
+        2: codec.encode(records[0])[:40],  # our schema id, the record cut short
+    }
+    producer = Producer({"bootstrap.servers": three_partitions.kafka_bootstrap_servers})
+    for partition, value in corrupt.items():
+        producer.produce(topic, value=value, key=b"corrupt", partition=partition)
+    assert producer.flush(30) == 0
+    await publish_analyses(three_partitions, records[700:])
+    with GatewayProcess(three_partitions, tmp_path, GATEWAY_TAIL_BUFFER="100") as gateway:
+        async with connect(f"{gateway.ws_url}?from=earliest") as ws:
+            welcome = await first_frame(ws)
+            seen = await frames(ws, 1, "caught_up", timeout_s=120)
+        got = [f for f in seen if f["type"] == "filing"]
+        notices = [f for f in seen if f["type"] == "error"]
+        assert sorted(accessions(got)) == sorted(r["filing"]["accession_number"] for r in records)
+        assert sorted((n["code"], n["partition"]) for n in notices) == [
+            ("undecodable_record", p) for p in corrupt
+        ]
+        position = _cursor(welcome["from"])
+        for frame in [f for f in seen if f["type"] in ("filing", "error")]:
+            after = _cursor(frame["cursor"])
+            assert after[frame["partition"]] == frame["offset"] + 1
+            assert all(after[p] >= position[p] for p in position)  # never backwards
+            position = after
+        # A notice's cursor resumes right after the record it skipped, from Kafka again.
+        skipped = notices[0]
+        async with connect(f"{gateway.ws_url}?from={skipped['cursor']}") as ws:
+            resumed = await frames(ws, 1)
+        following = [
+            f
+            for f in got
+            if f["partition"] == skipped["partition"] and f["offset"] > skipped["offset"]
+        ]
+        assert resumed[0]["offset"] == following[0]["offset"]
+        # A filter applies to what the workers decode; the notices still come.
+        async with connect(f"{gateway.ws_url}?from=earliest&tickers=AAPL") as ws:
+            filtered = await frames(ws, 1, "caught_up", timeout_s=120)
+        assert sorted(accessions([f for f in filtered if f["type"] == "filing"])) == sorted(
+            r["filing"]["accession_number"] for r in records if r["filing"]["tickers"] == ["AAPL"]
+        )
+        assert len([f for f in filtered if f["type"] == "error"]) == len(corrupt)
 
 
 async def test_from_a_time_and_from_an_offset(
