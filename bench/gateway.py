@@ -576,18 +576,37 @@ async def _consume_all(settings: TopicSettings, how: str) -> tuple[int, float]:
     return count, elapsed
 
 
-def _replay(gateway: GatewayProcess, pid: int, log_dir: Path, label: str) -> float:
-    """One Node client from=earliest until caught_up; its records/s."""
+def _tree_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) of a process and of its children now running (the
+    gateway's replay workers), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total, pending = 0.0, [pid]
+    while pending:
+        process = pending.pop()
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+            for task in Path(f"/proc/{process}/task").iterdir():
+                pending += [int(c) for c in (task / "children").read_text().split()]
+    return total
+
+
+def _replay(gateway: GatewayProcess, pid: int, log_dir: Path, label: str) -> tuple[float, float]:
+    """One Node client from=earliest until caught_up: its records/s, and the CPU time the
+    gateway (with its worker processes) spent per record, in microseconds."""
     cpu = CpuMeter(pid)
+    tree_cpu_s = _tree_cpu_s(pid)
     with Node(log_dir, "clients.js", "replay", f"{gateway.ws_url}?from=earliest") as node:
         replayed = node.read(600)
+    cpu_us = (_tree_cpu_s(pid) - tree_cpu_s) * 1e6 / max(1, replayed["filings"])
     print(
         f"     {label}: {replayed['filings']:,} records in {replayed['seconds']:.2f} s = "
         f"{replayed['records_per_s']:,.0f} records/s "
         f"({replayed['bytes'] / replayed['seconds'] / 1e6:,.1f} MB/s of frames; gateway CPU "
-        f"{cpu.percent():.0f}%, RSS {rss_kb(pid) / 1024:.0f} MB)   (goal >= 100,000 records/s)"
+        f"{cpu.percent():.0f}%, RSS {rss_kb(pid) / 1024:.0f} MB; with its worker processes "
+        f"{cpu_us:.1f} us CPU per record)   (goal >= 100,000 records/s)"
     )
-    return float(replayed["records_per_s"])
+    return float(replayed["records_per_s"]), cpu_us
 
 
 def bench_replay(
@@ -618,19 +637,23 @@ def bench_replay(
     replay_from_kafka(settings, log_dir)
 
 
-def _kcat(settings: TopicSettings) -> tuple[str, float]:
+def _kcat(settings: TopicSettings) -> tuple[str, float, float]:
     """kcat reading every partition of the analyzed topic from the beginning to its end, each
-    value written out as it is, with a newline, to /dev/null: (the command, seconds).
+    value written out as it is, with a newline, to /dev/null: (the command, seconds, CPU
+    seconds).
     (librdkafka's default isolation level is read_committed, as the gateway's.)"""
     kcat = shutil.which("kcat")
     if kcat is None:
         raise SystemExit("the replay bench needs Debian's kcat on PATH: apt-get install kcat")
     arguments = ["-C", "-b", settings.kafka_bootstrap_servers, "-t", settings.topic_analyzed]
     arguments += ["-o", "beginning", "-e", "-q", "-f", "%s\\n"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run([kcat, *arguments], stdout=subprocess.DEVNULL, check=True)
     elapsed = time.perf_counter() - start
-    return "kcat " + " ".join(f"'{a}'" if "%" in a else a for a in arguments), elapsed
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_s = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return "kcat " + " ".join(f"'{a}'" if "%" in a else a for a in arguments), elapsed, cpu_s
 
 
 def replay_from_kafka(settings: TopicSettings, log_dir: Path) -> None:
@@ -647,22 +670,24 @@ def replay_from_kafka(settings: TopicSettings, log_dir: Path) -> None:
         references.append(
             f"     {label}: {count:,} records in {elapsed:.2f} s = {count / elapsed:,.0f}/s"
         )
-    kcat_command, kcat_before_s = _kcat(settings)
+    kcat_command, kcat_before_s, kcat_before_cpu_s = _kcat(settings)
     small = {"GATEWAY_TAIL_BUFFER": "100", "GATEWAY_INDEX_SIZE": "100"}
     with GatewayProcess(settings, log_dir, name="gateway-bench-cold", **small) as cold:
-        replayed = _replay(
+        replayed, cpu_us = _replay(
             cold, pid_listening_on(cold.port), log_dir, "a gateway with a ring of 100 (Kafka)"
         )
-    _, kcat_after_s = _kcat(settings)
+    _, kcat_after_s, kcat_after_cpu_s = _kcat(settings)
     print(
         f"     kcat, before and after the gateway: {count:,} records in {kcat_before_s:.2f} s "
         f"= {count / kcat_before_s:,.0f}/s, in {kcat_after_s:.2f} s = "
-        f"{count / kcat_after_s:,.0f}/s   ({kcat_command} > /dev/null)"
+        f"{count / kcat_after_s:,.0f}/s; {kcat_before_cpu_s * 1e6 / count:.1f} and "
+        f"{kcat_after_cpu_s * 1e6 / count:.1f} us CPU per record   ({kcat_command} > /dev/null)"
     )
     kcat_rate = count / min(kcat_before_s, kcat_after_s)
     print(
         f"     replay from Kafka / kcat (the faster run): {replayed:,.0f} / {kcat_rate:,.0f} = "
-        f"{replayed / kcat_rate:.2f}x   (goal >= 0.3x)"
+        f"{replayed / kcat_rate:.2f}x   (goal >= 0.3x); CPU per record, kcat / gateway: "
+        f"{min(kcat_before_cpu_s, kcat_after_cpu_s) * 1e6 / count / cpu_us:.2f}x"
     )
     print("\n".join(references))
 

@@ -130,6 +130,15 @@ async def test_earliest_yields_everything_once_in_partition_order_and_cursors_re
         )
 
 
+async def until_caught_up(ws: ClientConnection, timeout_s: float = 120) -> list[dict[str, Any]]:
+    """Every frame up to and with `caught_up`."""
+    seen: list[dict[str, Any]] = []
+    async with asyncio.timeout(timeout_s):
+        while not seen or seen[-1]["type"] != "caught_up":
+            seen.append(json.loads(await ws.recv()))
+    return seen
+
+
 def _cursor(text: str) -> dict[int, int]:
     return {int(p): int(o) for p, o in (pair.split(":") for pair in text.split(","))}
 
@@ -158,7 +167,7 @@ async def test_history_older_than_the_ring_replays_in_batches_with_undecodable_r
     with GatewayProcess(three_partitions, tmp_path, GATEWAY_TAIL_BUFFER="100") as gateway:
         async with connect(f"{gateway.ws_url}?from=earliest") as ws:
             welcome = await first_frame(ws)
-            seen = await frames(ws, 1, "caught_up", timeout_s=120)
+            seen = await until_caught_up(ws)
         got = [f for f in seen if f["type"] == "filing"]
         notices = [f for f in seen if f["type"] == "error"]
         assert sorted(accessions(got)) == sorted(r["filing"]["accession_number"] for r in records)
@@ -183,7 +192,7 @@ async def test_history_older_than_the_ring_replays_in_batches_with_undecodable_r
         assert resumed[0]["offset"] == following[0]["offset"]
         # A filter applies to what the workers decode; the notices still come.
         async with connect(f"{gateway.ws_url}?from=earliest&tickers=AAPL") as ws:
-            filtered = await frames(ws, 1, "caught_up", timeout_s=120)
+            filtered = await until_caught_up(ws)
         assert sorted(accessions([f for f in filtered if f["type"] == "filing"])) == sorted(
             r["filing"]["accession_number"] for r in records if r["filing"]["tickers"] == ["AAPL"]
         )
