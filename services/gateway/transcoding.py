@@ -1,16 +1,17 @@
 """Replayed records made into the JSON clients get, in worker processes, a batch at a time.
 
-A replay from Kafka spends most of its time decoding Avro and writing the record's JSON (py-spy
-on a replaying gateway: fastavro's `schemaless_reader` alone about two thirds of the process),
-and both depend only on the record's bytes and its writer schema. So a replay hands each
-consumed batch (up to 500 values) to a pool of worker processes in one call: the values go
-out as bytes, the JSON comes back as bytes, and the pickling is paid per batch, not per
-record. The event loop keeps what needs the session's state (positions, cursors, frames, the
-socket) and serves other clients meanwhile; with the next batch submitted before the last
-one's JSON comes back, decoding and writing overlap.
+A replay from Kafka spends most of its time decoding Avro and writing each record's JSON
+(py-spy on a replaying gateway, all on the event loop: the Avro reader 44% of the samples,
+the record's JSON, facts and cursor another 12%), and both depend only on the record's bytes
+and its writer schema. So a replay hands each consumed batch (up to 500 values) to a pool of
+worker processes in one call: the values go out as bytes, the JSON comes back as bytes, and the
+pickling is paid per batch, not per record. The event loop keeps what needs the session's state
+(positions, cursors, frames, the socket) and serves other clients meanwhile; with the next
+batches submitted before the last one's JSON comes back, decoding and writing overlap. A
+client's filter is applied in the worker, so records it does not want never come back.
 
 The registry is asked in the gateway process (the codec's cache, as before), and each batch
-carries the writer schemas its records name; a worker parses a schema once and keeps it.
+carries the writer schemas its records name; a worker resolves a schema once and keeps it.
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ def transcode(
 
 
 def _started() -> None:
-    """Nothing: a worker that ran it has imported this module (fastavro, orjson) and is idle."""
+    """Nothing: a worker that ran it has imported this module (cavro, orjson) and is idle."""
 
 
 class TranscoderPool:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import os
+import signal
 import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -197,6 +199,40 @@ async def test_history_older_than_the_ring_replays_in_batches_with_undecodable_r
             r["filing"]["accession_number"] for r in records if r["filing"]["tickers"] == ["AAPL"]
         )
         assert len([f for f in filtered if f["type"] == "error"]) == len(corrupt)
+
+
+def _replay_workers(gateway: GatewayProcess) -> list[int]:
+    """The gateway's replay worker processes (spawned children; not its resource tracker)."""
+    children = Path(f"/proc/{gateway.pid}/task/{gateway.pid}/children").read_text().split()
+    return [
+        int(child)
+        for child in children
+        if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()
+    ]
+
+
+async def test_a_replay_worker_that_dies_ends_the_replay_retriably_and_the_next_one_works(
+    three_partitions: TopicSettings, tmp_path: Path
+) -> None:
+    records = [sample_analysis(n) for n in range(2000)]
+    await publish_analyses(three_partitions, records)
+    with GatewayProcess(three_partitions, tmp_path, GATEWAY_TAIL_BUFFER="100") as gateway:
+        workers = _replay_workers(gateway)
+        assert len(workers) == 2  # GATEWAY_REPLAY_PROCESSES, up before the gateway is ready
+        os.kill(workers[0], signal.SIGKILL)
+        async with connect(f"{gateway.ws_url}?from=earliest") as ws:
+            code, seen = await until_closed(ws)
+        assert code == 1011
+        assert seen[-1]["type"] == "error"
+        assert seen[-1]["code"] == "internal"
+        assert "worker" in seen[-1]["message"]
+        assert "cursor" in seen[-1]
+        # A fresh pool serves the next replay in full.
+        async with connect(f"{gateway.ws_url}?from=earliest") as ws:
+            replayed = await until_caught_up(ws)
+        got = accessions([f for f in replayed if f["type"] == "filing"])
+        assert sorted(got) == sorted(r["filing"]["accession_number"] for r in records)
+        assert len(_replay_workers(gateway)) == 2
 
 
 async def test_from_a_time_and_from_an_offset(
