@@ -142,13 +142,22 @@ class StreamSession:
 
     # -- replay: waits for the client -----------------------------------------------------
     async def _emit(self, frames: list[Frame]) -> None:
+        """A batch of replayed frames in one socket write, once the socket has room: replay
+        waits for the client anyway, and a frame at a time through the queue costs a queue
+        hand-over, a send and metrics per record. Through the queue only when something is
+        queued before them (order), or without a writer (SSE, compression)."""
         if not frames:
             return
-        writer = self._idle_writer()
-        if writer is not None and writer.write(b"".join(text_frame(f.payload) for f in frames)):
-            self.cursor = frames[-1].cursor or self.cursor
-            DELIVERIES.inc(len(frames))
-            return
+        wire = b""
+        while (writer := self._idle_writer()) is not None:
+            wire = wire or b"".join(text_frame(f.payload) for f in frames)
+            if writer.write(wire):
+                self.cursor = frames[-1].cursor or self.cursor
+                DELIVERIES.inc(len(frames))
+                return
+            if writer.closed:
+                break  # the sender ends the stream
+            await writer.wait_writable()
         for frame in frames:
             await self._queue.put(frame)
 
@@ -243,7 +252,9 @@ class StreamSession:
         """Batches from a consumer of this session's own, each made JSON in a worker process;
         while one batch is there, the next ones are consumed and sent to the workers, so the
         workers, the consumer and this loop (frames, the socket) run side by side."""
-        ahead = self._transcoder.processes  # batches with the workers while one is framed
+        # Batches with the workers while one is framed: two per process, so that a worker
+        # finding its next batch waiting never idles while this loop frames and writes.
+        ahead = 2 * self._transcoder.processes
         pending: deque[tuple[list[Consumed], asyncio.Task[list[Transcoded]]]] = deque()
         try:
             async with self._open_consumer() as consumer:
