@@ -21,10 +21,14 @@ side is not the bottleneck. Each record carries its publish time (wall clock, mi
    `caught_up` (records/s): from the running gateway, whose ring holds the records it has read
    (GATEWAY_TAIL_BUFFER is set large enough); from a gateway started afterwards, which fills
    its ring at start-up; and from one with a ring of 100, which reads and decodes them from
-   Kafka; beside plain confluent-kafka consumers reading the same topic.
+   Kafka; beside Debian's kcat reading the same topic to its end (the values, one per line,
+   to /dev/null) twice, before and after the gateway, and plain confluent-kafka consumers. The
+   ratio: the gateway from Kafka against the faster kcat run (goal >= 0.3x).
 
-Usage: python -m bench.gateway [--quick] [log dir]   (needs node and npm; `npm ci` is run in
-bench/ws_clients when its node_modules is missing).
+Usage: python -m bench.gateway [--quick] [--only replay] [log dir]   (needs node and npm;
+`npm ci` is run in bench/ws_clients when its node_modules is missing; the replay needs `kcat`
+on PATH: apt-get install kcat). `--only replay`: just part 3, from Kafka (a gateway with a ring
+of 100, kcat and the plain consumers) on a topic of its own.
 """
 
 from __future__ import annotations
@@ -737,16 +741,37 @@ async def _consume_all(settings: TopicSettings, how: str) -> tuple[int, float]:
     return count, elapsed
 
 
-def _replay(gateway: GatewayProcess, pid: int, log_dir: Path, label: str) -> None:
+def _tree_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) of a process and of its children now running (the
+    gateway's replay workers), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total, pending = 0.0, [pid]
+    while pending:
+        process = pending.pop()
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+            for task in Path(f"/proc/{process}/task").iterdir():
+                pending += [int(c) for c in (task / "children").read_text().split()]
+    return total
+
+
+def _replay(gateway: GatewayProcess, pid: int, log_dir: Path, label: str) -> tuple[float, float]:
+    """One Node client from=earliest until caught_up: its records/s, and the CPU time the
+    gateway (with its worker processes) spent per record, in microseconds."""
     cpu = CpuMeter(pid)
+    tree_cpu_s = _tree_cpu_s(pid)
     with Node(log_dir, "clients.js", "replay", f"{gateway.ws_url}?from=earliest") as node:
         replayed = node.read(600)
+    cpu_us = (_tree_cpu_s(pid) - tree_cpu_s) * 1e6 / max(1, replayed["filings"])
     print(
         f"     {label}: {replayed['filings']:,} records in {replayed['seconds']:.2f} s = "
         f"{replayed['records_per_s']:,.0f} records/s "
         f"({replayed['bytes'] / replayed['seconds'] / 1e6:,.1f} MB/s of frames; gateway CPU "
-        f"{cpu.percent():.0f}%, RSS {rss_kb(pid) / 1024:.0f} MB)   (goal >= 100,000 records/s)"
+        f"{cpu.percent():.0f}%, RSS {rss_kb(pid) / 1024:.0f} MB; with its worker processes "
+        f"{cpu_us:.1f} us CPU per record)   (goal >= 100,000 records/s)"
     )
+    return float(replayed["records_per_s"]), cpu_us
 
 
 def bench_replay(
@@ -774,16 +799,77 @@ def bench_replay(
             log_dir,
             f"a gateway started now (ring filled at start-up, ready in {ready_s:.1f} s)",
         )
-    small = {"GATEWAY_TAIL_BUFFER": "100", "GATEWAY_INDEX_SIZE": "100"}
-    with GatewayProcess(settings, log_dir, name="gateway-bench-cold", **small) as cold:
-        _replay(cold, pid_listening_on(cold.port), log_dir, "a gateway with a ring of 100 (Kafka)")
+    replay_from_kafka(settings, log_dir)
+
+
+def _kcat(settings: TopicSettings) -> tuple[str, float, float]:
+    """kcat reading every partition of the analyzed topic from the beginning to its end, each
+    value written out as it is, with a newline, to /dev/null: (the command, seconds, CPU
+    seconds).
+    (librdkafka's default isolation level is read_committed, as the gateway's.)"""
+    kcat = shutil.which("kcat")
+    if kcat is None:
+        raise SystemExit("the replay bench needs Debian's kcat on PATH: apt-get install kcat")
+    arguments = ["-C", "-b", settings.kafka_bootstrap_servers, "-t", settings.topic_analyzed]
+    arguments += ["-o", "beginning", "-e", "-q", "-f", "%s\\n"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run([kcat, *arguments], stdout=subprocess.DEVNULL, check=True)
+    elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_s = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return "kcat " + " ".join(f"'{a}'" if "%" in a else a for a in arguments), elapsed, cpu_s
+
+
+def replay_from_kafka(settings: TopicSettings, log_dir: Path) -> None:
+    """The gateway replaying history older than its ring (read and decoded from Kafka) beside
+    kcat reading the same topic, in the same run, kcat before and after the gateway; the ratio
+    is against the faster kcat run."""
+    references = []
     for how, label in (
         ("raw", "confluent-kafka Consumer, raw bytes"),
         ("avro", "confluent-kafka Consumer + AvroDeserializer"),
         ("gateway-work", "confluent-kafka Consumer + the gateway's decode and frame (no I/O)"),
     ):
         count, elapsed = asyncio.run(_consume_all(settings, how))
-        print(f"     {label}: {count:,} records in {elapsed:.2f} s = {count / elapsed:,.0f}/s")
+        references.append(
+            f"     {label}: {count:,} records in {elapsed:.2f} s = {count / elapsed:,.0f}/s"
+        )
+    kcat_command, kcat_before_s, kcat_before_cpu_s = _kcat(settings)
+    small = {"GATEWAY_TAIL_BUFFER": "100", "GATEWAY_INDEX_SIZE": "100"}
+    with GatewayProcess(settings, log_dir, name="gateway-bench-cold", **small) as cold:
+        replayed, cpu_us = _replay(
+            cold, pid_listening_on(cold.port), log_dir, "a gateway with a ring of 100 (Kafka)"
+        )
+    _, kcat_after_s, kcat_after_cpu_s = _kcat(settings)
+    print(
+        f"     kcat, before and after the gateway: {count:,} records in {kcat_before_s:.2f} s "
+        f"= {count / kcat_before_s:,.0f}/s, in {kcat_after_s:.2f} s = "
+        f"{count / kcat_after_s:,.0f}/s; {kcat_before_cpu_s * 1e6 / count:.1f} and "
+        f"{kcat_after_cpu_s * 1e6 / count:.1f} us CPU per record   ({kcat_command} > /dev/null)"
+    )
+    kcat_rate = count / min(kcat_before_s, kcat_after_s)
+    print(
+        f"     replay from Kafka / kcat (the faster run): {replayed:,.0f} / {kcat_rate:,.0f} = "
+        f"{replayed / kcat_rate:.2f}x   (goal >= 0.3x); CPU per record, kcat / gateway: "
+        f"{min(kcat_before_cpu_s, kcat_after_cpu_s) * 1e6 / count / cpu_us:.2f}x"
+    )
+    print("\n".join(references))
+
+
+def replay_only(settings: TopicSettings, plan: Plan, log_dir: Path) -> None:
+    """Part 3 from Kafka alone, on a topic of `plan.replay_records` records."""
+    start = time.perf_counter()
+    publish_many(settings, "replay", plan.replay_records)
+    print(
+        f"   replay from=earliest from Kafka (topic {settings.topic_analyzed}: "
+        f"{plan.replay_records:,} records in "
+        f"{settings.topic_partitions} partitions, published in {time.perf_counter() - start:.1f} "
+        "s), one Node client until caught_up:"
+    )
+    print(f"   load average at start: {_load()}", flush=True)
+    replay_from_kafka(settings, log_dir)
+    print(f"   load average at end: {_load()}  ({os.cpu_count()} CPUs)")
 
 
 PARTS = ("memory", "fanout", "replay", "workers")
@@ -807,6 +893,9 @@ def main() -> None:
     settings = local_topics()
     asyncio.run(provision(settings))
     args.log_dir.mkdir(parents=True, exist_ok=True)
+    if parts == {"replay"}:  # from Kafka only: no running gateway to fill a ring first
+        replay_only(settings, plan, args.log_dir)
+        return
     # The running gateway's ring holds every record of the run, so a replay from earliest
     # is served from memory; the cold gateway of the replay bench shows the path from Kafka.
     env = {

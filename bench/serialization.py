@@ -1,7 +1,8 @@
 """Avro (Confluent wire format, registry-aware) against JSON (orjson) on the same records.
 
 Encodes and decodes every filing of a recorded feed snapshot, several rounds, with:
-  - the project's AvroCodec (fastavro, schema id looked up once in the registry),
+  - the project's AvroCodec (fastavro writes, cavro reads; schema id looked up once in the
+    registry), and fastavro's reader on the same bytes (what AvroCodec read with before),
   - confluent-kafka's own AvroSerializer / AvroDeserializer against the same registry,
   - orjson dumps / loads of the same dicts (no schema, no registry; the baseline).
 Prints records/s for each and the size of the encoded records.
@@ -10,11 +11,13 @@ Prints records/s for each and the size of the encoded records.
 from __future__ import annotations
 
 import asyncio
+import io
 import statistics
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import fastavro
 import orjson
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
@@ -23,7 +26,7 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 from bench._setup import corpus_filings, local_topics, print_header
 from services.common.avro import AvroCodec
 from services.common.registry import open_registry, subject_for
-from services.common.schemas import SchemaName, schema_text
+from services.common.schemas import SchemaName, schema_dict, schema_text
 from tests.support.infra import provision
 
 ROUNDS = 5
@@ -64,6 +67,10 @@ async def main() -> None:
         ours = [codec.encode(r) for r in records]
         encode_ours = _rate(records, codec.encode)
         decode_ours = await _async_rate(ours, codec.decode)
+    parsed = fastavro.parse_schema(schema_dict(SchemaName.FILING))
+    decode_fastavro = _rate(
+        ours, lambda data: fastavro.schemaless_reader(io.BytesIO(data[5:]), parsed, None)
+    )
 
     with SchemaRegistryClient({"url": settings.schema_registry_url}) as client:
         serializer = AvroSerializer(
@@ -87,7 +94,8 @@ async def main() -> None:
     print(f"   {len(records)} real filings (one feed snapshot), median of {ROUNDS} passes")
     print(f"   {'codec':38} {'encode rec/s':>14} {'decode rec/s':>14} {'bytes/rec':>10}")
     for name, enc, dec, blobs in [
-        ("sec-digester AvroCodec (fastavro)", encode_ours, decode_ours, ours),
+        ("sec-digester AvroCodec (fastavro, cavro)", encode_ours, decode_ours, ours),
+        ("fastavro schemaless_reader", float("nan"), decode_fastavro, ours),
         ("confluent-kafka AvroSerializer", encode_theirs, decode_theirs, theirs),
         ("orjson (no schema, no registry)", encode_json, decode_json, as_json),
     ]:

@@ -39,6 +39,21 @@ def format_cursor(positions: Positions) -> str:
     return ",".join(f"{p}:{o}" for p, o in sorted(positions.items()))
 
 
+class RunningCursor:
+    """`format_cursor` of positions that move one partition at a time (a replay: a cursor per
+    record), without sorting and formatting every partition each time."""
+
+    def __init__(self, positions: Positions) -> None:
+        ordered = sorted(positions.items())
+        self._slot = {partition: slot for slot, (partition, _) in enumerate(ordered)}
+        self._pairs = [f"{p}:{o}" for p, o in ordered]
+
+    def move(self, partition: int, offset: int) -> str:
+        """The cursor once `partition` is at `offset`."""
+        self._pairs[self._slot[partition]] = f"{partition}:{offset}"
+        return ",".join(self._pairs)
+
+
 def parse_cursor(text: str, parameter: str = "cursor") -> Positions:
     if not _CURSOR.fullmatch(text):
         raise BadParameterError(parameter, f"{text[:60]!r} is not a cursor (P:O[,P:O...])")

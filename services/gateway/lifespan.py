@@ -46,6 +46,7 @@ from services.gateway.ring import BufferedRecord, RecordRing
 from services.gateway.settings import GatewaySettings
 from services.gateway.state import GatewayState
 from services.gateway.streams import Streams, TopicStream
+from services.gateway.transcoding import TranscoderPool
 from services.gateway.warmup import read_recent, recent_starts
 
 log = structlog.get_logger(__name__)
@@ -77,6 +78,9 @@ class GatewayLifespan:
             )
             stack.push_async_callback(group_offsets.aclose)
             acks = AckCommitter(group_offsets, settings.gateway_commit_interval_s)
+            transcoder = TranscoderPool(settings.gateway_replay_processes)
+            stack.callback(transcoder.close)
+            transcoder.start()  # while the tails read the recent records
             index = FilingIndex(settings.gateway_index_size)
             topics = {
                 "analyzed": await _topic_stream(
@@ -100,12 +104,13 @@ class GatewayLifespan:
                     None,
                 ),
             }
+            await transcoder.started()
             self._tails = [stream.tail for stream in topics.values()]
             tasks = [asyncio.create_task(tail.run(stop)) for tail in self._tails]
             tasks.append(asyncio.create_task(acks.run(stop)))
             tasks.append(asyncio.create_task(self._give_up_after_the_tolerance(stop)))
             state: GatewayState = {
-                "streams": Streams(settings, topics, acks),
+                "streams": Streams(settings, topics, acks, transcoder),
                 "index": index,
                 "connection_limiter": ConnectionLimiter(settings.gateway_max_connections_per_key),
                 "close_timeout_s": settings.gateway_close_timeout_s,

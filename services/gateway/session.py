@@ -20,31 +20,37 @@ acknowledges with its cursor and feeds again from that cursor under the new filt
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 
 import orjson
+import structlog
 
 from services.common.avro import AvroCodec
-from services.common.errors import SecDigesterError
 from services.common.kafka import Consumed, KafkaConsumer, PartitionEnd, partitions_at
 from services.common.positions import (
     PositionResolver,
     Positions,
+    RunningCursor,
     StartSpec,
     format_cursor,
     parse_cursor,
 )
-from services.common.record_json import record_json
 from services.gateway.acks import group_of
 from services.gateway.errors import UNDECODABLE_RECORD, ErrorCode, GatewayError, error_frame
 from services.gateway.fanout import LiveRecord, TopicTail, filing_frame, filing_head
-from services.gateway.filters import Filter, RecordFacts
+from services.gateway.filters import Filter
 from services.gateway.metrics import CLIENT_LAG, DELIVERIES, REPLAYING
+from services.gateway.transcoding import Transcoded, TranscoderPool, Undecodable
 from services.gateway.wire import WireWriter, text_frame
+
+log = structlog.get_logger(__name__)
 
 # Ring records examined per step of a replay from memory (then the loop lets others run).
 _RING_STEP = 500
+# Records asked of the consumer per batch of a replay from Kafka: one worker call each.
+_REPLAY_BATCH = 500
 
 
 class SlowConsumerError(GatewayError):
@@ -93,6 +99,7 @@ class StreamSession:
         resolver: PositionResolver,
         codec: AvroCodec,
         open_consumer: Callable[[], KafkaConsumer],
+        transcoder: TranscoderPool,
         queue_size: int,
         writer: WireWriter | None,
     ) -> None:
@@ -101,6 +108,7 @@ class StreamSession:
         self._resolver = resolver
         self._codec = codec
         self._open_consumer = open_consumer
+        self._transcoder = transcoder
         self._queue: asyncio.Queue[Frame] = asyncio.Queue(maxsize=queue_size)
         self._writer = writer
         self._sending = False  # the transport holds a frame from the queue
@@ -162,13 +170,22 @@ class StreamSession:
 
     # -- replay: waits for the client -----------------------------------------------------
     async def _emit(self, frames: list[Frame]) -> None:
+        """A batch of replayed frames in one socket write, once the socket has room: replay
+        waits for the client anyway, and a frame at a time through the queue costs a queue
+        hand-over, a send and metrics per record. Through the queue only when something is
+        queued before them (order), or without a writer (SSE, compression)."""
         if not frames:
             return
-        writer = self._idle_writer()
-        if writer is not None and writer.write(b"".join(text_frame(f.payload) for f in frames)):
-            self.cursor = frames[-1].cursor or self.cursor
-            DELIVERIES.inc(len(frames))
-            return
+        wire = b""
+        while (writer := self._idle_writer()) is not None:
+            wire = wire or b"".join(text_frame(f.payload) for f in frames)
+            if writer.write(wire):
+                self.cursor = frames[-1].cursor or self.cursor
+                DELIVERIES.inc(len(frames))
+                return
+            if writer.closed:
+                break  # the sender ends the stream
+            await writer.wait_writable()
         for frame in frames:
             await self._queue.put(frame)
 
@@ -267,41 +284,81 @@ class StreamSession:
         return True
 
     async def _replay_kafka(self, positions: Positions) -> None:
-        async with self._open_consumer() as consumer:
-            await consumer.assign(partitions_at(self._resolver.topic, positions))
-            while not self._from_ring(positions):
-                frames = []
-                for message in await consumer.consume_with_ends(max_records=500, wait_s=0.2):
-                    frame = await self._replay_one(message, positions)
-                    if frame is not None:
-                        frames.append(frame)
-                await self._emit(frames)
-
-    async def _replay_one(self, message: Consumed, positions: Positions) -> Frame | None:
-        if type(message) is PartitionEnd:
-            # Its end offset counts transaction markers, which are never delivered as
-            # records: without this a replay could not reach the tail's position.
-            ended = message.partition
-            positions[ended] = max(positions[ended], message.offset)
-            return None
-        partition, offset = message.partition(), message.offset()
-        positions[partition] = offset + 1
-        cursor = format_cursor(positions)
+        """Batches from a consumer of this session's own, each made JSON in a worker process;
+        while one batch is there, the next ones are consumed and sent to the workers, so the
+        workers, the consumer and this loop (frames, the socket) run side by side."""
+        # Batches with the workers while one is framed: two per process, so that a worker
+        # finding its next batch waiting never idles while this loop frames and writes.
+        ahead = 2 * self._transcoder.processes
+        pending: deque[tuple[list[Consumed], asyncio.Task[list[Transcoded]]]] = deque()
         try:
-            record = await self._codec.decode(message.value())
-        except SecDigesterError as exc:
-            notice = {
-                "type": "error",
-                "code": UNDECODABLE_RECORD,
-                "partition": partition,
-                "offset": offset,
-                "message": str(exc),
-                "cursor": cursor,
-            }
-            return Frame(_json(notice), cursor, "error")
-        if not self.request.filter.matches(RecordFacts.of(record)):
-            return None
-        return Frame(filing_frame(cursor, partition, offset, record_json(record)), cursor, "filing")
+            async with self._open_consumer() as consumer:
+                await consumer.assign(partitions_at(self._resolver.topic, positions))
+                while not self._from_ring(positions):
+                    batch = await consumer.consume_with_ends(_REPLAY_BATCH, wait_s=0.2)
+                    if batch:
+                        pending.append((batch, asyncio.create_task(self._transcode(batch))))
+                    # At the end of what is there, everything sent off is framed at once.
+                    while pending and (len(pending) > ahead or not batch):
+                        messages, transcoding = pending.popleft()
+                        await self._emit(self._replayed(messages, await transcoding, positions))
+        finally:
+            # Left when the ring took over (or the client went): their records come again.
+            for _, transcoding in pending:
+                transcoding.cancel()
+            await asyncio.gather(*(t for _, t in pending), return_exceptions=True)
+
+    async def _transcode(self, messages: Sequence[Consumed]) -> list[Transcoded]:
+        values = [m.value() for m in messages if type(m) is not PartitionEnd]
+        return await self._transcoder.transcode(self._codec, values, self.request.filter)
+
+    def _replayed(
+        self, messages: Sequence[Consumed], transcoded: list[Transcoded], positions: Positions
+    ) -> list[Frame]:
+        """The frames of a batch, its records' JSON made by `transcode` (in the same order);
+        moves `positions` past the batch. Each frame's cursor is the position after it."""
+        cursor = RunningCursor(positions)
+        outcomes = iter(transcoded)
+        frames = []
+        for message in messages:
+            if type(message) is PartitionEnd:
+                # Its end offset counts transaction markers, which are never delivered as
+                # records: without this a replay could not reach the tail's position.
+                ended = message.partition
+                if message.offset > positions[ended]:
+                    positions[ended] = message.offset
+                    cursor.move(ended, message.offset)
+                continue
+            outcome = next(outcomes)
+            partition, offset = message.partition(), message.offset()
+            positions[partition] = offset + 1
+            after = cursor.move(partition, offset + 1)
+            if type(outcome) is bytes:
+                frames.append(
+                    Frame(filing_frame(after, partition, offset, outcome), after, "filing")
+                )
+            elif type(outcome) is Undecodable:
+                frames.append(self._undecodable(partition, offset, outcome.reason, after))
+        return frames
+
+    def _undecodable(self, partition: int, offset: int, reason: str, cursor: str) -> Frame:
+        """The notice of a record no one can read; the stream goes on after it."""
+        log.warning(
+            "undecodable record replayed as an error frame",
+            topic=self.request.topic,
+            partition=partition,
+            offset=offset,
+            error=reason,
+        )
+        notice = {
+            "type": "error",
+            "code": UNDECODABLE_RECORD,
+            "partition": partition,
+            "offset": offset,
+            "message": reason,
+            "cursor": cursor,
+        }
+        return Frame(_json(notice), cursor, "error")
 
     # -- a new filter on the way (WebSocket `subscribe`) ----------------------------------
     def resubscribe(self, chosen: Filter) -> None:

@@ -31,6 +31,10 @@ class GatewaySettings(CommonSettings):
     # Recent records each shared tail keeps, so a client that finished replaying joins live
     # without another trip to Kafka.
     gateway_tail_buffer: Annotated[int, Field(ge=100, le=1_000_000)] = 20_000
+    # Worker processes that decode the records of replays from Kafka (history older than the
+    # tail's ring) into JSON, shared by every replaying client; started on the first such
+    # replay. Decoding is most of a replay's work: one process per core the gateway may use.
+    gateway_replay_processes: Annotated[int, Field(ge=1, le=64)] = 2
     # permessage-deflate for clients that offer it. Off by default: compression is per
     # connection, so a record going to N clients is compressed N times, and a compressing
     # client cannot take the pre-encoded frames of the fan-out fast path.

@@ -2,7 +2,7 @@
 
 `Streams` is part of the lifespan state (services/gateway/state.py) for the lifetime of the app;
 it holds, per topic alias (analyzed, raw), the shared tail, the position resolver and the codec,
-plus the committer of acknowledged client positions.
+plus the committer of acknowledged client positions and the replays' worker processes.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from services.gateway.fanout import TopicTail
 from services.gateway.filters import Filter, parse_filter, parse_filter_fields
 from services.gateway.session import StreamRequest, StreamSession
 from services.gateway.settings import GatewaySettings
+from services.gateway.transcoding import TranscoderPool
 from services.gateway.wire import WireWriter
 
 _CLIENT_ID = re.compile(r"[A-Za-z0-9._-]{1,100}")
@@ -45,11 +46,16 @@ class TopicStream:
 
 class Streams:
     def __init__(
-        self, settings: GatewaySettings, topics: Mapping[str, TopicStream], acks: AckCommitter
+        self,
+        settings: GatewaySettings,
+        topics: Mapping[str, TopicStream],
+        acks: AckCommitter,
+        transcoder: TranscoderPool,
     ) -> None:
         self._settings = settings
         self.topics = topics
         self.acks = acks
+        self._transcoder = transcoder
 
     def request(self, params: Mapping[str, str], last_event_id: str | None = None) -> StreamRequest:
         """The stream a client asks for; BadParameterError names what is wrong, GatewayError
@@ -93,6 +99,7 @@ class Streams:
             stream.resolver,
             stream.codec,
             open_consumer,
+            self._transcoder,
             self._settings.gateway_client_queue,
             writer,
         )

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import os
+import signal
 import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -18,12 +20,16 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
+from confluent_kafka import Producer
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.client import ClientProtocol
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import Frame, Opcode
 from websockets.uri import parse_uri
 
+from services.common.avro import AvroCodec
+from services.common.registry import open_registry, subject_for
+from services.common.schemas import SchemaName
 from services.common.settings import TopicSettings
 from services.infra.settings import InfraSettings
 from tests.support.facts_records import SALE_DOCUMENT, insider_record
@@ -124,6 +130,109 @@ async def test_earliest_yields_everything_once_in_partition_order_and_cursors_re
         assert sorted(accessions(filtered)) == sorted(
             r["filing"]["accession_number"] for r in records if r["filing"]["tickers"] == ["AAPL"]
         )
+
+
+async def until_caught_up(ws: ClientConnection, timeout_s: float = 120) -> list[dict[str, Any]]:
+    """Every frame up to and with `caught_up`."""
+    seen: list[dict[str, Any]] = []
+    async with asyncio.timeout(timeout_s):
+        while not seen or seen[-1]["type"] != "caught_up":
+            seen.append(json.loads(await ws.recv()))
+    return seen
+
+
+def _cursor(text: str) -> dict[int, int]:
+    return {int(p): int(o) for p, o in (pair.split(":") for pair in text.split(","))}
+
+
+async def test_history_older_than_the_ring_replays_in_batches_with_undecodable_records_noted(
+    three_partitions: TopicSettings, tmp_path: Path
+) -> None:
+    """Several consumed batches (of 500) from Kafka, made JSON in the worker processes while
+    the next are read: every record once, in partition order, each frame's cursor the position
+    after it; records no one can decode become `undecodable_record` notices in their place."""
+    topic = three_partitions.topic_analyzed
+    records = [sample_analysis(n, ticker="AAPL" if n % 10 == 0 else "JPM") for n in range(1500)]
+    await publish_analyses(three_partitions, records[:700])
+    async with open_registry(three_partitions) as registry:
+        codec = await AvroCodec(registry, subject_for(topic), SchemaName.FILING_ANALYSIS).open()
+    corrupt = {
+        0: b"this is not Avro",  # no Confluent header
+        1: b"\x00\x7f\xff\xff\xf0garbage",  # a schema id the registry does not know
+        2: codec.encode(records[0])[:40],  # our schema id, the record cut short
+    }
+    producer = Producer({"bootstrap.servers": three_partitions.kafka_bootstrap_servers})
+    for partition, value in corrupt.items():
+        producer.produce(topic, value=value, key=b"corrupt", partition=partition)
+    assert producer.flush(30) == 0
+    await publish_analyses(three_partitions, records[700:])
+    with GatewayProcess(three_partitions, tmp_path, GATEWAY_TAIL_BUFFER="100") as gateway:
+        async with connect(f"{gateway.ws_url}?from=earliest") as ws:
+            welcome = await first_frame(ws)
+            seen = await until_caught_up(ws)
+        got = [f for f in seen if f["type"] == "filing"]
+        notices = [f for f in seen if f["type"] == "error"]
+        assert sorted(accessions(got)) == sorted(r["filing"]["accession_number"] for r in records)
+        assert sorted((n["code"], n["partition"]) for n in notices) == [
+            ("undecodable_record", p) for p in corrupt
+        ]
+        position = _cursor(welcome["from"])
+        for frame in [f for f in seen if f["type"] in ("filing", "error")]:
+            after = _cursor(frame["cursor"])
+            assert after[frame["partition"]] == frame["offset"] + 1
+            assert all(after[p] >= position[p] for p in position)  # never backwards
+            position = after
+        # A notice's cursor resumes right after the record it skipped, from Kafka again.
+        skipped = notices[0]
+        async with connect(f"{gateway.ws_url}?from={skipped['cursor']}") as ws:
+            resumed = await frames(ws, 1)
+        following = [
+            f
+            for f in got
+            if f["partition"] == skipped["partition"] and f["offset"] > skipped["offset"]
+        ]
+        assert resumed[0]["offset"] == following[0]["offset"]
+        # A filter applies to what the workers decode; the notices still come.
+        async with connect(f"{gateway.ws_url}?from=earliest&tickers=AAPL") as ws:
+            filtered = await until_caught_up(ws)
+        assert sorted(accessions([f for f in filtered if f["type"] == "filing"])) == sorted(
+            r["filing"]["accession_number"] for r in records if r["filing"]["tickers"] == ["AAPL"]
+        )
+        assert len([f for f in filtered if f["type"] == "error"]) == len(corrupt)
+
+
+def _replay_workers(gateway: GatewayProcess) -> list[int]:
+    """The gateway's replay worker processes (spawned children; not its resource tracker)."""
+    children = Path(f"/proc/{gateway.pid}/task/{gateway.pid}/children").read_text().split()
+    return [
+        int(child)
+        for child in children
+        if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()
+    ]
+
+
+async def test_a_replay_worker_that_dies_ends_the_replay_retriably_and_the_next_one_works(
+    three_partitions: TopicSettings, tmp_path: Path
+) -> None:
+    records = [sample_analysis(n) for n in range(2000)]
+    await publish_analyses(three_partitions, records)
+    with GatewayProcess(three_partitions, tmp_path, GATEWAY_TAIL_BUFFER="100") as gateway:
+        workers = _replay_workers(gateway)
+        assert len(workers) == 2  # GATEWAY_REPLAY_PROCESSES, up before the gateway is ready
+        os.kill(workers[0], signal.SIGKILL)
+        async with connect(f"{gateway.ws_url}?from=earliest") as ws:
+            code, seen = await until_closed(ws)
+        assert code == 1011
+        assert seen[-1]["type"] == "error"
+        assert seen[-1]["code"] == "internal"
+        assert "worker" in seen[-1]["message"]
+        assert "cursor" in seen[-1]
+        # A fresh pool serves the next replay in full.
+        async with connect(f"{gateway.ws_url}?from=earliest") as ws:
+            replayed = await until_caught_up(ws)
+        got = accessions([f for f in replayed if f["type"] == "filing"])
+        assert sorted(got) == sorted(r["filing"]["accession_number"] for r in records)
+        assert len(_replay_workers(gateway)) == 2
 
 
 async def test_from_a_time_and_from_an_offset(

@@ -65,9 +65,13 @@ class ServiceProcess:
             )
         return self
 
-    def signal(self, signum: int) -> None:
+    @property
+    def pid(self) -> int:
         assert self._process is not None
-        os.kill(self._process.pid, signum)
+        return self._process.pid
+
+    def signal(self, signum: int) -> None:
+        os.kill(self.pid, signum)
 
     def kill(self) -> None:
         """SIGKILL: no clean-up of any kind, as when a node dies."""

@@ -164,6 +164,7 @@ GATEWAY_CORS_ORIGINS: {{ . | quote }}
 GATEWAY_CLIENT_QUEUE: {{ .Values.gateway.clientQueue | toString | quote }}
 GATEWAY_MAX_FRAME_BYTES: {{ .Values.gateway.maxFrameBytes | toString | quote }}
 GATEWAY_INDEX_SIZE: {{ .Values.gateway.indexSize | toString | quote }}
+GATEWAY_REPLAY_PROCESSES: {{ .Values.gateway.replayProcesses | toString | quote }}
 LOG_LEVEL: {{ .Values.logging.level | quote }}
 LOG_FORMAT: {{ .Values.logging.format | quote }}
 HOME: "/tmp"
