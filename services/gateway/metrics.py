@@ -8,6 +8,9 @@ CONNECTIONS = Gauge("gateway_connections", "Open streams", ["transport"])
 REPLAYING = Gauge("gateway_replaying_clients", "Streams reading Kafka before joining the tail")
 DELIVERIES = Counter("gateway_deliveries_total", "Filing frames handed to clients")
 SLOW_CLOSES = Counter("gateway_slow_client_closes_total", "Clients closed for falling behind")
+GAPS = Counter(
+    "gateway_gaps_total", "Streams that started after records they asked for were removed"
+)
 ERRORS = Counter("gateway_errors_total", "Streams ended by an error, by code", ["code"])
 CLIENT_LAG = Histogram(
     "gateway_client_lag_records",

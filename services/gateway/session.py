@@ -20,18 +20,29 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import orjson
+import structlog
 
 from services.common.avro import AvroCodec
-from services.common.errors import SecDigesterError
+from services.common.errors import BadParameterError, SecDigesterError
 from services.common.kafka import Consumed, KafkaConsumer, PartitionEnd, partitions_at
-from services.common.positions import PositionResolver, Positions, StartSpec, format_cursor
+from services.common.positions import (
+    PositionResolver,
+    Positions,
+    Resolved,
+    StartSpec,
+    describe_beyond_end,
+    describe_gaps,
+    format_cursor,
+)
 from services.common.record_json import record_json
 from services.gateway.acks import group_of
 from services.gateway.errors import UNDECODABLE_RECORD, ErrorCode, GatewayError
 from services.gateway.fanout import LiveRecord, TopicTail, filing_frame, filing_head
 from services.gateway.filters import Filter, RecordFacts
-from services.gateway.metrics import CLIENT_LAG, DELIVERIES, REPLAYING
+from services.gateway.metrics import CLIENT_LAG, DELIVERIES, GAPS, REPLAYING
 from services.gateway.wire import WireWriter, text_frame
+
+log = structlog.get_logger(__name__)
 
 # Ring records examined per step of a replay from memory (then the loop lets others run).
 _RING_STEP = 500
@@ -50,7 +61,7 @@ class SlowConsumerError(GatewayError):
 class Frame:
     payload: bytes  # the JSON text
     cursor: str | None  # the position after this frame, for filing frames
-    event: str  # filing, caught_up, error, pong (the SSE event name)
+    event: str  # filing, gap, caught_up, error, pong (the SSE event name)
 
 
 _SLOW = Frame(b"", None, "slow")
@@ -140,12 +151,26 @@ class StreamSession:
             await self._queue.put(frame)
 
     async def resolve(self) -> str:
-        """Resolve the start (raises BadParameterError); returns the welcome frame."""
+        """Resolve the start (raises BadParameterError); returns the welcome frame.
+
+        Records the start no longer finds (a gap) are announced by a `gap` frame, queued
+        here so that it follows the welcome and comes before any record."""
         client_id = self.request.client_id
-        self.start = await self._resolver.resolve(
+        resolved = await self._resolver.resolve(
             self.request.spec, group_of(client_id) if client_id else None
         )
+        if resolved.beyond_end:
+            # Reading from the end would skip whatever the partition holds below the position
+            # asked for: the client chooses where to start instead.
+            raise BadParameterError(
+                "from",
+                f"{describe_beyond_end(resolved.beyond_end)}: the position is not one of this "
+                "topic (deleted and created again?); use from=earliest or from=latest",
+            )
+        self.start = resolved.positions
         self.cursor = format_cursor(self.start)
+        if resolved.gaps:
+            self._queue.put_nowait(self._gap_frame(resolved))
         return _json(
             {
                 "type": "welcome",
@@ -156,6 +181,30 @@ class StreamSession:
                 "filters": self.request.filter.describe(),
             }
         ).decode()
+
+    def _gap_frame(self, resolved: Resolved) -> Frame:
+        GAPS.inc()
+        log.warning(
+            "stream starts after a gap",
+            topic=self.request.topic,
+            client_id=self.request.client_id,
+            gaps=describe_gaps(resolved.gaps),
+        )
+        frame = {
+            "type": "gap",
+            "topic": self.request.topic,
+            "partitions": [
+                {
+                    "partition": gap.partition,
+                    "requested": gap.requested,
+                    "first_available": gap.first_available,
+                    "missing": gap.missing,
+                }
+                for gap in resolved.gaps
+            ],
+            "cursor": self.cursor,
+        }
+        return Frame(_json(frame), self.cursor, "gap")
 
     def start_feed(self) -> asyncio.Task[None]:
         """Run `feed` in the background; if it fails, the failure ends `frames()`."""

@@ -79,7 +79,12 @@ class Streams:
 
         def open_consumer() -> KafkaConsumer:
             config = consumer_config(self._settings, client_id="sec-gateway-replay")
-            return KafkaConsumer(config | {"enable.partition.eof": True})
+            # Retention removing what a replay is about to read must not move it on silently:
+            # the consume fails, the stream ends (internal, with its cursor) and reconnecting
+            # with that cursor is told the gap.
+            return KafkaConsumer(
+                config | {"enable.partition.eof": True, "auto.offset.reset": "error"}
+            )
 
         session = StreamSession(
             request,
