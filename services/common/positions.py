@@ -12,12 +12,13 @@ and created again, or DeleteRecords) removes records from the front. A position 
 `PartitionGap`: the records from the requested offset up to the first available one are gone,
 and reading starts at the first available one. `earliest` is never a gap, nor is a partition a
 cursor leaves out (it means "from the beginning"), nor a partition a durable client never
-acknowledged (it starts at the end). A time is a gap when the first record at or after it is
-the first one the partition holds and records before it were removed (log start > 0): those
-may have been at or after the time, and Kafka cannot tell any more; its `requested` is None and
-`missing` counts every record removed. A position above a partition's end (a cursor of another
-topic, or of this topic before it was deleted and created again with fewer records) is
-`PartitionBeyondEnd`: nothing sensible is there to read, and each command says so.
+acknowledged (it starts at the end). A time is a gap when records were removed (log start > 0)
+and the first record at or after the time is the first one the partition holds, or it holds
+none any more: the removed ones may have been at or after the time, Kafka cannot tell now; its
+`requested` is None and `missing` counts every record removed. A position above a partition's
+end (a cursor of another topic, or of this topic before it was deleted and created again with
+fewer records) is `PartitionBeyondEnd`: nothing sensible is there to read, and each command
+says so.
 """
 
 from __future__ import annotations
@@ -212,14 +213,21 @@ class PositionResolver:
         # and the broker would refuse a negative one.
         at_ms = max(0, int(spec.time.timestamp() * 1000))
         found = await self._admin.offsets_at(self.topic, self.partitions, at_ms)
-        # -1: nothing at or after that time in this partition, so it starts at its end.
-        positions = {p: found[p] if found[p] >= 0 else high[p] for p in self.partitions}
-        gaps = tuple(
-            PartitionGap(p, None, low[p])
-            for p in self.partitions
-            if low[p] > 0 and found[p] == low[p]
-        )
-        return Resolved(positions, gaps)
+        return at_time(found, low, high)
+
+
+def at_time(found: Positions, low: Positions, high: Positions) -> Resolved:
+    """A time's positions from Kafka's offsets-for-times (`found`: the first offset at or after
+    it, -1 where none is), and its gaps: where records were removed (log start > 0) and the first
+    record at or after the time is the first the partition holds, or it holds none any more."""
+    # -1: nothing at or after that time in this partition, so it starts at its end.
+    positions = {p: found[p] if found[p] >= 0 else high[p] for p in found}
+    gaps = tuple(
+        PartitionGap(p, None, low[p])
+        for p in sorted(found)
+        if low[p] > 0 and positions[p] == low[p]
+    )
+    return Resolved(positions, gaps)
 
 
 def within_log(requested: Positions, low: Positions, high: Positions) -> Resolved:

@@ -23,7 +23,7 @@ from sec_digester_client.protocol import parse_frame
 
 from services.cli import COMMANDS, build_parser
 from services.common import positions
-from services.common.positions import PartitionBeyondEnd, describe_gaps, within_log
+from services.common.positions import PartitionBeyondEnd, at_time, describe_gaps, within_log
 from services.common.settings import load_settings
 from services.tail.settings import TailSettings
 
@@ -59,6 +59,21 @@ def test_a_position_becomes_one_the_log_holds_and_what_it_is_not_is_reported(
     assert resolved.beyond_end == tuple(
         PartitionBeyondEnd(p, asked, high[p]) for p, asked in requested.items() if asked > high[p]
     )
+
+
+def test_a_time_is_a_gap_where_its_first_record_is_the_first_left_after_a_removal() -> None:
+    low = {0: 0, 1: 50, 2: 50, 3: 50, 4: 50}
+    high = {0: 80, 1: 80, 2: 80, 3: 80, 4: 50}
+    # 0: nothing removed; 1: the time's first record is the first left; 2: a later one;
+    # 3: nothing at or after the time (starts at the end); 4: everything removed.
+    found = {0: 0, 1: 50, 2: 60, 3: -1, 4: -1}
+    resolved = at_time(found, low, high)
+    assert resolved.positions == {0: 0, 1: 50, 2: 60, 3: 80, 4: 50}
+    assert resolved.gaps == (
+        positions.PartitionGap(1, None, 50),
+        positions.PartitionGap(4, None, 50),
+    )
+    assert resolved.beyond_end == ()
 
 
 def test_gaps_are_described_for_a_person() -> None:

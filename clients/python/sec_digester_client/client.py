@@ -16,11 +16,11 @@ record unacknowledged too.
 
 Gaps. When the stream's position lies before what the topic still holds (retention removed
 those records, or the topic was created again), the gateway says so with a `gap` frame before
-the first record. With `on_gap="raise"` the client raises `GapError` and its position stays
-before the gap (a `client_id`'s too: the welcome's start is not acknowledged), so a restart is
-told again; iterating on, or calling `run` again, accepts the gap and goes on from the first
-available records. With `on_gap="report"` the gap goes to `gap_handler` (or a warning log) and
-the stream goes on.
+the first record. With `on_gap="raise"` the client raises `GapError` and acknowledges nothing
+past the gap (not even the welcome's start), so a `client_id`'s committed position stays before
+it and a new process is told again; iterating on, or calling `run` again, accepts the gap and
+goes on from the first available records. With `on_gap="report"` the gap goes to `gap_handler`
+(or a warning log) and the stream goes on.
 
 Duplicates. A record the gateway redelivers (at least once across reconnects) whose accession
 number is in the dedupe window is acknowledged and skipped, never handed out twice.

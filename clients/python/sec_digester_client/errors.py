@@ -40,7 +40,7 @@ class GapError(ClientError):
     """The stream's position lies before what the topic still holds: retention removed those
     records, or the topic was created again. `gap` says what is gone, per partition. Not a
     failure of the client: iterating on (or `run` again) accepts the gap and goes on from the
-    first available records; until then a `client_id`'s position does not move past it."""
+    first available records; until then nothing past it is acknowledged."""
 
     def __init__(self, gap: Gap) -> None:
         super().__init__(gap.describe())
