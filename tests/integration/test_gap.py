@@ -30,8 +30,11 @@ from sec_digester_client import (
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from services.common.errors import KafkaClientError
+from services.common.kafka import KafkaConsumer, partitions_at
 from services.common.positions import Positions, format_cursor
 from services.common.settings import TopicSettings
+from services.gateway.streams import replay_consumer_config
 from services.infra.settings import InfraSettings
 from tests.support.cli import environment_for, run_cli
 from tests.support.gateway import GatewayProcess, publish_analyses
@@ -220,6 +223,24 @@ async def test_a_position_past_the_end_is_refused_naming_the_partition(
     assert "partition 0: offset 500 is past its end (4)" in frame["message"]
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 4400
+
+
+async def test_a_replay_from_kafka_fails_rather_than_jumping_over_removed_records(
+    topics: TopicSettings,
+) -> None:
+    """What a session's replay consumer does when retention removed the records at its
+    position (between the start's resolution and its fetch, or under a slow replay): it fails,
+    which ends the stream with its cursor, and the reconnection is told the gap (above)."""
+    await early_records_removed(topics)
+    received = []
+    async with KafkaConsumer(replay_consumer_config(topics)) as consumer:
+        await consumer.assign(partitions_at(topics.topic_analyzed, {0: 0}))
+        with pytest.raises(KafkaClientError) as failed:  # noqa: PT012 (consuming until it fails)
+            async with asyncio.timeout(30):
+                while True:
+                    received += await consumer.consume_with_ends(wait_s=0.5)
+    assert received == []  # nothing after the gap was read as if it followed on
+    assert failed.value.code == "_AUTO_OFFSET_RESET"
 
 
 def client_config(gateway: GatewayProcess, **fields: Any) -> ClientConfig:
