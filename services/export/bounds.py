@@ -9,7 +9,8 @@ topic.
 
 A `--from` below a partition's log start (retention removed those records) exports from the
 first available offset and the gaps are reported (`ExportPlan.gaps`), never passed over in
-silence; a `--from` past a partition's end is refused, as the gateway refuses it. A `--to` past
+silence (and retention removing records while the export reads them fails it, services/export/
+main.py); a `--from` past a partition's end is refused, as the gateway refuses it. A `--to` past
 the end is a bound, and ends at the end.
 """
 

@@ -38,7 +38,10 @@ async def run_export(settings: ExportSettings) -> int:
     log.debug("export ranges", ranges=_describe(ranges))
     progress = Progress(sum(r.size for r in ranges))
     config = consumer_config(settings, client_id="sec-digester-export") | {
-        "enable.partition.eof": True
+        "enable.partition.eof": True,
+        # Retention removing records while the export reads them fails the export rather than
+        # leaving a hole in the file that nothing reports.
+        "auto.offset.reset": "error",
     }
     async with open_registry(settings) as registry, KafkaConsumer(config) as consumer:
         codec = await AvroCodec(registry, subject, schema).open()
