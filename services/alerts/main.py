@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import structlog
-from sec_digester_client import FilingAnalysis, StreamClient
+from sec_digester_client import FilingAnalysis, Gap, StreamClient
 
 from services.alerts.delivery import DeliveryInterruptedError, Poster, Sink
 from services.alerts.settings import AlertsSettings
@@ -40,6 +40,9 @@ async def run_alerts(settings: AlertsSettings) -> int:
         client_id=settings.alerts_client_id,
         min_priority=settings.alerts_min_priority,
         start=settings.alerts_from,
+        # A gap is told in the log and the alerts go on: raising would stop the service at
+        # every restart, since its position stays before a gap it has not gone past.
+        on_gap="report",
     )
     sinks = sinks_of(settings)
     stop = shutdown_event()
@@ -59,7 +62,7 @@ async def run_alerts(settings: AlertsSettings) -> int:
     with client_errors():
         async with (
             httpx.AsyncClient(timeout=settings.alerts_timeout_s) as http,
-            StreamClient(config) as client,
+            StreamClient(config, gap_handler=_log_gap) as client,
         ):
             poster = Poster(http, stop, policy)
 
@@ -71,6 +74,10 @@ async def run_alerts(settings: AlertsSettings) -> int:
             await _run_until_stopped(client.run(handle), stop, between_records)
     log.info("alerts: stopped")
     return 0
+
+
+def _log_gap(gap: Gap) -> None:
+    log.warning("records removed before they were alerted on", gap=gap.describe())
 
 
 async def _run_until_stopped(

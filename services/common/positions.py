@@ -5,6 +5,20 @@ A position is the next offset to read, for every partition of the topic. A curso
 latest, committed (a consumer group's offsets), a bare offset (single-partition topics) and an
 ISO-8601 timestamp (Kafka's offsets-for-times). Parsing is pure and raises `BadParameterError`;
 resolving asks the broker, so a position means the same to every command that takes one.
+
+Resolving also says what of the request the log no longer holds, so that no command jumps over
+records silently. A partition's log starts at its low watermark: retention (or a topic deleted
+and created again, or DeleteRecords) removes records from the front. A position below it is a
+`PartitionGap`: the records from the requested offset up to the first available one are gone,
+and reading starts at the first available one. `earliest` is never a gap, nor is a partition a
+cursor leaves out (it means "from the beginning"), nor a partition a durable client never
+acknowledged (it starts at the end). A time is a gap when records were removed (log start > 0)
+and the first record at or after the time is the first one the partition holds, or it holds
+none any more: the removed ones may have been at or after the time, Kafka cannot tell now; its
+`requested` is None and `missing` counts every record removed. A position above a partition's
+end (a cursor of another topic, or of this topic before it was deleted and created again with
+fewer records) is `PartitionBeyondEnd`: nothing sensible is there to read, and each command
+says so.
 """
 
 from __future__ import annotations
@@ -25,6 +39,59 @@ _CURSOR = re.compile(r"\d+:\d+(,\d+:\d+)*", re.ASCII)
 _ISO = re.compile(
     r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?", re.ASCII
 )
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionGap:
+    """Records a position asked for that the partition no longer holds."""
+
+    partition: int
+    requested: int | None  # None: a time, whose offset the removed records took with them
+    first_available: int  # the partition's log start: where reading starts instead
+
+    @property
+    def missing(self) -> int:
+        """How many offsets are gone (transaction markers take offsets too)."""
+        return self.first_available - (self.requested or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionBeyondEnd:
+    """A position past everything the partition holds."""
+
+    partition: int
+    requested: int
+    end: int  # the partition's end (its last stable offset)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """Where reading starts in every partition, and what of the request is not there."""
+
+    positions: Positions
+    gaps: tuple[PartitionGap, ...] = ()
+    beyond_end: tuple[PartitionBeyondEnd, ...] = ()
+
+
+def describe_gaps(gaps: tuple[PartitionGap, ...]) -> str:
+    """For a person: `partition 0: offsets 3-119 are gone (117), reading from 120`."""
+    return "; ".join(
+        f"partition {g.partition}: "
+        + (
+            f"offsets {g.requested}-{g.first_available - 1} are gone ({g.missing})"
+            if g.requested is not None
+            else f"the {g.missing} records before offset {g.first_available} are gone, "
+            "some of them may have been at or after the time asked for"
+        )
+        + f", reading from {g.first_available}"
+        for g in gaps
+    )
+
+
+def describe_beyond_end(beyond: tuple[PartitionBeyondEnd, ...]) -> str:
+    return "; ".join(
+        f"partition {b.partition}: offset {b.requested} is past its end ({b.end})" for b in beyond
+    )
 
 
 @dataclass(frozen=True)
@@ -113,21 +180,23 @@ class PositionResolver:
         self.partitions = partitions
         self._committed = committed
 
-    async def resolve(self, spec: StartSpec, group: str | None = None) -> Positions:
+    async def resolve(self, spec: StartSpec, group: str | None = None) -> Resolved:
         """`group`: the consumer group whose offsets `committed` means."""
         low = await self._admin.ends(self.topic, self.partitions, earliest=True)
         high = await self._admin.ends(self.topic, self.partitions)
         if spec.kind == "earliest":
-            return low
+            return Resolved(low)
         if spec.kind == "latest":
-            return high
-        if spec.kind == "committed":
-            if group is None or self._committed is None:
-                raise BadParameterError("from", "committed is a durable client's position")
-            committed = await self._committed(group, self.topic, self.partitions)
-            # Partitions never acknowledged start at the end: a new durable client subscribes
-            # from now on (from=earliest reads the history first).
-            return {p: _clamp(committed.get(p, high[p]), low[p], high[p]) for p in self.partitions}
+            return Resolved(high)
+        if spec.kind == "time":
+            return await self._resolve_time(spec, low, high)
+        requested = self._requested(spec, low)
+        if requested is None:
+            requested = await self._committed_of(group, high)
+        return within_log(requested, low, high)
+
+    def _requested(self, spec: StartSpec, low: Positions) -> Positions | None:
+        """The offsets an offset or a cursor asks for; None for `committed`."""
         if spec.kind == "offset":
             if len(self.partitions) != 1:
                 raise BadParameterError(
@@ -135,22 +204,61 @@ class PositionResolver:
                     f"a bare offset needs a single-partition topic; this one has "
                     f"{len(self.partitions)}: use a cursor P:O,...",
                 )
-            only = self.partitions[0]
-            return {only: _clamp(spec.offset or 0, low[only], high[only])}
+            return {self.partitions[0]: spec.offset or 0}
         if spec.kind == "cursor":
             assert spec.cursor is not None
             unknown = set(spec.cursor) - set(self.partitions)
             if unknown:
                 raise BadParameterError("from", f"the topic has no partition {sorted(unknown)}")
             # A partition missing from the cursor starts at its beginning: nothing is skipped.
-            return {p: _clamp(spec.cursor.get(p, low[p]), low[p], high[p]) for p in self.partitions}
+            return {p: spec.cursor.get(p, low[p]) for p in self.partitions}
+        return None
+
+    async def _committed_of(self, group: str | None, high: Positions) -> Positions:
+        if group is None or self._committed is None:
+            raise BadParameterError("from", "committed is a durable client's position")
+        committed = await self._committed(group, self.topic, self.partitions)
+        # Partitions never acknowledged start at the end: a new durable client subscribes
+        # from now on (from=earliest reads the history first).
+        return {p: committed.get(p, high[p]) for p in self.partitions}
+
+    async def _resolve_time(self, spec: StartSpec, low: Positions, high: Positions) -> Resolved:
         assert spec.time is not None
         # Kafka's timestamps start at 1970: an earlier time is before every record (earliest),
         # and the broker would refuse a negative one.
         at_ms = max(0, int(spec.time.timestamp() * 1000))
         found = await self._admin.offsets_at(self.topic, self.partitions, at_ms)
-        # -1: nothing at or after that time in this partition, so it starts at its end.
-        return {p: found[p] if found[p] >= 0 else high[p] for p in self.partitions}
+        return at_time(found, low, high)
+
+
+def at_time(found: Positions, low: Positions, high: Positions) -> Resolved:
+    """A time's positions from Kafka's offsets-for-times (`found`: the first offset at or after
+    it, -1 where none is), and its gaps: where records were removed (log start > 0) and the first
+    record at or after the time is the first the partition holds, or it holds none any more."""
+    # -1: nothing at or after that time in this partition, so it starts at its end.
+    positions = {p: found[p] if found[p] >= 0 else high[p] for p in found}
+    gaps = tuple(
+        PartitionGap(p, None, low[p])
+        for p in sorted(found)
+        if low[p] > 0 and positions[p] == low[p]
+    )
+    return Resolved(positions, gaps)
+
+
+def within_log(requested: Positions, low: Positions, high: Positions) -> Resolved:
+    """Requested offsets as the partitions hold them: below the log start is a gap (reading
+    starts at the first available offset), above the end is reported and starts at the end."""
+    gaps = tuple(
+        PartitionGap(p, offset, low[p])
+        for p, offset in sorted(requested.items())
+        if offset < low[p]
+    )
+    beyond = tuple(
+        PartitionBeyondEnd(p, offset, high[p])
+        for p, offset in sorted(requested.items())
+        if offset > high[p]
+    )
+    return Resolved({p: _clamp(o, low[p], high[p]) for p, o in requested.items()}, gaps, beyond)
 
 
 def _clamp(offset: int, low: int, high: int) -> int:

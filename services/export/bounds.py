@@ -6,6 +6,12 @@ position means the same thing to `export` as to a stream client: earliest, lates
 `--to` is exclusive, like a cursor: the first offset not exported. Without it, the export ends
 at the end of every partition as it was when the export started, so it terminates on a live
 topic.
+
+A `--from` below a partition's log start (retention removed those records) exports from the
+first available offset and the gaps are reported (`ExportPlan.gaps`), never passed over in
+silence (and retention removing records while the export reads them fails it, services/export/
+main.py); a `--from` past a partition's end is refused, as the gateway refuses it. A `--to` past
+the end is a bound, and ends at the end.
 """
 
 from __future__ import annotations
@@ -14,7 +20,14 @@ from dataclasses import dataclass
 
 from services.common.errors import BadParameterError
 from services.common.kafka import KafkaAdmin
-from services.common.positions import PositionResolver, Positions, StartSpec, parse_from
+from services.common.positions import (
+    PartitionGap,
+    PositionResolver,
+    Resolved,
+    StartSpec,
+    describe_beyond_end,
+    parse_from,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,17 +58,28 @@ def parse_bound(value: str | None, flag: str) -> StartSpec:
         raise _as_flag(exc, flag) from exc
 
 
+@dataclass(frozen=True, slots=True)
+class ExportPlan:
+    ranges: list[PartitionRange]
+    gaps: tuple[PartitionGap, ...]  # what --from asked for that retention removed
+
+
 async def resolve_ranges(
     admin: KafkaAdmin, topic: str, start: StartSpec, end: StartSpec
-) -> list[PartitionRange]:
+) -> ExportPlan:
     """Per partition, the offsets from `start` (inclusive) to `end` (exclusive)."""
     resolver = PositionResolver(admin, topic, await admin.partitions(topic))
     low = await _resolve(resolver, start, "--from")
-    high = await _resolve(resolver, end, "--to")
-    return [PartitionRange(p, low[p], high[p]) for p in resolver.partitions]
+    if low.beyond_end:
+        raise BadParameterError(
+            "--from", f"{describe_beyond_end(low.beyond_end)}: not a position of {topic}"
+        )
+    high = (await _resolve(resolver, end, "--to")).positions
+    ranges = [PartitionRange(p, low.positions[p], high[p]) for p in resolver.partitions]
+    return ExportPlan(ranges, low.gaps)
 
 
-async def _resolve(resolver: PositionResolver, spec: StartSpec, flag: str) -> Positions:
+async def _resolve(resolver: PositionResolver, spec: StartSpec, flag: str) -> Resolved:
     try:
         return await resolver.resolve(spec)
     except BadParameterError as exc:  # e.g. a bare offset on a topic of several partitions

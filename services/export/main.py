@@ -9,6 +9,7 @@ import structlog
 
 from services.common.avro import AvroCodec
 from services.common.kafka import KafkaAdmin, KafkaConsumer, connection_config, consumer_config
+from services.common.positions import describe_gaps
 from services.common.registry import open_registry, subject_for, subjects
 from services.export.bounds import PartitionRange, parse_bound, resolve_ranges
 from services.export.progress import Progress
@@ -29,12 +30,18 @@ async def run_export(settings: ExportSettings) -> int:
     subject = subject_for(topic)
     schema = subjects(settings)[subject]
     admin = KafkaAdmin(connection_config(settings))
-    ranges = await resolve_ranges(admin, topic, start, end)
+    plan = await resolve_ranges(admin, topic, start, end)
+    ranges = plan.ranges
     structlog.contextvars.bind_contextvars(topic=topic, out=str(settings.export_out))
+    if plan.gaps:
+        log.warning("export starts after a gap", gaps=describe_gaps(plan.gaps))
     log.debug("export ranges", ranges=_describe(ranges))
     progress = Progress(sum(r.size for r in ranges))
     config = consumer_config(settings, client_id="sec-digester-export") | {
-        "enable.partition.eof": True
+        "enable.partition.eof": True,
+        # Retention removing records while the export reads them fails the export rather than
+        # leaving a hole in the file that nothing reports.
+        "auto.offset.reset": "error",
     }
     async with open_registry(settings) as registry, KafkaConsumer(config) as consumer:
         codec = await AvroCodec(registry, subject, schema).open()
@@ -47,9 +54,10 @@ async def run_export(settings: ExportSettings) -> int:
                     await _write(sink, pending)
                     pending = []
             await _write(sink, pending)
+    gaps = f" (after a gap: {describe_gaps(plan.gaps)})" if plan.gaps else ""
     progress.finish(
         f"exported {progress.records:,} records of {topic} "
-        f"({_describe(ranges)}) to {settings.export_out}"
+        f"({_describe(ranges)}) to {settings.export_out}{gaps}"
     )
     return 0
 

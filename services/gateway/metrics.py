@@ -18,6 +18,9 @@ REPLAYING = Gauge(
 )
 DELIVERIES = Counter("gateway_deliveries_total", "Filing frames handed to clients")
 SLOW_CLOSES = Counter("gateway_slow_client_closes_total", "Clients closed for falling behind")
+GAPS = Counter(
+    "gateway_gaps_total", "Streams that started after records they asked for were removed"
+)
 ERRORS = Counter("gateway_errors_total", "Streams ended by an error, by code", ["code"])
 CLIENT_LAG = Histogram(
     "gateway_client_lag_records",

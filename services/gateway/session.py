@@ -28,12 +28,16 @@ import orjson
 import structlog
 
 from services.common.avro import AvroCodec
+from services.common.errors import BadParameterError
 from services.common.kafka import Consumed, KafkaConsumer, PartitionEnd, partitions_at
 from services.common.positions import (
     PositionResolver,
     Positions,
+    Resolved,
     RunningCursor,
     StartSpec,
+    describe_beyond_end,
+    describe_gaps,
     format_cursor,
     parse_cursor,
 )
@@ -41,7 +45,7 @@ from services.gateway.acks import group_of
 from services.gateway.errors import UNDECODABLE_RECORD, ErrorCode, GatewayError, error_frame
 from services.gateway.fanout import LiveRecord, TopicTail, filing_frame, filing_head
 from services.gateway.filters import Filter
-from services.gateway.metrics import CLIENT_LAG, DELIVERIES, REPLAYING
+from services.gateway.metrics import CLIENT_LAG, DELIVERIES, GAPS, REPLAYING
 from services.gateway.transcoding import Transcoded, TranscoderPool, Undecodable
 from services.gateway.wire import WireWriter, text_frame
 
@@ -66,7 +70,7 @@ class SlowConsumerError(GatewayError):
 class Frame:
     payload: bytes  # the JSON text
     cursor: str | None  # the position after this frame, for filing frames
-    event: str  # filing, caught_up, error, pong (the SSE event name); refused, subscribed
+    event: str  # filing, gap, caught_up, error, pong (the SSE event name); refused, subscribed
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +82,9 @@ class _Resubscription(Frame):
 
 _SLOW = Frame(b"", None, "slow")
 _FAILED = Frame(b"", None, "failed")
-# The frames that answer the client's own (ping, subscribe): kept when `resubscribe` drops
-# the unsent records.
-_ANSWERS = frozenset({"pong", "refused", "subscribed"})
+# Kept when `resubscribe` drops the unsent records: the answers to the client's own frames
+# (ping, subscribe), and a gap at the start, which no later frame would tell again.
+_KEPT_ON_RESUBSCRIBE = frozenset({"pong", "refused", "subscribed", "gap"})
 
 
 @dataclass(frozen=True)
@@ -190,12 +194,26 @@ class StreamSession:
             await self._queue.put(frame)
 
     async def resolve(self) -> str:
-        """Resolve the start (raises BadParameterError); returns the welcome frame."""
+        """Resolve the start (raises BadParameterError); returns the welcome frame.
+
+        Records the start no longer finds (a gap) are announced by a `gap` frame, queued
+        here so that it follows the welcome and comes before any record."""
         client_id = self.request.client_id
-        self.start = await self._resolver.resolve(
+        resolved = await self._resolver.resolve(
             self.request.spec, group_of(client_id) if client_id else None
         )
+        if resolved.beyond_end:
+            # Reading from the end would skip whatever the partition holds below the position
+            # asked for: the client chooses where to start instead.
+            raise BadParameterError(
+                "from",
+                f"{describe_beyond_end(resolved.beyond_end)}: the position is not one of this "
+                "topic (deleted and created again?); use from=earliest or from=latest",
+            )
+        self.start = resolved.positions
         self.cursor = format_cursor(self.start)
+        if resolved.gaps:
+            self._queue.put_nowait(self._gap_frame(resolved))
         return _json(
             {
                 "type": "welcome",
@@ -206,6 +224,30 @@ class StreamSession:
                 "filters": self.request.filter.describe(),
             }
         ).decode()
+
+    def _gap_frame(self, resolved: Resolved) -> Frame:
+        GAPS.inc()
+        log.warning(
+            "stream starts after a gap",
+            topic=self.request.topic,
+            client_id=self.request.client_id,
+            gaps=describe_gaps(resolved.gaps),
+        )
+        frame = {
+            "type": "gap",
+            "topic": self.request.topic,
+            "partitions": [
+                {
+                    "partition": gap.partition,
+                    "requested": gap.requested,
+                    "first_available": gap.first_available,
+                    "missing": gap.missing,
+                }
+                for gap in resolved.gaps
+            ],
+            "cursor": self.cursor,
+        }
+        return Frame(_json(frame), self.cursor, "gap")
 
     def start_feed(self) -> None:
         """Feed the client from its start in the background; a failure ends `frames()`."""
@@ -374,12 +416,12 @@ class StreamSession:
             return  # the stream is ending: its last frame is queued already
         self.stop_feed()
         self._tail.leave(self)
-        answers = []
+        kept = []
         while not self._queue.empty():
             frame = self._queue.get_nowait()
-            if frame.event in _ANSWERS:
-                answers.append(frame)
-        for frame in answers:
+            if frame.event in _KEPT_ON_RESUBSCRIBE:
+                kept.append(frame)
+        for frame in kept:
             self._queue.put_nowait(frame)  # no more than were there
         self._resubscriptions_queued += 1
         self._enqueue(_Resubscription(b"", None, "subscribed", chosen))

@@ -11,11 +11,13 @@ import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from services.common.avro import AvroCodec
 from services.common.errors import BadParameterError
 from services.common.kafka import KafkaConsumer, consumer_config
 from services.common.positions import PositionResolver, parse_cursor, parse_from
+from services.common.settings import CommonSettings
 from services.gateway.acks import AckCommitter
 from services.gateway.errors import ErrorCode, GatewayError
 from services.gateway.fanout import TopicTail
@@ -35,6 +37,17 @@ def parse_client_id(value: str | None) -> str | None:
     if not _CLIENT_ID.fullmatch(value):
         raise BadParameterError("client_id", "use 1-100 of A-Z a-z 0-9 . _ -")
     return value
+
+
+def replay_consumer_config(settings: CommonSettings) -> dict[str, Any]:
+    """The consumer of a session's replay from Kafka. Retention removing what it is about to
+    read must not move it on silently, as librdkafka's auto.offset.reset would: its consume
+    fails instead, the stream ends (internal, with its cursor) and reconnecting with that
+    cursor is told the gap (docs/gateway-protocol.md, "Gaps")."""
+    return consumer_config(settings, client_id="sec-gateway-replay") | {
+        "enable.partition.eof": True,
+        "auto.offset.reset": "error",
+    }
 
 
 @dataclass(frozen=True)
@@ -90,8 +103,7 @@ class Streams:
         stream = self._stream_of(request)
 
         def open_consumer() -> KafkaConsumer:
-            config = consumer_config(self._settings, client_id="sec-gateway-replay")
-            return KafkaConsumer(config | {"enable.partition.eof": True})
+            return KafkaConsumer(replay_consumer_config(self._settings))
 
         session = StreamSession(
             request,

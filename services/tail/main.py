@@ -2,9 +2,9 @@
 
 Built on the client library, so it reconnects, resumes and dedupes like any client; with
 `--client-id` its position is durable. Records go to stdout, everything else (the library's
-logs, errors) to stderr. SIGTERM or Ctrl-C stops it between two records (printing one is not
-interruptible): the last one printed is acknowledged, so a restart with the same `--client-id`
-neither repeats nor skips one.
+logs, errors, a gap: records removed before they were read) to stderr. SIGTERM or Ctrl-C stops
+it between two records (printing one is not interruptible): the last one printed is
+acknowledged, so a restart with the same `--client-id` neither repeats nor skips one.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import os
 import shutil
 import sys
 
-from sec_digester_client import ClientConfig, StreamClient
+from sec_digester_client import ClientConfig, Gap, StreamClient
 
 from services.common.lifecycle import shutdown_event, until_stopped
 from services.tail.render import render_json, render_line
@@ -33,6 +33,7 @@ async def run_tail(settings: TailSettings) -> int:
         min_value_usd=settings.tail_min_value_usd,
         insider_roles=settings.tail_insider_roles,
         start=settings.tail_from,
+        on_gap=settings.tail_on_gap,
     )
     # Cut to the terminal's width only when a person reads it.
     width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
@@ -48,8 +49,13 @@ async def run_tail(settings: TailSettings) -> int:
     return 0
 
 
+def _report_gap(gap: Gap) -> None:
+    print(f"tail: gap: {gap.describe()}", file=sys.stderr, flush=True)
+
+
 async def _follow(config: ClientConfig, as_json: bool, width: int | None) -> None:
-    async with StreamClient(config) as client:
+    reporter = _report_gap if config.on_gap == "report" else None
+    async with StreamClient(config, gap_handler=reporter) as client:
         async for record in client:  # acknowledged when the loop asks for the next one
             sys.stdout.write(
                 (render_json(record) if as_json else render_line(record, width)) + "\n"

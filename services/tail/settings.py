@@ -27,6 +27,9 @@ class TailSettings(StreamClientSettings):
     # Makes the position durable: the next `tail` with the same id continues where this one
     # stopped.
     tail_client_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]{1,100}$")] | None = None
+    # Records removed before they were read (retention, a topic created again): "report" says
+    # so on stderr and goes on; "raise" stops with exit 1 (the position stays before the gap).
+    tail_on_gap: Literal["raise", "report"] = "report"
     # JSON lines on stdout (the FilingAnalysis records as the gateway serves them).
     tail_json: bool = False
 
@@ -40,5 +43,6 @@ class TailSettings(StreamClientSettings):
         "tail_insider_roles": "insider-role",
         "tail_from": "from",
         "tail_client_id": "client-id",
+        "tail_on_gap": "on-gap",
         "tail_json": "json",
     }

@@ -8,18 +8,21 @@
 Reconnects by itself (exponential backoff with full jitter), resumes where it got to,
 acknowledges a record only once it has been handled, drops redeliveries, and detects a gateway
 that stops answering. `await client.subscribe(tickers=[...])` changes the filters on the open
-connection. Auth failures and bad parameters are raised, not retried.
+connection. Auth failures and bad parameters are raised, not retried; records removed before
+they were read (a gap) are raised as GapError, or reported (`on_gap="report"`).
 """
 
-from sec_digester_client.client import Handler, StreamClient
+from sec_digester_client.client import GapHandler, Handler, StreamClient
 from sec_digester_client.config import ClientConfig
 from sec_digester_client.errors import (
     AuthenticationError,
     BadParameterError,
     ClientClosedError,
     ClientError,
+    GapError,
     ProtocolError,
 )
+from sec_digester_client.protocol import Gap, PartitionGap
 from sec_digester_client.records import (
     Analysis,
     AnalyzerInfo,
@@ -62,6 +65,9 @@ __all__ = [
     "FilingAnalysis",
     "FilingSource",
     "FiscalPeriod",
+    "Gap",
+    "GapError",
+    "GapHandler",
     "GuidanceFigure",
     "Handler",
     "InsiderTransaction",
@@ -72,6 +78,7 @@ __all__ = [
     "OwnershipIssuer",
     "OwnershipRowKind",
     "OwnershipTable",
+    "PartitionGap",
     "Priority",
     "ProtocolError",
     "ReportingOwner",

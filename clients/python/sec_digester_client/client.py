@@ -14,6 +14,14 @@ right after the last handled record. A record given to a handler that raised is 
 acknowledged (and is the first of the next `run`); a `break` out of `async for` leaves the last
 record unacknowledged too.
 
+Gaps. When the stream's position lies before what the topic still holds (retention removed
+those records, or the topic was created again), the gateway says so with a `gap` frame before
+the first record. With `on_gap="raise"` the client raises `GapError` and acknowledges nothing
+past the gap (not even the welcome's start), so a `client_id`'s committed position stays before
+it and a new process is told again; iterating on, or calling `run` again, accepts the gap and
+goes on from the first available records. With `on_gap="report"` the gap goes to `gap_handler`
+(or a warning log) and the stream goes on.
+
 Duplicates. A record the gateway redelivers (at least once across reconnects) whose accession
 number is in the dedupe window is acknowledged and skipped, never handed out twice.
 
@@ -41,13 +49,14 @@ from sec_digester_client.backoff import Backoff
 from sec_digester_client.config import ClientConfig
 from sec_digester_client.connection import Connection
 from sec_digester_client.dedupe import DedupeWindow
-from sec_digester_client.errors import BadParameterError, ClientClosedError
+from sec_digester_client.errors import BadParameterError, ClientClosedError, GapError
 from sec_digester_client.protocol import (
     UNDECODABLE,
     CaughtUp,
     Closed,
     Delivered,
     Event,
+    Gap,
     Refused,
     Subscribed,
     SubscribeRefused,
@@ -60,11 +69,18 @@ from sec_digester_client.records import FilingAnalysis
 log = logging.getLogger(__name__)
 
 Handler = Callable[[FilingAnalysis], Awaitable[None]]
+GapHandler = Callable[[Gap], None]
 
 
 class StreamClient:
-    def __init__(self, config: ClientConfig) -> None:
+    def __init__(self, config: ClientConfig, gap_handler: GapHandler | None = None) -> None:
+        """`gap_handler`: called with each gap when `config.on_gap` is "report"."""
+        if gap_handler is not None and config.on_gap != "report":
+            raise BadParameterError("gap_handler: needs on_gap='report' (else gaps are raised)")
         self.config = config
+        self._gap_handler = gap_handler
+        self._unaccepted_gap: Gap | None = None  # raised, not yet accepted by iterating on
+        self._start_unacknowledged = False  # the welcome's start, held back until no gap came
         self._state: Literal["new", "open", "closed"] = "new"
         self._connection: Connection | None = None
         self._position: str | None = None
@@ -232,10 +248,20 @@ class StreamClient:
     async def _next(self) -> FilingAnalysis:
         if self._state != "open":
             raise ClientClosedError("use the StreamClient inside `async with`, once")
+        if self._unaccepted_gap is not None:  # asked for more after the GapError: accepted
+            self._advance(self._unaccepted_gap.cursor)
+            self._unaccepted_gap = None
         while True:
             await self._send_ack()
             connection = self._connection or await self._connect()
             event = await self._next_event(connection)
+            if isinstance(event, Gap):
+                self._gap(event)
+                continue
+            if self._start_unacknowledged:  # no gap right after the welcome
+                self._start_unacknowledged = False
+                assert self._position is not None
+                self._advance(self._position)
             if isinstance(event, Delivered):
                 self._backoff.reset()  # this connection works: a later failure starts over
                 filing = event.filing
@@ -246,7 +272,9 @@ class StreamClient:
             elif isinstance(event, Welcome):
                 if self._position is None:
                     # Pin the resolved start: a reconnection must not re-resolve `latest`.
-                    self._advance(event.start)
+                    # Acknowledged with the next frame, unless that is a gap being raised.
+                    self._position = event.start
+                    self._start_unacknowledged = True
             elif isinstance(event, CaughtUp):
                 self._backoff.reset()
                 self._advance(event.cursor)
@@ -258,6 +286,17 @@ class StreamClient:
                     self._advance(event.cursor)
             elif isinstance(event, Closed):
                 await self._lost(event)
+
+    def _gap(self, gap: Gap) -> None:
+        self._start_unacknowledged = False
+        if self.config.on_gap == "raise":
+            self._unaccepted_gap = gap
+            raise GapError(gap)
+        if self._gap_handler is not None:
+            self._gap_handler(gap)
+        else:
+            log.warning("gateway: %s", gap.describe())
+        self._advance(gap.cursor)
 
     async def _connect(self) -> Connection:
         while True:

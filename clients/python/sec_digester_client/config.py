@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sec_digester_client.errors import BadParameterError
@@ -43,6 +43,10 @@ class ClientConfig:
     # The first connection's `from`; None = committed with a client_id, else latest.
     # Reconnections always continue from where this client got to.
     start: str | None = None
+    # Records removed before this client read them (retention, a topic created again): "raise"
+    # a GapError before the first record after them, or "report" the gap (to the StreamClient's
+    # gap_handler, or as a warning log) and go on.
+    on_gap: Literal["raise", "report"] = "raise"
     ping_interval_s: float = 15.0
     # No pong (nor any other frame) this long after a ping: the connection is dead.
     pong_timeout_s: float = 10.0
@@ -67,6 +71,8 @@ class ClientConfig:
                 f"min_priority: {self.min_priority!r} is not one of "
                 + ", ".join(p.value for p in Priority)
             )
+        if self.on_gap not in {"raise", "report"}:
+            raise BadParameterError(f"on_gap: {self.on_gap!r} is not 'raise' or 'report'")
         for name in LIST_FILTERS:
             if isinstance(getattr(self, name), str):
                 raise BadParameterError(f"{name}: a tuple of strings, not one string")

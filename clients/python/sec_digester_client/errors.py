@@ -9,10 +9,16 @@ stops answering or restarts, and a slow-consumer close are handled inside (recon
     ├── BadParameterError     a parameter the gateway (or the config) rejects (4400, 4404),
     │                         or filters of `subscribe` it refuses (the stream goes on)
     ├── ProtocolError         a frame or record this client cannot read, or a refused handshake
+    ├── GapError              records were removed before they were read (on_gap="raise")
     └── ClientClosedError     the client was used outside `async with`, or after it closed
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sec_digester_client.protocol import Gap
 
 
 class ClientError(Exception):
@@ -29,6 +35,17 @@ class BadParameterError(ClientError):
 
 class ProtocolError(ClientError):
     """The gateway sent something this client cannot read, or refused the handshake outright."""
+
+
+class GapError(ClientError):
+    """The stream's position lies before what the topic still holds: retention removed those
+    records, or the topic was created again. `gap` says what is gone, per partition. Not a
+    failure of the client: iterating on (or `run` again) accepts the gap and goes on from the
+    first available records; until then nothing past it is acknowledged."""
+
+    def __init__(self, gap: Gap) -> None:
+        super().__init__(gap.describe())
+        self.gap = gap
 
 
 class ClientClosedError(ClientError):

@@ -32,6 +32,37 @@ class Delivered:
 
 
 @dataclass(frozen=True, slots=True)
+class PartitionGap:
+    """In one partition, offsets the stream asked for that the topic no longer holds."""
+
+    partition: int
+    requested: int | None  # None: the start was a time (the removed records took its offset)
+    first_available: int  # where the partition's stream goes on
+    missing: int  # offsets gone (with a time: every record removed, some maybe before it)
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """A `gap` frame: records removed (retention, a topic created again) before this client
+    read them. It comes before any record of the connection; the stream goes on at `cursor`."""
+
+    topic: str
+    partitions: tuple[PartitionGap, ...]
+    cursor: str
+
+    def describe(self) -> str:
+        """For a person: what is gone, per partition, and where the stream goes on."""
+        parts = []
+        for gap in self.partitions:
+            if gap.requested is None:
+                gone = f"the {gap.missing} records before offset {gap.first_available}"
+            else:
+                gone = f"offsets {gap.requested}-{gap.first_available - 1} ({gap.missing})"
+            parts.append(f"partition {gap.partition}: {gone}")
+        return f"{self.topic} no longer holds {'; '.join(parts)}; going on from {self.cursor}"
+
+
+@dataclass(frozen=True, slots=True)
 class CaughtUp:
     cursor: str
 
@@ -74,7 +105,9 @@ class Closed:
     refused: Refused | None  # the error frame that came before the close, if any
 
 
-Event = Welcome | Delivered | CaughtUp | Pong | Subscribed | SubscribeRefused | Refused | Closed
+Event = (
+    Welcome | Delivered | Gap | CaughtUp | Pong | Subscribed | SubscribeRefused | Refused | Closed
+)
 
 # A notice in the stream, not followed by a close: the gateway skipped a record it cannot
 # decode and says so; `cursor` is past it.
@@ -90,6 +123,8 @@ def parse_frame(text: str | bytes) -> Event:
             return Delivered(FilingAnalysis.from_json(frame["data"], delivery))
         if kind == "welcome":
             return Welcome(frame["from"])
+        if kind == "gap":
+            return _gap(frame)
         if kind == "caught_up":
             return CaughtUp(frame["cursor"])
         if kind == "pong":
@@ -103,6 +138,19 @@ def parse_frame(text: str | bytes) -> Event:
     except (ValueError, KeyError, TypeError) as exc:
         raise ProtocolError(f"unreadable frame from the gateway: {exc!r}") from exc
     raise ProtocolError(f"unknown frame type {kind!r} from the gateway")
+
+
+def _gap(frame: dict[str, Any]) -> Gap:
+    partitions = tuple(
+        PartitionGap(
+            partition=int(p["partition"]),
+            requested=None if p["requested"] is None else int(p["requested"]),
+            first_available=int(p["first_available"]),
+            missing=int(p["missing"]),
+        )
+        for p in frame["partitions"]
+    )
+    return Gap(str(frame["topic"]), partitions, str(frame["cursor"]))
 
 
 _FINAL_CLOSES: dict[int, type[ClientError]] = {

@@ -1,0 +1,83 @@
+"""Retention removing a topic's early records, on the real broker, as it does in production.
+
+The broker deletes a partition's segments whose newest record is older than the topic's
+`retention.ms`, at its retention check (every second on the local infrastructure,
+services/infra/local.py); the log start offset (low watermark) then moves past them. Here the
+topic is given a retention of one second until every record it holds now is gone, then
+unlimited retention again, so that what is written afterwards stays: the topic keeps its later
+records and has lost its early ones. Not DeleteRecords: the broker's own retention does it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from confluent_kafka import IsolationLevel, TopicPartition
+from confluent_kafka.admin import (
+    AdminClient,
+    AlterConfigOpType,
+    ConfigEntry,
+    ConfigResource,
+    OffsetSpec,
+)
+
+from services.common.kafka import KafkaAdmin, connection_config
+from services.common.positions import Positions
+from services.common.settings import CommonSettings
+
+_LATEST: OffsetSpec = OffsetSpec.latest()  # type: ignore[no-untyped-call]
+
+
+def _set_retention(bootstrap_servers: str, topic: str, retention_ms: int) -> None:
+    entry = ConfigEntry(
+        "retention.ms", str(retention_ms), incremental_operation=AlterConfigOpType.SET
+    )
+    resource = ConfigResource(ConfigResource.Type.TOPIC, topic, incremental_configs=[entry])
+    admin = AdminClient({"bootstrap.servers": bootstrap_servers})
+    for future in admin.incremental_alter_configs([resource]).values():
+        future.result(timeout=30)
+
+
+def _ends(bootstrap_servers: str, topic: str, isolation: IsolationLevel) -> Positions:
+    admin = AdminClient({"bootstrap.servers": bootstrap_servers})
+    partitions = admin.list_topics(topic, timeout=30).topics[topic].partitions
+    request = dict.fromkeys((TopicPartition(topic, p) for p in partitions), _LATEST)
+    futures = admin.list_offsets(request, isolation_level=isolation, request_timeout=30)
+    return {tp.partition: future.result().offset for tp, future in futures.items()}
+
+
+async def settled_ends(settings: CommonSettings, topic: str) -> Positions:
+    """Each partition's end once no transaction is open in it: a transaction's commit returns
+    before its markers are written, and until then the last stable offset lags the end."""
+    servers = settings.kafka_bootstrap_servers
+    deadline = time.monotonic() + 60
+    while True:
+        ends = await asyncio.to_thread(_ends, servers, topic, IsolationLevel.READ_UNCOMMITTED)
+        stable = await asyncio.to_thread(_ends, servers, topic, IsolationLevel.READ_COMMITTED)
+        if stable == ends:
+            return ends
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{topic}: transactions still open ({stable} of {ends})")
+        await asyncio.sleep(0.2)
+
+
+async def remove_by_retention(settings: CommonSettings, topic: str) -> Positions:
+    """Let retention delete every record `topic` holds now; returns each partition's new log
+    start (its end before: every offset below it is gone, transaction markers included)."""
+    ends = await settled_ends(settings, topic)
+    assert any(ends.values()), f"{topic} holds nothing retention could remove"
+    admin = KafkaAdmin(connection_config(settings))
+    servers = settings.kafka_bootstrap_servers
+    await asyncio.to_thread(_set_retention, servers, topic, 1000)
+    try:
+        starts: Positions = {}
+        deadline = time.monotonic() + 90
+        while starts != ends:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"retention left {topic} at {starts}, not {ends}")
+            await asyncio.sleep(0.5)
+            starts = await admin.ends(topic, sorted(ends), earliest=True)
+    finally:
+        await asyncio.to_thread(_set_retention, servers, topic, -1)
+    return ends
