@@ -18,6 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
+import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from typing import Any, NamedTuple
@@ -34,6 +37,7 @@ from services.gateway.filters import Filter, RecordFacts
 log = structlog.get_logger(__name__)
 
 _EVERYTHING = Filter()
+_PARENT_CHECK_S = 1.0
 
 
 class Undecodable(NamedTuple):
@@ -82,6 +86,19 @@ def transcode(
     return transcoded
 
 
+def _watch_parent(parent: int) -> None:
+    """In each worker: end when the gateway is gone. A gateway killed outright (SIGKILL, the
+    OOM killer) cannot shut its pool down, and a worker blocked on its call queue would
+    otherwise live on, orphaned, for as long as the machine runs."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(_PARENT_CHECK_S)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def _started() -> None:
     """Nothing: a worker that ran it has imported this module (cavro, orjson) and is idle."""
 
@@ -99,7 +116,10 @@ class TranscoderPool:
         if self._executor is None:
             # spawn: never fork a process that runs librdkafka's threads.
             self._executor = ProcessPoolExecutor(
-                self.processes, mp_context=multiprocessing.get_context("spawn")
+                self.processes,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_watch_parent,
+                initargs=(os.getpid(),),
             )
         return self._executor
 

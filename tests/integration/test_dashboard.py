@@ -44,6 +44,7 @@ from tests.support.facts_records import (
     corpus_ownership,
 )
 from tests.support.gateway import GatewayProcess, publish_analyses
+from tests.support.retention import remove_by_retention
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -734,3 +735,46 @@ async def test_dashboard_shows_a_filings_facts_when_its_row_is_clicked(
     await expect(insider).to_have_count(0)
     await expect(row(page, purchase)).to_have_attribute("aria-expanded", "false")
     assert errors == []
+
+
+@pytest.mark.asyncio
+async def test_dashboard_says_so_when_retention_removed_what_it_had_not_shown(
+    topics: TopicSettings, tmp_path: Path, chromium_context: BrowserContext
+) -> None:
+    filings = Filings()
+    shown = [
+        filings.make(3, ticker="SHWN", company="Shown Inc"),
+        filings.make(2, ticker="SHWN", company="Shown Inc"),
+    ]
+    missed = [filings.make(1, ticker="MISS", company="Missed Inc") for _ in range(3)]
+    after = filings.make(0, ticker="AFTR", company="After Inc")
+    process = GatewayProcess(topics, tmp_path)
+    with process:
+        gateway = _RealGateway(process, topics)
+        page = await chromium_context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        await page.goto(gateway.base_url + "/")
+        await expect(page.locator("#connection")).to_contain_text("live", timeout=TIMEOUT_MS)
+        await gateway.publish_many(shown)
+        await expect(page.locator("#rows tr[data-accession]")).to_have_count(2, timeout=TIMEOUT_MS)
+
+        # The gateway goes away; while the page waits to reconnect, three filings arrive and
+        # retention removes them (and everything before) before anyone reads them.
+        process.kill()
+        await gateway.publish_many(missed)
+        await remove_by_retention(topics, topics.topic_analyzed)
+        await gateway.publish_many([after])
+        process.start()
+
+        notice = page.locator("#notice")
+        await expect(notice).to_be_visible(timeout=3 * TIMEOUT_MS)
+        await expect(notice).to_contain_text("removed by retention before the dashboard")
+        counted = re.search(r"(\d+) records", await notice.inner_text())
+        assert counted is not None
+        assert int(counted.group(1)) >= len(missed)  # a transaction's marker takes an offset too
+        # The stream goes on from the first record left; nothing is shown for the lost ones.
+        await expect(row(page, after)).to_have_count(1, timeout=TIMEOUT_MS)
+        for record in missed:
+            await expect(row(page, record)).to_have_count(0)
+        assert errors == []

@@ -36,6 +36,7 @@ from tests.support.facts_records import SALE_DOCUMENT, insider_record
 from tests.support.gateway import GatewayProcess, publish_analyses
 from tests.support.infra import provision, topic_settings
 from tests.support.records import sample_analysis
+from tests.support.waiting import wait_for_async
 
 pytestmark = pytest.mark.asyncio
 
@@ -233,6 +234,29 @@ async def test_a_replay_worker_that_dies_ends_the_replay_retriably_and_the_next_
         got = accessions([f for f in replayed if f["type"] == "filing"])
         assert sorted(got) == sorted(r["filing"]["accession_number"] for r in records)
         assert len(_replay_workers(gateway)) == 2
+
+
+async def test_the_replay_workers_end_when_the_gateway_is_killed_outright(
+    topics: TopicSettings, tmp_path: Path
+) -> None:
+    with GatewayProcess(topics, tmp_path) as gateway:
+        workers = _replay_workers(gateway)
+        assert len(workers) == 2
+        gateway.kill()  # no shutdown of its pool: SIGKILL
+        await wait_for_async(
+            lambda: not any(_alive(pid) for pid in workers),
+            timeout_s=30,
+            what="the orphaned replay workers to end",
+        )
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie (an orphan's exit waits for whoever reaps it)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 async def test_from_a_time_and_from_an_offset(

@@ -89,14 +89,18 @@ def ticker_of(frame: dict[str, Any]) -> str:
 
 async def placement(gateway: GatewayProcess, count: int) -> dict[str, tuple[int, int, str]]:
     """Where each record is (partition, offset) and its ticker, read by a client without
-    filters from the earliest position."""
-    async with connect(f"{gateway.ws_url}?from=earliest") as everything:
-        placed = {
-            accession_of(f): (f["partition"], f["offset"], ticker_of(f))
-            for f in await read_until(everything, "caught_up")
-            if f["type"] == "filing"
-        }
-    assert len(placed) == count
+    filters from the earliest position. Until it has all `count`, not until `caught_up`: that
+    says the client has what the gateway has read, which may not be everything just written."""
+    placed: dict[str, tuple[int, int, str]] = {}
+    async with connect(f"{gateway.ws_url}?from=earliest") as everything, asyncio.timeout(60):
+        while len(placed) < count:
+            frame = json.loads(await everything.recv())
+            if frame["type"] == "filing":
+                placed[accession_of(frame)] = (
+                    frame["partition"],
+                    frame["offset"],
+                    ticker_of(frame),
+                )
     return placed
 
 

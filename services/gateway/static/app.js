@@ -79,6 +79,7 @@
     pingTimer: null,
     debounceTimer: null,
     refusal: "", // the gateway's answer to filters it refused, shown until the next change
+    gap: "", // records removed before this page read them (a `gap` frame), shown likewise
   };
 
   // ---------------------------------------------------------------- API key (sessionStorage)
@@ -833,7 +834,7 @@
       if (generation !== state.generation) return true;
       for (const body of bodies) for (const record of recordsOf(body)) addRecord(record, false);
       state.historyLoaded = true;
-      showNotice(state.refusal);
+      showNotice(state.refusal || state.gap);
       // A full page may not reach back an hour: the charts then ask for the rest of it.
       if (bodies.some((body) => recordsOf(body).length >= HISTORY_LIMIT)) {
         loadChartHistory(generation);
@@ -954,6 +955,19 @@
           replaying = false;
           if (typeof frame.cursor === "string" && frame.cursor) state.cursor = frame.cursor;
           break;
+        case "gap": {
+          // Back after a while, the gateway no longer holds records this page had not shown
+          // yet (retention removed them): say so rather than jump over them silently.
+          const partitions = Array.isArray(frame.partitions) ? frame.partitions : [];
+          const missing = partitions.reduce((sum, p) => sum + (Number(p.missing) || 0), 0);
+          state.gap =
+            `${missing.toLocaleString("en-US")} records that came after the last one shown ` +
+            "here were removed by retention before the dashboard could read them; the stream " +
+            "goes on from the first one left.";
+          showNotice(state.gap);
+          if (typeof frame.cursor === "string" && frame.cursor) state.cursor = frame.cursor;
+          break;
+        }
         case "subscribed":
           // The new filters apply after this cursor: the gateway replays from it (caught_up
           // follows), so what comes until then is not live.
@@ -1035,6 +1049,7 @@
     charts.dirty = true; // same records, other filters
     state.historyLoaded = false;
     state.refusal = "";
+    state.gap = "";
     showNotice("");
     ws.send(subscribeFrame());
     loadHistory(state.generation);
@@ -1044,6 +1059,7 @@
   async function restart() {
     state.generation += 1;
     state.refusal = "";
+    state.gap = "";
     const generation = state.generation;
     stopTimers();
     closeSocket();
