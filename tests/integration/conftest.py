@@ -64,6 +64,14 @@ async def topics(infra: InfraSettings) -> AsyncIterator[TopicSettings]:
     yield settings
 
 
+@pytest_asyncio.fixture
+async def three_partitions(infra: InfraSettings) -> AsyncIterator[TopicSettings]:
+    """Like `topics`, with three partitions."""
+    settings = topic_settings(infra, partitions=3)
+    await provision(settings)
+    yield settings
+
+
 @pytest.fixture
 def emulator() -> Iterator[EmulatorHandle]:
     """The EDGAR emulator on the bundled corpus, showing its oldest feed snapshot."""

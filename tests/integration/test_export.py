@@ -12,7 +12,6 @@ import asyncio
 import base64
 import datetime as dt
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -20,19 +19,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
-import pytest_asyncio
 
 from services.common.avro import AvroCodec
 from services.common.kafka import KafkaProducer, producer_config
 from services.common.registry import open_registry, subject_for
 from services.common.schemas import SchemaName
 from services.common.settings import TopicSettings
-from services.infra.settings import InfraSettings
 from tests.support.cli import environment_for, run_cli
 from tests.support.facts_records import earnings_record, insider_record
 from tests.support.filing_json import as_served
 from tests.support.gateway import publish_analyses
-from tests.support.infra import provision, topic_settings
 from tests.support.records import sample_analysis
 from tests.support.topic_reader import TopicRecord, read_topic
 
@@ -49,13 +45,6 @@ def _analyses(first: int, count: int) -> list[dict[str, Any]]:
         }
         records.append(record)
     return records
-
-
-@pytest_asyncio.fixture
-async def three_partitions(infra: InfraSettings) -> AsyncIterator[TopicSettings]:
-    settings = topic_settings(infra, partitions=3)
-    await provision(settings)
-    yield settings
 
 
 def _on_topic(settings: TopicSettings) -> list[TopicRecord]:

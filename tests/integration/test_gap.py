@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import pytest_asyncio
 from sec_digester_client import (
     BadParameterError,
     ClientConfig,
@@ -35,10 +34,8 @@ from services.common.kafka import KafkaConsumer, partitions_at
 from services.common.positions import Positions, format_cursor
 from services.common.settings import TopicSettings
 from services.gateway.streams import replay_consumer_config
-from services.infra.settings import InfraSettings
 from tests.support.cli import environment_for, run_cli
 from tests.support.gateway import GatewayProcess, publish_analyses
-from tests.support.infra import provision, topic_settings
 from tests.support.records import sample_analysis
 from tests.support.retention import remove_by_retention
 from tests.support.tail import TailProcess
@@ -63,13 +60,6 @@ async def early_records_removed(settings: TopicSettings) -> Positions:
     starts = await remove_by_retention(settings, settings.topic_analyzed)
     await publish_analyses(settings, [sample_analysis(n) for n in LATE])
     return starts
-
-
-@pytest_asyncio.fixture
-async def three_partitions(infra: InfraSettings) -> AsyncIterator[TopicSettings]:
-    settings = topic_settings(infra, partitions=3)
-    await provision(settings)
-    yield settings
 
 
 @pytest.fixture

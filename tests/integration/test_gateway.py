@@ -13,13 +13,12 @@ import json
 import os
 import signal
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import pytest_asyncio
 from confluent_kafka import Producer
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.client import ClientProtocol
@@ -31,10 +30,8 @@ from services.common.avro import AvroCodec
 from services.common.registry import open_registry, subject_for
 from services.common.schemas import SchemaName
 from services.common.settings import TopicSettings
-from services.infra.settings import InfraSettings
 from tests.support.facts_records import SALE_DOCUMENT, insider_record
 from tests.support.gateway import GatewayProcess, publish_analyses
-from tests.support.infra import provision, topic_settings
 from tests.support.records import sample_analysis
 from tests.support.waiting import wait_for_async
 
@@ -45,13 +42,6 @@ pytestmark = pytest.mark.asyncio
 def gateway(topics: TopicSettings, tmp_path: Path) -> Iterator[GatewayProcess]:
     with GatewayProcess(topics, tmp_path) as process:
         yield process
-
-
-@pytest_asyncio.fixture
-async def three_partitions(infra: InfraSettings) -> AsyncIterator[TopicSettings]:
-    settings = topic_settings(infra, partitions=3)
-    await provision(settings)
-    yield settings
 
 
 async def frames(

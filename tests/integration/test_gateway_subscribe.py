@@ -12,30 +12,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_asyncio
 from websockets.asyncio.client import ClientConnection, connect
 
 from services.common.settings import TopicSettings
-from services.infra.settings import InfraSettings
 from tests.support.gateway import GatewayProcess, publish_analyses
-from tests.support.infra import provision, topic_settings
 from tests.support.records import sample_analysis
 
 pytestmark = pytest.mark.asyncio
 
 Positions = dict[int, int]
-
-
-@pytest_asyncio.fixture
-async def three_partitions(infra: InfraSettings) -> AsyncIterator[TopicSettings]:
-    settings = topic_settings(infra, partitions=3)
-    await provision(settings)
-    yield settings
 
 
 @pytest.fixture
