@@ -64,6 +64,14 @@ class KafkaClientError(SecDigesterError):
         self.abortable = abortable
 
 
+class UnresponsiveClientError(KafkaClientError):
+    """A librdkafka call did not return by its deadline (services/common/kafka/boundary.py):
+    the handle is given up, `fatal`, and its owner replaces it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retriable=False, code="_UNRESPONSIVE", fatal=True)
+
+
 class KafkaOutageError(KafkaClientError):
     """Kafka stayed unreachable for longer than KAFKA_OUTAGE_TOLERANCE_S: the process gives up
     (its supervisor restarts it or alerts) instead of waiting for ever."""

@@ -31,13 +31,24 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
+from confluent_kafka.admin import AdminClient
 from sec_digester_client import ClientConfig, FilingAnalysis, StreamClient
 
 from services.common.errors import KafkaOutageError
-from services.common.kafka import GroupOffsets
+from services.common.kafka import (
+    GroupOffsets,
+    KafkaConsumer,
+    KafkaProducer,
+    Outcome,
+    TransactionalProducer,
+    consumer_config,
+    producer_config,
+    read_range,
+)
 from services.common.outage import watch_kafka_outages
 from services.common.settings import CommonSettings, TopicSettings
+from services.common.topics import create_topics
 from services.emulator.server import EmulatorHandle
 from services.infra import local
 from services.infra.settings import InfraSettings
@@ -231,6 +242,79 @@ async def test_leaders_of_raw_and_analyzed_killed_in_a_three_node_cluster(
     _assert_no_crash(ingest, analyze, gateway)
     assert client.connections == 1
     await _assert_exactly_once(topics, client, wanted)
+
+
+def _present_in_metadata(infra: InfraSettings, node_id: int) -> bool:
+    admin = AdminClient({"bootstrap.servers": infra.bootstrap_servers})
+    try:
+        return node_id in admin.list_topics(timeout=5).brokers
+    except KafkaException:  # asked of the node that is down, say: ask again
+        return True
+
+
+@pytest.mark.asyncio
+@pytest.mark.timeout(240)
+async def test_a_transaction_stuck_on_a_departed_group_coordinator_is_given_up(
+    infra3: InfraSettings,
+) -> None:
+    """librdkafka's `send_offsets_to_transaction` never returns, whatever its timeout, once
+    the group coordinator it looked up was killed and left the cluster's metadata
+    (confluentinc/librdkafka#5456, #5511, open): analyze stalled this way in the three-node
+    failover test. The call is given up at its deadline, the producer replaced, and the next
+    transactions commit; nothing of the stuck one is ever read."""
+    topics = topic_settings(infra3, partitions=3)
+    await create_topics(topics)
+    group = f"stuck-{uuid.uuid4().hex[:8]}"
+    sent: list[bytes] = []
+    consumer_settings = consumer_config(topics, client_id="test-stuck", group_id=group)
+    async with (
+        KafkaConsumer(consumer_settings) as consumer,
+        TransactionalProducer(
+            producer_config(topics, client_id="test-stuck", transactional_id=group)
+        ) as transactional,
+    ):
+
+        async def write(producer: KafkaProducer) -> None:
+            # Awaited on every partition: records to a partition whose leader died make the
+            # producer read the metadata again, and that is when it drops the dead node.
+            keys = [f"{len(sent)}-{i}".encode() for i in range(30)]
+            sent.extend(keys)
+            await asyncio.gather(*(producer.send(topics.topic_raw, key=k, value=k) for k in keys))
+            offsets = [TopicPartition(topics.topic_raw, 0, len(sent))]
+            await producer.send_offsets_to_transaction(offsets, consumer.group_metadata())
+
+        assert await transactional.transaction(write) is Outcome.COMMITTED
+        committed = list(sent)
+        admin = AdminClient({"bootstrap.servers": infra3.bootstrap_servers})
+        description = admin.describe_consumer_groups([group])[group].result(timeout=30)
+        coordinator = description.coordinator.id
+        await asyncio.to_thread(kill_node, infra3, coordinator)
+        await wait_for_async(
+            lambda: not _present_in_metadata(infra3, coordinator),
+            timeout_s=60,
+            what=f"node {coordinator} gone from the cluster's metadata",
+        )
+        started = time.monotonic()
+        outcome = await transactional.transaction(write)
+        waited = time.monotonic() - started
+        assert outcome is Outcome.PRODUCER_REBUILT, f"{outcome} after {waited:.0f}s"
+        assert waited < 90, "the deadline is 45 s"
+        assert transactional.rebuilds == 1
+        for node_is_back in (False, True):
+            if node_is_back:
+                await asyncio.to_thread(restart_node, infra3, coordinator)
+            before = len(sent)
+            assert await transactional.transaction(write) is Outcome.COMMITTED
+            committed.extend(sent[before:])
+    reader_settings = consumer_config(topics, client_id="test-stuck-reader")
+    async with KafkaConsumer(reader_settings | {"enable.partition.eof": True}) as reader:
+        starts = dict.fromkeys(range(3), OFFSET_BEGINNING)
+        read = [
+            message.key()
+            async for batch in read_range(reader, topics.topic_raw, starts)
+            for message in batch.records
+        ]
+    assert Counter(read) == Counter(committed)  # read_committed: the stuck batch was aborted
 
 
 @pytest.mark.asyncio

@@ -16,6 +16,11 @@ import confluent_kafka
 from services.common.errors import KafkaClientError
 from services.common.kafka.boundary import ClientThread, client_error, translate
 
+# librdkafka's timeout for each transactional call, and how much longer we wait for it before
+# giving the handle up (services/common/kafka/boundary.py: some calls ignore their timeout).
+_TRANSACTION_CALL_S = 30
+_TRANSACTION_DEADLINE_S = _TRANSACTION_CALL_S + 15
+
 Headers = Sequence[tuple[str, bytes]]
 OnDelivery = Callable[[confluent_kafka.KafkaError | None, confluent_kafka.Message], None]
 
@@ -37,7 +42,7 @@ class KafkaProducer(ClientThread):
         self._poller.start()
         if "transactional.id" in self._config:
             try:
-                await self._call("init transactions", self._producer.init_transactions, 30)
+                await self._transactional("init transactions", self._producer.init_transactions)
             except BaseException:
                 # No `async with` body runs, so nothing else would close it (and its thread).
                 await self.__aexit__(None, None, None)
@@ -45,13 +50,14 @@ class KafkaProducer(ClientThread):
         return self
 
     async def _close(self) -> None:
-        try:
-            if self._producer is not None:
-                await self._call("flush", self._producer.flush, 10)
-        finally:
-            self._stop_polling.set()
-            if self._poller is not None:
-                self._poller.join(timeout=5)
+        if self._producer is not None:
+            await self._call("flush", self._producer.flush, 10)
+        self._stop_polling.set()
+        if self._poller is not None:
+            self._poller.join(timeout=5)
+
+    def _abandon(self) -> None:
+        self._stop_polling.set()  # the poller ends within its next poll
 
     def _poll_forever(self) -> None:
         while not self._stop_polling.is_set():
@@ -112,19 +118,23 @@ class KafkaProducer(ClientThread):
     async def send_offsets_to_transaction(
         self, offsets: list[confluent_kafka.TopicPartition], group_metadata: object
     ) -> None:
-        await self._call(
+        await self._transactional(
             "send offsets to transaction",
             self._handle.send_offsets_to_transaction,
             offsets,
             group_metadata,
-            30,
         )
 
     async def commit_transaction(self) -> None:
-        await self._call("commit transaction", self._handle.commit_transaction, 30)
+        await self._transactional("commit transaction", self._handle.commit_transaction)
 
     async def abort_transaction(self) -> None:
-        await self._call("abort transaction", self._handle.abort_transaction, 30)
+        await self._transactional("abort transaction", self._handle.abort_transaction)
+
+    async def _transactional(self, doing: str, fn: Callable[..., None], *args: Any) -> None:
+        """A transactional call with librdkafka's timeout, given up if it outlives it: the
+        handle is then unusable (`UnresponsiveClientError`, fatal) and is replaced."""
+        await self._call(doing, fn, *args, _TRANSACTION_CALL_S, deadline_s=_TRANSACTION_DEADLINE_S)
 
 
 def _settle(
