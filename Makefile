@@ -37,8 +37,12 @@ helm:
 promtool:
 	scripts/install-promtool.sh
 
+# Two workers (pytest-xdist), each a session with its own broker, registry and ports; the tests
+# on the three-node cluster all go to one of them (tests/integration/conftest.py).
+TEST_WORKERS ?= 2
+
 test: lint infra-artifacts browser helm promtool
-	$(BIN)/python -m pytest tests -q
+	$(BIN)/python -m pytest tests -q -n $(TEST_WORKERS) --dist loadgroup
 
 unit: $(STAMP) helm promtool
 	$(BIN)/python -m pytest tests/unit -q

@@ -7,8 +7,9 @@ a three-node cluster started the same way on ports of its own. If they cannot st
 integration test that needs them errors: nothing is skipped.
 
 Ports: the session's offset (`SEC_DIGESTER_TEST_PORT_OFFSET`) plus a fixed offset per instance
-below; each instance spans at most ten ports from its base, so sessions side by side on one
-machine need offsets at least 40 apart.
+below; each instance spans at most ten ports from its base, so a session spans 40, and each
+xdist worker (`make test` runs two) takes the next 40: sessions side by side on one machine
+need offsets at least 40 times the workers apart.
 """
 
 from __future__ import annotations
@@ -39,9 +40,16 @@ SHARED_THREE_NODE_OFFSET = 20  # the session's three-node cluster (`infra3`)
 OWN_THREE_NODE_OFFSET = 30  # stopped and started by the `infra --nodes 3` CLI test
 
 
+# The span of one session's instances above; each pytest-xdist worker is a session of its own.
+SESSION_PORT_SPAN = 40
+
+
 def session_port_offset() -> int:
-    """Two test sessions on one machine (e.g. two developers' checkouts) need their own ports."""
-    return int(os.environ.get("SEC_DIGESTER_TEST_PORT_OFFSET", "0"))
+    """Two test sessions on one machine (e.g. two developers' checkouts) need their own ports,
+    and so does each xdist worker of one session (`gw0`, `gw1`, ...)."""
+    base = int(os.environ.get("SEC_DIGESTER_TEST_PORT_OFFSET", "0"))
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return base + SESSION_PORT_SPAN * int(worker.removeprefix("gw"))
 
 
 def infra_settings_for_tests(
