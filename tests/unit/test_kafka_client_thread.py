@@ -96,6 +96,22 @@ async def test_a_call_past_its_deadline_gives_the_handle_up_and_closing_does_not
 
 @pytest.mark.asyncio
 @pytest.mark.timeout(10)
+async def test_a_caller_cancelled_before_the_deadline_leaves_the_handle_usable() -> None:
+    client = Client()
+    release = threading.Event()
+    waiting = asyncio.create_task(client.call(release.wait, deadline_s=5))
+    await asyncio.sleep(0.1)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    release.set()  # the call ends; the next one runs after it
+    assert await client.call(lambda: "next", deadline_s=5) == "next"
+    await client.__aexit__(None, None, None)
+    assert client.closed_by_call
+
+
+@pytest.mark.asyncio
+@pytest.mark.timeout(10)
 async def test_a_call_within_its_deadline_returns_normally() -> None:
     client = Client()
     assert await client.call(lambda: "answer", deadline_s=5) == "answer"

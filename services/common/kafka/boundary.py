@@ -129,18 +129,19 @@ class ClientThread:
             )
         call = self._worker.submit(fn, *args)
         try:
-            if deadline_s is None:
-                return await call
-            # Shielded: the call cannot be stopped, and its outcome, if it ever comes, must
-            # still be collected (not logged as never retrieved).
-            return await asyncio.wait_for(asyncio.shield(call), deadline_s)
-        except TimeoutError:
-            self._stuck_in = doing
-            call.add_done_callback(_collect)
-            raise UnresponsiveClientError(
-                f"{doing}: librdkafka gave no answer within {deadline_s:.0f}s; "
-                f"{self._name} is given up"
-            ) from None
+            if deadline_s is not None:
+                try:
+                    await asyncio.wait({call}, timeout=deadline_s)  # leaves `call` running
+                finally:
+                    if not call.done():  # past the deadline, or the caller was cancelled
+                        call.cancel()  # its outcome, if it ever comes, is dropped
+                if call.cancelled():
+                    self._stuck_in = doing
+                    raise UnresponsiveClientError(
+                        f"{doing}: librdkafka gave no answer within {deadline_s:.0f}s; "
+                        f"{self._name} is given up"
+                    )
+            return await call
         except confluent_kafka.KafkaException as exc:
             raise translate(exc, doing) from exc
 
@@ -165,9 +166,3 @@ class ClientThread:
     def _abandon(self) -> None:
         """Stop whatever else the client runs (threads of its own) without waiting; called
         on close, and the only clean-up of a handle stuck inside librdkafka."""
-
-
-def _collect(call: asyncio.Future[Any]) -> None:
-    """The late outcome of a call given up on: retrieved, so nothing logs it as lost."""
-    if not call.cancelled():
-        call.exception()
