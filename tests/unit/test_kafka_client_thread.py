@@ -1,5 +1,6 @@
 """ClientThread: a client's blocking calls in order on one thread, and a call that never
-returns (librdkafka#5456, #5511) given up at its deadline without taking the process with it.
+returns (librdkafka#5456, #5511) given up at its deadline without taking the process with it;
+and the producer's poll thread, which an error raised by poll must not end.
 
 The calls here are plain blocking functions: what is under test is the thread and the deadline,
 not librdkafka (tests/integration/test_broker_faults.py meets the real hang)."""
@@ -12,10 +13,12 @@ import sys
 import threading
 import time
 
+import confluent_kafka
 import pytest
 
 from services.common.errors import KafkaClientError, UnresponsiveClientError
 from services.common.kafka.boundary import ClientThread
+from services.common.kafka.producer import KafkaProducer
 
 
 class Client(ClientThread):
@@ -145,3 +148,40 @@ asyncio.run(main())
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "given up"
+
+
+class _PollRaisingOnce:
+    """Stands in for librdkafka's handle only where the poll thread calls it: its first poll
+    raises the fatal error seen in CI after a broker outage (an abort in an invalid state)."""
+
+    def __init__(self) -> None:
+        self.polls = 0
+
+    def poll(self, timeout: float) -> int:
+        self.polls += 1
+        if self.polls == 1:
+            error = confluent_kafka.KafkaError(
+                confluent_kafka.KafkaError.INVALID_TXN_STATE, "Failed to end transaction", True
+            )
+            raise confluent_kafka.KafkaException(error)
+        time.sleep(timeout)
+        return 0
+
+
+@pytest.mark.timeout(10)
+def test_the_producers_poll_thread_outlives_an_error_raised_by_poll() -> None:
+    """An exception ending the thread would stop delivery reports for good (and pytest makes
+    an exception that ends a thread an error)."""
+    producer = KafkaProducer({"bootstrap.servers": "127.0.0.1:9"})
+    handle = _PollRaisingOnce()
+    producer._producer = handle  # type: ignore[assignment]
+    poller = threading.Thread(target=producer._poll_forever)
+    poller.start()
+    deadline = time.monotonic() + 5
+    while handle.polls < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert poller.is_alive()
+    assert handle.polls >= 3  # it went on polling after the error
+    producer._stop_polling.set()
+    poller.join(timeout=5)
+    assert not poller.is_alive()

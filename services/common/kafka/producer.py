@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Self
 
 import confluent_kafka
+import structlog
 
 from services.common.errors import KafkaClientError
 from services.common.kafka.boundary import ClientThread, client_error, translate
@@ -20,6 +21,8 @@ from services.common.kafka.boundary import ClientThread, client_error, translate
 # giving the handle up (services/common/kafka/boundary.py: some calls ignore their timeout).
 _TRANSACTION_CALL_S = 30
 _TRANSACTION_DEADLINE_S = _TRANSACTION_CALL_S + 15
+
+log = structlog.get_logger(__name__)
 
 Headers = Sequence[tuple[str, bytes]]
 OnDelivery = Callable[[confluent_kafka.KafkaError | None, confluent_kafka.Message], None]
@@ -62,7 +65,15 @@ class KafkaProducer(ClientThread):
     def _poll_forever(self) -> None:
         while not self._stop_polling.is_set():
             assert self._producer is not None
-            self._producer.poll(0.1)
+            try:
+                self._producer.poll(0.1)
+            except confluent_kafka.KafkaException as exc:
+                # A fatal error (a transaction in an invalid state after an outage, say) is
+                # also raised here, on this thread, where no one would catch it: the owner meets
+                # it on its next call and replaces the producer; this thread serves on till then.
+                error = translate(exc, "poll")
+                log.warning("producer error", error=str(error), fatal=error.fatal, code=error.code)
+                self._stop_polling.wait(0.1)
 
     @property
     def _handle(self) -> confluent_kafka.Producer:
