@@ -37,12 +37,12 @@ helm:
 promtool:
 	scripts/install-promtool.sh
 
-# Two workers (pytest-xdist), each a session with its own broker, registry and ports; the tests
-# on the three-node cluster all go to one of them (tests/integration/conftest.py).
+# Two workers (pytest-xdist), each a session with its own broker, registry and ports, and its
+# own three-node cluster once a test of its needs one (tests/support/infra.py).
 TEST_WORKERS ?= 2
 
 test: lint infra-artifacts browser helm promtool
-	$(BIN)/python -m pytest tests -q -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/python -m pytest tests -q -n $(TEST_WORKERS)
 
 unit: $(STAMP) helm promtool
 	$(BIN)/python -m pytest tests/unit -q

@@ -23,9 +23,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/integration" in str(item.path):
             item.add_marker(pytest.mark.integration)
-        if "infra3" in getattr(item, "fixturenames", ()):
-            # One worker runs them all (`--dist loadgroup`): one three-node cluster per session.
-            item.add_marker(pytest.mark.xdist_group("three-node-cluster"))
 
 
 @pytest.fixture(scope="session")
