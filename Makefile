@@ -37,12 +37,15 @@ helm:
 promtool:
 	scripts/install-promtool.sh
 
-# Two workers (pytest-xdist), each a session with its own broker, registry and ports, and its
-# own three-node cluster once a test of its needs one (tests/support/infra.py).
+# Two workers (pytest-xdist), each a session with its own broker, registry and ports
+# (tests/support/infra.py). loadgroup hands tests out one at a time as a worker runs short, the
+# longest (integration) first, and keeps the tests on a three-node cluster together on one
+# worker (tests/integration/conftest.py): the plain `load` mode sent one worker nearly every
+# integration test in its first batch.
 TEST_WORKERS ?= 2
 
 test: lint infra-artifacts browser helm promtool
-	$(BIN)/python -m pytest tests -q -n $(TEST_WORKERS)
+	$(BIN)/python -m pytest tests -q -n $(TEST_WORKERS) --dist loadgroup
 
 unit: $(STAMP) helm promtool
 	$(BIN)/python -m pytest tests/unit -q

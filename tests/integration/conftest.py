@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 
 import pytest
 import pytest_asyncio
@@ -18,11 +18,27 @@ from tests.support.infra import (
 )
 from tests.support.records import CORPUS_DIR
 
+# The tests on a three-node cluster run one after another on one xdist worker (`make test` runs
+# `--dist loadgroup`): a second worker's cluster would be three more brokers on the same cores.
+_THREE_NODE_FIXTURES = {"infra3", "own_infra3"}
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+
+@pytest.hookimpl(wrapper=True)  # around xdist's hook, which reads the groups off the markers
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> Generator[None, None, None]:
     for item in items:
         if "tests/integration" in str(item.path):
             item.add_marker(pytest.mark.integration)
+        if _THREE_NODE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group("three_nodes"))
+    yield
+    # xdist groups by a suffix it adds to the node id; a pytest that ignores it (9.2, xdist
+    # issue #1386) would spread the group silently, so say so instead.
+    if getattr(config.option, "loadgroup", False):
+        for item in items:
+            if item.get_closest_marker("xdist_group") and "@" not in item.nodeid:
+                raise pytest.UsageError(f"xdist did not group {item.nodeid}")
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,7 @@ from confluent_kafka.admin import NewTopic
 
 from services.common.kafka import KafkaAdmin, KafkaConsumer, RangeBatch, read_range
 from services.infra.settings import InfraSettings
+from tests.support.retention import settled_ends
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(120)]
 
@@ -127,6 +128,7 @@ async def test_a_partition_ending_in_transaction_markers_is_read_to_its_end(
     transactional.commit_transaction(30)
     _in_transaction(transactional, topic, 0, [b"x4", b"x5"])
     transactional.abort_transaction(30)
+    assert await settled_ends(infra.bootstrap_servers, topic) == {0: 7, 1: 0, 2: 0}
     starts = dict.fromkeys([0, 1], BEGINNING)
     for ends in (None, {0: 7, 1: 0}):
         read, batches = await _read(infra, topic, starts, ends)

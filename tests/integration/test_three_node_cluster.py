@@ -20,6 +20,7 @@ from services.infra import local
 from services.infra.settings import InfraSettings
 from tests.support.cli import environment_for, run_cli
 from tests.support.infra import kill_node, partition_leader, restart_node, topic_settings
+from tests.support.retention import settled_ends
 from tests.support.waiting import wait_for
 
 
@@ -68,6 +69,7 @@ def _transactional_producer(infra: InfraSettings) -> Producer:
 def _read_committed(infra: InfraSettings, topic: str, *, commit_as: str | None = None) -> list[int]:
     """Every committed value of partition 0, in order; with `commit_as`, the end position is
     committed for that consumer group."""
+    asyncio.run(settled_ends(infra.bootstrap_servers, topic))  # the last commit's marker written
     group = commit_as or f"reader-{uuid.uuid4()}"
     consumer = Consumer(
         {

@@ -47,10 +47,10 @@ def _ends(bootstrap_servers: str, topic: str, isolation: IsolationLevel) -> Posi
     return {tp.partition: future.result().offset for tp, future in futures.items()}
 
 
-async def settled_ends(settings: CommonSettings, topic: str) -> Positions:
-    """Each partition's end once no transaction is open in it: a transaction's commit returns
-    before its markers are written, and until then the last stable offset lags the end."""
-    servers = settings.kafka_bootstrap_servers
+async def settled_ends(servers: str, topic: str) -> Positions:
+    """Each partition's end once no transaction is open in it: a transaction's commit or abort
+    returns before its markers are written, and until then the last stable offset lags the end
+    (a read_committed reader stops short of the transaction's records and markers)."""
     deadline = time.monotonic() + 60
     while True:
         ends = await asyncio.to_thread(_ends, servers, topic, IsolationLevel.READ_UNCOMMITTED)
@@ -65,7 +65,7 @@ async def settled_ends(settings: CommonSettings, topic: str) -> Positions:
 async def remove_by_retention(settings: CommonSettings, topic: str) -> Positions:
     """Let retention delete every record `topic` holds now; returns each partition's new log
     start (its end before: every offset below it is gone, transaction markers included)."""
-    ends = await settled_ends(settings, topic)
+    ends = await settled_ends(settings.kafka_bootstrap_servers, topic)
     assert any(ends.values()), f"{topic} holds nothing retention could remove"
     admin = KafkaAdmin(connection_config(settings))
     servers = settings.kafka_bootstrap_servers
