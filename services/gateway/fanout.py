@@ -34,7 +34,7 @@ from services.common.kafka import Consumed, KafkaConsumer, PartitionEnd, partiti
 from services.common.positions import Positions, format_cursor
 from services.common.record_json import record_json
 from services.gateway.filters import Filter, RecordFacts
-from services.gateway.metrics import DELIVERIES, FRESHNESS
+from services.gateway.metrics import DELIVERIES, FRESHNESS, TAIL_POSITION
 from services.gateway.ring import BufferedRecord, RecordRing
 from services.gateway.wire import text_frame
 
@@ -100,9 +100,11 @@ class TopicTail:
         self.running = False
         self._since_accepted = FRESHNESS.labels(topic=topic, since="accepted")
         self._since_detected = FRESHNESS.labels(topic=topic, since="detected")
+        self._position = TAIL_POSITION.labels(topic=topic)
 
     async def run(self, stop: asyncio.Event) -> None:
         await self._consumer.assign(partitions_at(self.topic, self.positions))
+        self._position.set(sum(self.positions.values()))
         self.running = True
         try:
             while not stop.is_set():
@@ -112,6 +114,8 @@ class TopicTail:
                 # replay from the ring joins either before these records (and gets them live)
                 # or after them (and has read them from the ring), never in between.
                 self._fan_out(self._take(batch, decoded))
+                if batch:
+                    self._position.set(sum(self.positions.values()))
                 for record in decoded:
                     if record is not None:
                         self._observe_freshness(record)

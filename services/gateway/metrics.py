@@ -35,8 +35,9 @@ FRESHNESS = Histogram(
     buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600),
 )
 TAIL_POSITION = Gauge(
-    "gateway_tail_records_total",
-    "Records read by the shared tail",
+    "gateway_tail_position",
+    "Where the shared tail has read to: the sum over the topic's partitions of the next offset "
+    "it reads (the sum of the topic's end offsets minus this is how far live clients lag)",
     ["topic"],
-    multiprocess_mode="livemax",  # every worker's tail reads the whole topic
+    multiprocess_mode="livemin",  # every worker's tail reads the whole topic: the furthest behind
 )
