@@ -18,7 +18,7 @@ from confluent_kafka.admin import NewTopic
 
 from services.common.kafka import KafkaAdmin, KafkaConsumer, RangeBatch, read_range
 from services.infra.settings import InfraSettings
-from tests.support.retention import settled_ends
+from tests.support.settled import settled_ends
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(120)]
 

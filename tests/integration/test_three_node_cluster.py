@@ -20,7 +20,7 @@ from services.infra import local
 from services.infra.settings import InfraSettings
 from tests.support.cli import environment_for, run_cli
 from tests.support.infra import kill_node, partition_leader, restart_node, topic_settings
-from tests.support.retention import settled_ends
+from tests.support.settled import settled_ends
 from tests.support.waiting import wait_for
 
 

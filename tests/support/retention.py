@@ -13,20 +13,12 @@ from __future__ import annotations
 import asyncio
 import time
 
-from confluent_kafka import IsolationLevel, TopicPartition
-from confluent_kafka.admin import (
-    AdminClient,
-    AlterConfigOpType,
-    ConfigEntry,
-    ConfigResource,
-    OffsetSpec,
-)
+from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource
 
 from services.common.kafka import KafkaAdmin, connection_config
 from services.common.positions import Positions
 from services.common.settings import CommonSettings
-
-_LATEST: OffsetSpec = OffsetSpec.latest()  # type: ignore[no-untyped-call]
+from tests.support.settled import settled_ends
 
 
 def _set_retention(bootstrap_servers: str, topic: str, retention_ms: int) -> None:
@@ -37,29 +29,6 @@ def _set_retention(bootstrap_servers: str, topic: str, retention_ms: int) -> Non
     admin = AdminClient({"bootstrap.servers": bootstrap_servers})
     for future in admin.incremental_alter_configs([resource]).values():
         future.result(timeout=30)
-
-
-def _ends(bootstrap_servers: str, topic: str, isolation: IsolationLevel) -> Positions:
-    admin = AdminClient({"bootstrap.servers": bootstrap_servers})
-    partitions = admin.list_topics(topic, timeout=30).topics[topic].partitions
-    request = dict.fromkeys((TopicPartition(topic, p) for p in partitions), _LATEST)
-    futures = admin.list_offsets(request, isolation_level=isolation, request_timeout=30)
-    return {tp.partition: future.result().offset for tp, future in futures.items()}
-
-
-async def settled_ends(servers: str, topic: str) -> Positions:
-    """Each partition's end once no transaction is open in it: a transaction's commit or abort
-    returns before its markers are written, and until then the last stable offset lags the end
-    (a read_committed reader stops short of the transaction's records and markers)."""
-    deadline = time.monotonic() + 60
-    while True:
-        ends = await asyncio.to_thread(_ends, servers, topic, IsolationLevel.READ_UNCOMMITTED)
-        stable = await asyncio.to_thread(_ends, servers, topic, IsolationLevel.READ_COMMITTED)
-        if stable == ends:
-            return ends
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{topic}: transactions still open ({stable} of {ends})")
-        await asyncio.sleep(0.2)
 
 
 async def remove_by_retention(settings: CommonSettings, topic: str) -> Positions:
