@@ -19,9 +19,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bench._setup import CORPUS, local_topics, print_header
-from services.analyze.items import detect_items, item_sections
-from services.analyze.offline import OfflineAnalyzer
-from services.analyze.text import extract_text, parse_submission
+from services.analyze.judgement.offline import OfflineAnalyzer
+from services.analyze.reading.items import detect_items, item_sections
+from services.analyze.reading.text import extract_text, parse_submission
 from services.common.records import Filing
 from tests.support.cli import environment_for
 from tests.support.infra import provision

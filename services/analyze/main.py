@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from services.analyze.documents import DocumentFetcher
-from services.analyze.offline import OfflineAnalyzer
+from services.analyze.judgement.offline import OfflineAnalyzer
 from services.analyze.pipeline import FilingAnalyzer
-from services.analyze.processor import Codecs, TransactionalProcessor
+from services.analyze.reading.documents import DocumentFetcher
 from services.analyze.settings import AnalyzeSettings
+from services.analyze.stream.processor import Codecs, TransactionalProcessor
 from services.common.avro import AvroCodec
 from services.common.edgar import EdgarClient
 from services.common.health import serve_health
@@ -42,7 +42,7 @@ from services.common.retry import RetryPolicy
 from services.common.schemas import SchemaName
 
 if TYPE_CHECKING:
-    from services.analyze.llm import LlmAnalyzer
+    from services.analyze.judgement.llm import LlmAnalyzer
 
 log = structlog.get_logger(__name__)
 
@@ -65,8 +65,8 @@ async def _llm_analyzer(
     if not settings.llm_model:
         return None
     # litellm is imported only when an LLM is configured (it takes seconds to import).
-    from services.analyze.kafka_cache import KafkaAnalysisCache
-    from services.analyze.llm import LlmAnalyzer, LlmConfig
+    from services.analyze.judgement.llm import LlmAnalyzer, LlmConfig
+    from services.analyze.stream.kafka_cache import KafkaAnalysisCache
 
     cache_producer = await stack.enter_async_context(
         KafkaProducer(producer_config(settings, client_id="sec-digester-llm-cache"))

@@ -14,15 +14,15 @@ import datetime as dt
 import time
 from typing import TYPE_CHECKING, Any
 
-from services.analyze.documents import DocumentFetcher, FilingDocuments
-from services.analyze.facts import FilingFacts, extract_facts
+from services.analyze.judgement.offline import OfflineAnalyzer
+from services.analyze.judgement.outcome import AnalyzerOutcome
 from services.analyze.metrics import LLM_COST, LLM_TOKENS, STAGE_SECONDS
-from services.analyze.offline import OfflineAnalyzer
-from services.analyze.outcome import AnalyzerOutcome
+from services.analyze.reading.documents import DocumentFetcher, FilingDocuments
+from services.analyze.reading.facts import FilingFacts, extract_facts
 from services.common.records import Filing
 
 if TYPE_CHECKING:  # litellm takes seconds to import: only when an LLM is configured
-    from services.analyze.llm import LlmAnalyzer
+    from services.analyze.judgement.llm import LlmAnalyzer
 
 
 class FilingAnalyzer:

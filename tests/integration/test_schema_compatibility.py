@@ -17,10 +17,10 @@ from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerialize
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from services.analyze.facts import FilingFacts
-from services.analyze.financial_metrics import extract_earnings
-from services.analyze.item_facts import extract_item_facts
-from services.analyze.ownership import parse_ownership
+from services.analyze.reading.facts import FilingFacts
+from services.analyze.reading.forms.earnings_release import extract_earnings
+from services.analyze.reading.forms.item_facts import extract_item_facts
+from services.analyze.reading.forms.ownership import parse_ownership
 from services.common.registry import open_registry, subject_for
 from services.common.schemas import SchemaName, schema_dict
 from services.common.settings import TopicSettings

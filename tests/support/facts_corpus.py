@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from services.analyze.financial_metrics import EarningsFigure, extract_earnings
-from services.analyze.ownership import ownership_to_avro, parse_ownership
-from services.analyze.text import extract_text, parse_submission
+from services.analyze.reading.forms.earnings_release import EarningsFigure, extract_earnings
+from services.analyze.reading.forms.ownership import ownership_to_avro, parse_ownership
+from services.analyze.reading.text import extract_text, parse_submission
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "samples" / "edgar-corpus"

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.analyze.financial_metrics import extract_earnings
-from services.analyze.ownership import ownership_to_avro, parse_ownership
+from services.analyze.reading.forms.earnings_release import extract_earnings
+from services.analyze.reading.forms.ownership import ownership_to_avro, parse_ownership
 from tests.support.facts_corpus import OWNERSHIP_DIR, earnings_text
 from tests.support.records import sample_analysis
 

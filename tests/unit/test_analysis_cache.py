@@ -8,7 +8,7 @@ import json
 import pytest
 
 from services.analyze.analysis import Analysis, Metric, Priority
-from services.analyze.analysis_cache import CachedAnalysis, InMemoryAnalysisCache
+from services.analyze.judgement.analysis_cache import CachedAnalysis, InMemoryAnalysisCache
 
 ANALYSIS = Analysis(
     summary="Quarterly revenue rose 12% to $1.2 billion.",

@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from services.analyze.documents import (
+from services.analyze.reading.documents import (
     EXHIBIT_HEADING,
     DocumentFetcher,
     DocumentStatus,
     FilingDocuments,
 )
-from services.analyze.text import html_to_text, parse_submission
+from services.analyze.reading.text import html_to_text, parse_submission
 from services.common.edgar import EdgarClient
 from services.common.ratelimit import RequestLimiter
 from services.common.records import Entity, Filing, FilingSource

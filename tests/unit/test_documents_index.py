@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from services.analyze.documents_index import (
+from services.analyze.reading.documents_index import (
     IndexedDocument,
     document_path,
     locate,
     parse_index_page,
     select_documents,
 )
-from services.analyze.text import Submission, parse_submission
+from services.analyze.reading.text import Submission, parse_submission
 from services.common.errors import SerializationError
 from services.emulator.faults import ERROR_PAGE
 from tests.support.records import sample_filing

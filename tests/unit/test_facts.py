@@ -7,10 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from services.analyze.financial_metrics import FiscalPeriod, extract_earnings, extract_metrics
-from services.analyze.item_facts import extract_item_facts
-from services.analyze.items import item_sections
-from services.analyze.text import extract_text, parse_submission
+from services.analyze.reading.forms.earnings_release import (
+    FiscalPeriod,
+    extract_earnings,
+    extract_metrics,
+)
+from services.analyze.reading.forms.item_facts import extract_item_facts
+from services.analyze.reading.items import item_sections
+from services.analyze.reading.text import extract_text, parse_submission
 from tests.support.facts_corpus import CORPUS, earnings_text, expected_earnings, score_earnings
 
 EXPECTED = expected_earnings()

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from services.analyze.financial_metrics import USD, USD_PER_SHARE, extract_metrics
-from services.analyze.text import extract_text, parse_submission
+from services.analyze.reading.forms.earnings_release import USD, USD_PER_SHARE, extract_metrics
+from services.analyze.reading.text import extract_text, parse_submission
 
 CORPUS = Path(__file__).resolve().parents[2] / "samples" / "edgar-corpus"
 ARCHIVES = CORPUS / "www.sec.gov" / "Archives" / "edgar" / "data"

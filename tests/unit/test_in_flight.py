@@ -8,7 +8,7 @@ import asyncio
 import confluent_kafka
 import pytest
 
-from services.analyze.in_flight import InFlight, Started
+from services.analyze.stream.in_flight import InFlight, Started
 from services.common.kafka import successful
 
 pytestmark = pytest.mark.asyncio

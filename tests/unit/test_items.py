@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from services.analyze.items import (
+from services.analyze.reading.items import (
     CATALOG,
     code_for_title,
     detect_items,
@@ -16,7 +16,7 @@ from services.analyze.items import (
     items_from_header,
     items_from_text,
 )
-from services.analyze.text import html_to_text, parse_submission
+from services.analyze.reading.text import html_to_text, parse_submission
 
 CORPUS = Path(__file__).resolve().parents[2] / "samples" / "edgar-corpus"
 ARCHIVES = CORPUS / "www.sec.gov" / "Archives" / "edgar" / "data"

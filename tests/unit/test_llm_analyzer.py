@@ -26,12 +26,12 @@ from fastavro import parse_schema, schemaless_reader, schemaless_writer
 from fastavro.schema import load_schema
 
 from services.analyze.analysis import Priority
-from services.analyze.analysis_cache import InMemoryAnalysisCache
-from services.analyze.items import detect_items, item_sections
-from services.analyze.llm import CACHED_NOTE, LlmAnalyzer, LlmConfig
-from services.analyze.offline import OfflineAnalyzer
-from services.analyze.outcome import AnalyzerOutcome
-from services.analyze.text import parse_submission
+from services.analyze.judgement.analysis_cache import InMemoryAnalysisCache
+from services.analyze.judgement.llm import CACHED_NOTE, LlmAnalyzer, LlmConfig
+from services.analyze.judgement.offline import OfflineAnalyzer
+from services.analyze.judgement.outcome import AnalyzerOutcome
+from services.analyze.reading.items import detect_items, item_sections
+from services.analyze.reading.text import parse_submission
 from services.common.errors import ConfigurationError
 from services.common.records import Filing, FilingSource
 from tests.support.openai_stub import (
@@ -348,8 +348,8 @@ def record(event, args):
     elif event == "socket.getaddrinfo":
         events.append([event, str(args[0])])
 sys.addaudithook(record)
-from services.analyze.analysis_cache import InMemoryAnalysisCache
-from services.analyze.llm import LlmAnalyzer, LlmConfig
+from services.analyze.judgement.analysis_cache import InMemoryAnalysisCache
+from services.analyze.judgement.llm import LlmAnalyzer, LlmConfig
 from tests.support.openai_stub import answer, serve_openai_stub
 from tests.support.records import sample_filing
 at_import = list(events)

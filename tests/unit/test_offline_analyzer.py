@@ -15,10 +15,10 @@ from fastavro.schema import load_schema
 from fastavro.validation import validate
 
 from services.analyze.analysis import Analysis, Priority
-from services.analyze.items import detect_items, item_sections
-from services.analyze.lexicon import STOPWORDS
-from services.analyze.offline import OfflineAnalyzer
-from services.analyze.text import extract_text, parse_submission
+from services.analyze.judgement.lexicon import STOPWORDS
+from services.analyze.judgement.offline import OfflineAnalyzer
+from services.analyze.reading.items import detect_items, item_sections
+from services.analyze.reading.text import extract_text, parse_submission
 from services.common.records import Entity, Filing, FilingSource
 
 ROOT = Path(__file__).resolve().parents[2]

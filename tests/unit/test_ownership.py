@@ -11,8 +11,8 @@ import re
 import pytest
 
 from services.analyze.analysis import Priority
-from services.analyze.insider import read_ownership
-from services.analyze.ownership import parse_ownership
+from services.analyze.judgement.insider import read_ownership
+from services.analyze.reading.forms.ownership import parse_ownership
 from services.common.errors import SerializationError
 from tests.support.facts_corpus import OWNERSHIP_DIR, expected_ownership, parsed_ownership
 

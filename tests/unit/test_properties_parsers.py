@@ -16,7 +16,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.analyze.text import extract_text
+from services.analyze.reading.text import extract_text
 from services.common.errors import SecDigesterError
 from services.ingest.daily_index import parse_daily_index
 from services.ingest.feed import parse_feed

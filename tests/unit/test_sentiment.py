@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from services.analyze import lexicon
-from services.analyze.sentiment import Tone, tokens, tone
-from services.analyze.text import extract_text, parse_submission, sentences
+from services.analyze.judgement import lexicon
+from services.analyze.judgement.sentiment import Tone, tokens, tone
+from services.analyze.reading.text import extract_text, parse_submission, sentences
 
 CORPUS = Path(__file__).resolve().parents[2] / "samples" / "edgar-corpus"
 ABVC = CORPUS / "documents" / "0001213900-25-032135.txt"

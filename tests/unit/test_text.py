@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from services.analyze.text import (
+from services.analyze.reading.text import (
     BodyKind,
     extract_text,
     html_to_text,

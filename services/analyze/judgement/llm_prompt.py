@@ -21,9 +21,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from services.analyze.facts import FilingFacts
-from services.analyze.items import CATALOG
-from services.analyze.llm_answer import ANSWER_SCHEMA
+from services.analyze.judgement.llm_answer import ANSWER_SCHEMA
+from services.analyze.reading.facts import FilingFacts
+from services.analyze.reading.items import CATALOG
 from services.common.records import Filing
 
 Message = dict[str, str]

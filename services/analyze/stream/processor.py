@@ -3,7 +3,7 @@
 Raw records are analyzed concurrently (up to ANALYZE_BATCH_SIZE in flight, ANALYZE_CONCURRENCY
 at once) while polling goes on. Whenever records have finished, each partition's finished
 prefix is written in one Kafka transaction together with the consumer offsets that follow it
-(services/analyze/in_flight.py), so a `read_committed` reader sees each analysis exactly once
+(services/analyze/stream/in_flight.py), so a `read_committed` reader sees each analysis exactly once
 whatever crashes when, outputs keep their partition's order, and a filing waiting for EDGAR
 holds back only the records behind it in its own partition. Records of partitions a rebalance
 takes away are abandoned uncommitted: their new owner reads them again.
@@ -31,7 +31,6 @@ from dataclasses import dataclass
 import confluent_kafka
 import structlog
 
-from services.analyze.in_flight import InFlight, Partition, Started
 from services.analyze.metrics import (
     BATCHES_ABORTED,
     CONSUMER_LAG,
@@ -41,7 +40,8 @@ from services.analyze.metrics import (
     STAGE_SECONDS,
 )
 from services.analyze.pipeline import FilingAnalyzer
-from services.analyze.topic_size import records_on
+from services.analyze.stream.in_flight import InFlight, Partition, Started
+from services.analyze.stream.topic_size import records_on
 from services.common.avro import AvroCodec
 from services.common.errors import KafkaClientError, SecDigesterError
 from services.common.kafka import (

@@ -31,13 +31,13 @@ from dataclasses import dataclass
 import structlog
 
 from services.analyze.analysis import Analysis
-from services.analyze.analysis_cache import AnalysisCache, CachedAnalysis
-from services.analyze.facts import FilingFacts
-from services.analyze.llm_answer import parse_answer
-from services.analyze.llm_client import RateLimitedError, Usage, check_model, complete
-from services.analyze.llm_prompt import build_messages, with_correction
-from services.analyze.offline import OfflineAnalyzer
-from services.analyze.outcome import AnalyzerOutcome
+from services.analyze.judgement.analysis_cache import AnalysisCache, CachedAnalysis
+from services.analyze.judgement.llm_answer import parse_answer
+from services.analyze.judgement.llm_client import RateLimitedError, Usage, check_model, complete
+from services.analyze.judgement.llm_prompt import build_messages, with_correction
+from services.analyze.judgement.offline import OfflineAnalyzer
+from services.analyze.judgement.outcome import AnalyzerOutcome
+from services.analyze.reading.facts import FilingFacts
 from services.common.errors import MalformedResponseError, UpstreamError
 from services.common.records import Filing
 from services.common.retry import RetryPolicy

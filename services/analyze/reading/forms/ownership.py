@@ -405,3 +405,26 @@ def ownership_to_avro(ownership: Ownership) -> dict[str, Any]:
         "aff10b5_one": ownership.aff10b5_one,
         "no_securities_owned": ownership.no_securities_owned,
     }
+
+
+_TITLES = (
+    (re.compile(r"chief executive|\bceo\b", re.I), "CEO"),
+    (re.compile(r"chief financial|\bcfo\b", re.I), "CFO"),
+    (re.compile(r"chief operating|\bcoo\b", re.I), "COO"),
+    (re.compile(r"^president\b", re.I), "President"),
+)
+
+
+def owner_label(owner: ReportingOwner) -> str:
+    """ "CFO Maestri Luca", "Director GARRETT MARK", "10% owner SOFTBANK GROUP CORP."."""
+    role = ""
+    if owner.is_officer:
+        title = owner.officer_title or "Officer"
+        role = next((short for pattern, short in _TITLES if pattern.search(title)), title)
+    elif owner.is_director:
+        role = "Director"
+    elif owner.is_ten_percent_owner:
+        role = "10% owner"
+    elif owner.is_other:
+        role = owner.other_text or ""
+    return f"{role} {owner.name}".strip()

@@ -36,7 +36,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from services.analyze.text import decode
+from services.analyze.reading.text import decode
 from services.common.errors import SerializationError
 from services.common.records import Filing
 

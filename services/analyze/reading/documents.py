@@ -48,7 +48,7 @@ from typing import Any
 
 import structlog
 
-from services.analyze.documents_index import (
+from services.analyze.reading.documents_index import (
     FilingLocation,
     base_form,
     locate,
@@ -56,9 +56,9 @@ from services.analyze.documents_index import (
     select_documents,
     select_ownership_document,
 )
-from services.analyze.items import detect_items, item_sections
-from services.analyze.ownership import OWNERSHIP_FORMS, Ownership, parse_ownership
-from services.analyze.text import ExtractedText, extract_text, parse_submission
+from services.analyze.reading.forms.ownership import OWNERSHIP_FORMS, Ownership, parse_ownership
+from services.analyze.reading.items import detect_items, item_sections
+from services.analyze.reading.text import ExtractedText, extract_text, parse_submission
 from services.common.edgar import EdgarClient, EdgarResponse
 from services.common.errors import SerializationError, UpstreamError
 from services.common.records import Filing

@@ -2,9 +2,9 @@
 read from its documents independently of the analyzer, so the offline analyzer and the LLM see
 the same facts and the record carries them whichever analyzer ran.
 
-- ownership: the Form 3/4/5 XML as the fetcher parsed it (ownership.py).
+- ownership: the Form 3/4/5 XML as the fetcher parsed it (forms/ownership.py).
 - earnings: only where results are reported: 8-K item 2.02, or an annual, quarterly or foreign
-  current report (financial_metrics.py), from the first `MAX_TEXT_CHARS` of the whole text,
+  current report (forms/earnings_release.py), from the first `MAX_TEXT_CHARS` of the whole text,
   press release included.
 - item_facts: from the 8-K item sections (item_facts.py).
 """
@@ -15,10 +15,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from services.analyze.financial_metrics import Earnings, extract_earnings
-from services.analyze.insider import owner_label
-from services.analyze.item_facts import ItemFact, extract_item_facts
-from services.analyze.ownership import Ownership, ownership_to_avro
+from services.analyze.reading.forms.earnings_release import Earnings, extract_earnings
+from services.analyze.reading.forms.item_facts import ItemFact, extract_item_facts
+from services.analyze.reading.forms.ownership import Ownership, owner_label, ownership_to_avro
 from services.common.records import Filing
 
 MAX_TEXT_CHARS = 100_000

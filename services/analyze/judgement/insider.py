@@ -1,4 +1,4 @@
-"""What a Form 3, 4 or 5 means for a reader, from its facts (ownership.py): priority, summary,
+"""What a Form 3, 4 or 5 means for a reader, from its facts (reading/forms/ownership.py): priority, summary,
 event types, keywords and tone. Deterministic, no text needed.
 
 Rules (thresholds are the module constants):
@@ -28,12 +28,17 @@ Rules (thresholds are the module constants):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from services.analyze.analysis import Priority
-from services.analyze.ownership import Ownership, OwnershipRow, ReportingOwner, Table
+from services.analyze.reading.forms.ownership import (
+    Ownership,
+    OwnershipRow,
+    ReportingOwner,
+    Table,
+    owner_label,
+)
 from services.common.transaction_codes import keyword_of, verb_of
 
 LARGE_PURCHASE_USD = 100_000.0
@@ -42,12 +47,6 @@ PLAN_SALE_USD = 10_000_000.0
 HOLDING_FRACTION = 0.10
 _MAX_LINES = 3
 _EXERCISE_CODES = frozenset({"M", "C", "X"})
-_TITLES = (
-    (re.compile(r"chief executive|\bceo\b", re.I), "CEO"),
-    (re.compile(r"chief financial|\bcfo\b", re.I), "CFO"),
-    (re.compile(r"chief operating|\bcoo\b", re.I), "COO"),
-    (re.compile(r"^president\b", re.I), "President"),
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,21 +89,6 @@ def _rank(rows: Sequence[OwnershipRow], owners: Sequence[ReportingOwner]) -> Pri
         big = value >= LARGE_SALE_USD or fraction >= HOLDING_FRACTION
         return Priority.MEDIUM if big else Priority.LOW
     return Priority.LOW
-
-
-def owner_label(owner: ReportingOwner) -> str:
-    """ "CFO Maestri Luca", "Director GARRETT MARK", "10% owner SOFTBANK GROUP CORP."."""
-    role = ""
-    if owner.is_officer:
-        title = owner.officer_title or "Officer"
-        role = next((short for pattern, short in _TITLES if pattern.search(title)), title)
-    elif owner.is_director:
-        role = "Director"
-    elif owner.is_ten_percent_owner:
-        role = "10% owner"
-    elif owner.is_other:
-        role = owner.other_text or ""
-    return f"{role} {owner.name}".strip()
 
 
 def _owners_label(owners: Sequence[ReportingOwner]) -> str:

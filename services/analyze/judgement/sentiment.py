@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from services.analyze.lexicon import LITIGIOUS, NEGATIVE, NEGATORS, POSITIVE, UNCERTAINTY
+from services.analyze.judgement.lexicon import LITIGIOUS, NEGATIVE, NEGATORS, POSITIVE, UNCERTAINTY
 
 _TOKEN = re.compile(r"[a-z]+")
 _JOINERS = str.maketrans("", "", "'\u2019-")

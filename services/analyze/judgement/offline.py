@@ -42,13 +42,18 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from services.analyze.analysis import Analysis, Metric, Priority
-from services.analyze.facts import FilingFacts, extract_facts
-from services.analyze.financial_metrics import USD, Earnings, EarningsFigure, FiscalPeriod
-from services.analyze.insider import read_ownership
-from services.analyze.items import CATALOG, EXHIBITS_ITEM
-from services.analyze.lexicon import FILING_BACKGROUND, STOPWORDS, TONE_WORDS
-from services.analyze.sentiment import Tone, tokens, tone_of_tokens
-from services.analyze.text import sentences
+from services.analyze.judgement.insider import read_ownership
+from services.analyze.judgement.lexicon import FILING_BACKGROUND, STOPWORDS, TONE_WORDS
+from services.analyze.judgement.sentiment import Tone, tokens, tone_of_tokens
+from services.analyze.reading.facts import FilingFacts, extract_facts
+from services.analyze.reading.forms.earnings_release import (
+    USD,
+    Earnings,
+    EarningsFigure,
+    FiscalPeriod,
+)
+from services.analyze.reading.items import CATALOG, EXHIBITS_ITEM
+from services.analyze.reading.text import sentences
 from services.common.records import Filing
 
 _L, _M, _H, _C = Priority.LOW, Priority.MEDIUM, Priority.HIGH, Priority.CRITICAL

@@ -47,7 +47,7 @@ from enum import StrEnum
 from typing import Any
 
 from services.analyze.analysis import Metric
-from services.analyze.text import sentences
+from services.analyze.reading.text import sentences
 
 USD, USD_PER_SHARE = "USD", "USD/share"
 _SCALES = {"thousand": 1e3, "million": 1e6, "mn": 1e6, "billion": 1e9, "bn": 1e9, "trillion": 1e12}

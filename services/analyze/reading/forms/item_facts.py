@@ -30,8 +30,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from services.analyze.items import CATALOG
-from services.analyze.text import sentences
+from services.analyze.reading.items import CATALOG
+from services.analyze.reading.text import sentences
 
 # Words that start a sentence or a date, not a name ("On December 19, 2025, Dina ...").
 _NOT_NAMES = (

@@ -12,7 +12,7 @@ import confluent_kafka
 import orjson
 import structlog
 
-from services.analyze.analysis_cache import CachedAnalysis, InMemoryAnalysisCache
+from services.analyze.judgement.analysis_cache import CachedAnalysis, InMemoryAnalysisCache
 from services.common.kafka import KafkaConsumer, KafkaProducer, consumer_config, read_range
 from services.common.settings import CommonSettings
 

@@ -1,0 +1,1 @@
+"""One module per form family, each turning a filing's documents into typed facts."""
