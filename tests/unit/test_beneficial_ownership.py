@@ -282,3 +282,59 @@ def test_describe_gives_plain_lines() -> None:
     assert lines[0] == "Schedule 13D (active)"
     assert "Issuer: QXO, Inc. (CUSIP 82846H405)" in lines
     assert "Largest stake: 6.3% of the class (32,671,542 shares)" in lines
+
+
+def test_a_compact_cover_page_with_rules_and_references() -> None:
+    text = """SCHEDULE 13G
+(Amendment No:  1)
+GLOBEX HOLDINGS CORP
+--------------------------------------------------------
+(Name of Issuer)
+Class A Common Stock
+--------------------------------------------------------
+(Title of Class of Securities)
+37950E101
+--------------------------------------------------------
+(CUSIP Number)
+December 31, 2019
+--------------------------------------------------------
+(Date of Event Which Requires Filing of this Statement)
+(1)Names of reporting persons. Initech Advisors, L.P.
+(2) Check the appropriate box if a member of a group
+(3) SEC use only
+(4) Citizenship or place of organization
+Delaware
+(5) Sole voting power
+ 0
+(6) Shared voting power
+ -0- (See Item 4(a))
+(7) Sole dispositive power
+ 0
+(8) Shared dispositive power
+ 2,000,000
+(9) Aggregate amount beneficially owned by each reporting person
+ 2,000,000 (See Item 4(a))
+(10) Check if the aggregate amount in Row (9) excludes certain shares
+(11) Percent of class represented by amount in Row 9
+ 5.4%
+(12) Type of reporting person
+IA
+"""
+    stake = read_stake_text(text, "SC 13G/A")
+    assert (stake.amendment_number, stake.issuer_name) == (1, "GLOBEX HOLDINGS CORP")
+    assert (stake.issuer_cusip, stake.event_date) == ("37950E101", "2019-12-31")
+    assert stake.security_class == "Class A Common Stock"
+    assert stake.reporting_persons == (
+        StakeHolder(
+            name="Initech Advisors, L.P.",
+            type="IA",
+            citizenship="Delaware",
+            sole_voting_power=0,
+            shared_voting_power=0,
+            sole_dispositive_power=0,
+            shared_dispositive_power=2_000_000,
+            aggregate_amount=2_000_000,
+            percent_of_class=5.4,
+        ),
+    )
+    assert stake.incomplete_reason is None

@@ -452,6 +452,7 @@ _NOISE = re.compile(
     r"EACH\s+REPORTING\s+PERSON\s+WITH|:",
     re.IGNORECASE,
 )
+_REFERENCE = re.compile(r"\(\s*see\s+(?:[^()]|\([^()]*\))*\)", re.IGNORECASE)  # (See Item 4(a))
 _ROW_NUMBER = re.compile(r"(?:^|\s)\(?\d{1,2}\)?\.?\s*$")
 # Words of the row's unit and of the side caption "NUMBER OF SHARES BENEFICIALLY OWNED BY EACH
 # REPORTING PERSON WITH", which the layout interleaves with rows 7 to 10.
@@ -473,14 +474,13 @@ def _region(text: str) -> str:
     """A row's value: the text between its label and the next, noise and row numbers off."""
     cleaned = _NOISE.sub(" ", text)
     cleaned = re.sub(r"[|_=\-]{3,}", " ", cleaned)
-    previous = None
-    while previous != cleaned:
-        previous = cleaned
-        cleaned = _ROW_NUMBER.sub("", cleaned.rstrip())
+    cleaned = _REFERENCE.sub(" ", cleaned)
+    # The next row's number, once: a value of 0 just before it stays.
+    cleaned = _ROW_NUMBER.sub("", cleaned.rstrip(), count=1)
     return " ".join(cleaned.split())
 
 
-def _text_number(region: str, percent: bool = False) -> float | None:
+def _text_number(region: str) -> float | None:
     """The one number the row states; None when none or more than one."""
     if _ZERO.match(region.strip(" .")):
         return 0.0
@@ -488,9 +488,7 @@ def _text_number(region: str, percent: bool = False) -> float | None:
     if len(found) != 1:
         return None
     words = _SIDE_WORDS.sub("", _NUMBER.sub("", region))
-    if not percent and re.search(r"[A-Za-z]", words):
-        return None
-    if percent and re.search(r"less|greater|more|approx|up\s+to", region, re.IGNORECASE):
+    if re.search(r"[A-Za-z]", words):  # "See Item 5", "less than 1%", "approximately"
         return None
     return _number(found[0])
 
@@ -503,7 +501,7 @@ def _caption_line(text: str, caption: str) -> str | None:
     before = text[: match.start(1) + len(match.group(1))].rstrip().splitlines()
     for line in reversed(before):
         cleaned = " ".join(line.replace("_", " ").split())
-        if cleaned:
+        if re.search(r"[0-9A-Za-z]", cleaned):  # not a rule of dashes
             return cleaned
     return None
 
@@ -524,7 +522,7 @@ def _text_persons(text: str) -> list[StakeHolder]:
             blocks[-1][key] = _region(raw)
     persons = []
     for block in blocks:
-        name = re.sub(r"\b\d{2}-\d{7}\b", "", block.get("name", "")).strip(" ,;")
+        name = re.sub(r"\b\d{2}-\d{7}\b", "", block.get("name", "")).lstrip(" .,;:").rstrip(" ,;:")
         if not name or len(name) > 200:
             continue
         numbers = {field: _text_number(block.get(field, "")) for field in _NUMBER_FIELDS}
@@ -534,7 +532,7 @@ def _text_persons(text: str) -> list[StakeHolder]:
                 name=name,
                 type=",".join(codes) or None,
                 citizenship=block.get("citizenship") or None,
-                percent_of_class=_text_number(block.get("percent_of_class", ""), percent=True),
+                percent_of_class=_text_number(block.get("percent_of_class", "")),
                 sole_voting_power=numbers["sole_voting_power"],
                 shared_voting_power=numbers["shared_voting_power"],
                 sole_dispositive_power=numbers["sole_dispositive_power"],
