@@ -93,7 +93,8 @@ def main() -> None:
             plain = path
             if path.suffix == ".gz":  # Arelle reads a plain file
                 plain = Path(scratch) / path.stem
-                plain.write_bytes(gzip.open(path).read())
+                with gzip.open(path) as stream:
+                    plain.write_bytes(stream.read())
             size = plain.stat().st_size / 1e6
             rows = [("own", _run(sys.executable, _OWN, path, args.runs))]
             if arelle:
