@@ -8,7 +8,8 @@ cut with an ellipsis; the summary (the description) is what gives way to the tot
 
 Schema v2's facts come as full-width fields after the short ones (facts_text.py words them):
 "Insider" for a Form 3/4/5 (the owners and the main transactions), "Earnings" (the headline
-figures) and "Item facts".
+figures) and "Item facts"; schema v3's as "Stake" (13D/13G), "Proposed sale" (Form 144) and
+"Financials" (XBRL).
 """
 
 from __future__ import annotations
@@ -18,7 +19,14 @@ from typing import Any
 
 from sec_digester_client import FilingAnalysis, Priority
 
-from services.alerts.facts_text import earnings_lines, insider_lines, item_fact_lines
+from services.alerts.facts_text import (
+    earnings_lines,
+    financials_lines,
+    insider_lines,
+    item_fact_lines,
+    sale_notice_lines,
+    stake_lines,
+)
 
 TITLE_MAX = 256
 DESCRIPTION_MAX = 4096
@@ -57,6 +65,12 @@ def _facts_fields(record: FilingAnalysis) -> list[tuple[str, str]]:
         fields.append(("Earnings", "\n".join(lines)))
     if record.item_facts:
         fields.append(("Item facts", "\n".join(item_fact_lines(record.item_facts))))
+    if record.stake is not None:
+        fields.append(("Stake", "\n".join(stake_lines(record.stake))))
+    if record.sale_notice is not None:
+        fields.append(("Proposed sale", "\n".join(sale_notice_lines(record.sale_notice))))
+    if record.financials is not None and record.financials.facts:
+        fields.append(("Financials", "\n".join(financials_lines(record.financials))))
     return fields
 
 

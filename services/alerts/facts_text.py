@@ -1,5 +1,7 @@
-"""Schema v2's facts of a filing as short lines for a person: who traded what (a Form 3/4/5),
-the headline figures of a results report, and what the 8-K items state.
+"""The facts of a filing as short lines for a person: who traded what (a Form 3/4/5), the
+headline figures of a results report, what the 8-K items state (schema v2); who holds how much
+of which company (13D/13G), who plans to sell what (Form 144) and a periodic report's XBRL
+figures (schema v3).
 
 Built on the client library's typed records, which is all `alerts` reads; analyze words its
 own summary from the ownership XML, and the lines here restate the facts the record carries, so
@@ -13,11 +15,16 @@ from collections.abc import Sequence
 from sec_digester_client import (
     Earnings,
     EarningsFigure,
+    FactRole,
+    Financials,
     InsiderTransaction,
     ItemFact,
     Ownership,
     OwnershipRowKind,
     ReportingOwner,
+    SaleNotice,
+    Stake,
+    StakeKind,
 )
 
 from services.common.transaction_codes import verb_of
@@ -26,6 +33,7 @@ from services.common.transaction_codes import verb_of
 MAIN_TRANSACTIONS = 3
 HEADLINE_FIGURES = 4
 ITEM_FACTS_SHOWN = 3
+HOLDERS_SHOWN = 3
 
 _ROLES = {
     "director": "director",
@@ -151,4 +159,87 @@ def item_fact_lines(facts: Sequence[ItemFact]) -> list[str]:
         lines.append(f"{fact.item} {event}: {about}" if about else f"{fact.item} {event}")
     if len(facts) > ITEM_FACTS_SHOWN:
         lines.append(f"and {len(facts) - ITEM_FACTS_SHOWN} more")
+    return lines
+
+
+def _percent(value: float | None) -> str:
+    return "percent not stated" if value is None else f"{value:g}% of the class"
+
+
+def stake_lines(stake: Stake) -> list[str]:
+    """ "Active stake (13D) in QXO, Inc. (CUSIP 82846H405): 12.3% of the class", then the
+    holders with their percents."""
+    kind = "Active stake (13D)" if stake.kind is StakeKind.ACTIVE else "Passive stake (13G)"
+    issuer = stake.issuer_name or "the issuer"
+    if stake.issuer_cusip:
+        issuer += f" (CUSIP {stake.issuer_cusip})"
+    amendment = f", amendment {stake.amendment_number}" if stake.amendment_number else ""
+    lines = [f"{kind} in {issuer}{amendment}: {_percent(stake.percent_of_class)}"]
+    for person in stake.reporting_persons[:HOLDERS_SHOWN]:
+        amount = (
+            f"{_shares(person.aggregate_amount)} sh, "
+            if person.aggregate_amount is not None
+            else ""
+        )
+        lines.append(f"{person.name}: {amount}{_percent(person.percent_of_class)}")
+    if len(stake.reporting_persons) > HOLDERS_SHOWN:
+        lines.append(f"and {len(stake.reporting_persons) - HOLDERS_SHOWN} more reporting persons")
+    if stake.incomplete_reason:
+        lines.append(f"incomplete: {stake.incomplete_reason}")
+    return lines
+
+
+def sale_notice_lines(notice: SaleNotice) -> list[str]:
+    """ "Proposed sale by Jane Doe (Officer) of Acme (ACME)", then each class: units, value,
+    approximate date and broker."""
+    issuer = notice.issuer_name or "the issuer"
+    if notice.issuer_ticker:
+        issuer += f" ({notice.issuer_ticker})"
+    seller = notice.seller_name or "the seller"
+    if notice.relationships:
+        seller += f" ({', '.join(notice.relationships)})"
+    lines = [f"Proposed sale by {seller} of {issuer}"]
+    for security in notice.securities:
+        parts = [security.security_class or "securities"]
+        if security.units_to_be_sold is not None:
+            parts.append(f"{_shares(security.units_to_be_sold)} units")
+        if security.aggregate_market_value is not None:
+            parts.append(money(security.aggregate_market_value))
+        if security.approximate_sale_date:
+            parts.append(f"about {security.approximate_sale_date}")
+        if security.broker_name:
+            parts.append(f"via {security.broker_name}")
+        lines.append(", ".join(parts))
+    if notice.sold_past_three_months:
+        lines.append(f"{len(notice.sold_past_three_months)} sales in the past three months")
+    return lines
+
+
+_FINANCIAL_NAMES = {
+    **_FIGURE_NAMES,
+    "operating_cash_flow": "Operating cash flow",
+    "cash": "Cash",
+    "total_assets": "Total assets",
+    "shares_outstanding": "Shares outstanding",
+}
+
+
+def financials_lines(financials: Financials) -> list[str]:
+    """ "10-Q for the period ended 2024-06-30 (FY2024 Q2)", then each current figure with its
+    period and the prior year's: "Revenue (quarter): $25.50B, prior $24.93B"."""
+    heading = financials.document_type or "Report"
+    if financials.period_end:
+        heading += f" for the period ended {financials.period_end}"
+    if financials.fiscal_year and financials.fiscal_period:
+        heading += f" (FY{financials.fiscal_year} {financials.fiscal_period})"
+    lines = [heading]
+    for fact in financials.facts:
+        if fact.role is not FactRole.CURRENT or fact.name not in _FINANCIAL_NAMES:
+            continue
+        label = f"{_FINANCIAL_NAMES[fact.name]} ({fact.period_label.value.replace('_', ' ')})"
+        line = f"{label}: {_amount(fact.value, fact.unit)}"
+        prior = financials.figure(fact.name, FactRole.PRIOR_YEAR, fact.period_label)
+        if prior is not None:
+            line += f", prior {_amount(prior.value, prior.unit)}"
+        lines.append(line + (", derived" if fact.derived else ""))
     return lines

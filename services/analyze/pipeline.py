@@ -2,10 +2,10 @@
 
 The offline analyzer is CPU work measured in milliseconds and runs inline; the LLM analyzer is
 I/O and runs concurrently with other filings of the batch. The facts (ownership, earnings, item
-facts: facts.py) are read from the documents first, whichever analyzer runs, and both the
-analyzer and the record get them. What went wrong with documents is
-recorded in the record (`document_status`, `document_detail`), never raised: a filing whose
-documents EDGAR lacks is analyzed from its metadata.
+facts, stakes, sale notices, financials: reading/facts.py) are read from the documents first,
+whichever analyzer runs, and both the analyzer and the record get them. What went wrong with
+documents is recorded in the record (`document_status`, `document_detail`), never raised: a
+filing whose documents EDGAR lacks is analyzed from its metadata.
 """
 
 from __future__ import annotations
@@ -40,7 +40,12 @@ class FilingAnalyzer:
         fetched = time.perf_counter()
         STAGE_SECONDS.labels(stage="fetch").observe(fetched - started)
         facts = extract_facts(
-            filing, documents.text, documents.items, documents.item_texts, documents.ownership
+            filing,
+            documents.text,
+            documents.items,
+            documents.item_texts,
+            parsed=documents.parsed,
+            financials=documents.financials,
         )
         outcome = await self._run_analyzer(filing, documents, facts)
         STAGE_SECONDS.labels(stage="analyze").observe(time.perf_counter() - fetched)

@@ -12,9 +12,11 @@ from services.common.settings import CommaList, EdgarSettings, Port, comma_separ
 # Forms whose documents say something a reader acts on; the rest are analyzed from metadata.
 # Forms 3, 4 and 5 (a quarter of all filings) cost one small request each: their XML holds
 # every transaction.
+# The forms with typed facts (reading/families.py) and the deal forms the summary is read from.
+# Amendments go with their form (documents_index.base_form), so 10-K covers 10-K/A.
 _DEFAULT_FETCH_FORMS = (
-    "8-K,8-K/A,6-K,10-K,10-K/A,10-Q,10-Q/A,20-F,40-F,SC 13D,SC 13D/A,SCHEDULE 13D,"
-    "SCHEDULE 13D/A,SC TO-T,SC TO-T/A,SC 14D9,DEFM14A,S-4,425,3,3/A,4,4/A,5,5/A"
+    "8-K,6-K,10-K,10-KT,10-Q,10-QT,20-F,40-F,SC 13D,SCHEDULE 13D,SC 13G,SCHEDULE 13G,144,"
+    "SC TO-T,SC 14D9,DEFM14A,S-4,425,3,4,5"
 )
 
 

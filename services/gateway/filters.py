@@ -1,5 +1,9 @@
-"""Per-client filters: tickers, forms, minimum priority, 8-K items, and the ownership facts of
-a Form 3/4/5 (transaction codes, transaction value, the reporting owners' roles).
+"""Per-client filters: tickers, forms, minimum priority, 8-K items, the ownership facts of
+a Form 3/4/5 (transaction codes, transaction value, the reporting owners' roles), and the stake
+of a Schedule 13D or 13G (its percent of the class, active or passive).
+
+Forms are compared in one spelling (services.common.forms): a filter naming "SC 13D" or
+"SCHEDULE 13D" gets both, and their amendments.
 
 They come from the stream's query parameters (`parse_filter`) or from a WebSocket client's
 `subscribe` frame (`parse_filter_fields`: the same names, lists as JSON arrays), which is turned
@@ -20,6 +24,7 @@ from typing import Any
 
 from services.common import transaction_codes
 from services.common.errors import BadParameterError
+from services.common.forms import AMENDMENT, form_spelling
 
 PRIORITIES = ("low", "medium", "high", "critical")
 _ITEM = re.compile(r"\d{1,2}\.\d{2}", re.ASCII)
@@ -40,13 +45,15 @@ _OWNER_FLAGS = (
 _AMOUNT = re.compile(r"[0-9]{1,20}(\.[0-9]{0,20})?([eE][+-]?[0-9]{1,3})?", re.ASCII)
 # The filters by how a subscribe frame gives them: a JSON array of strings, or one value.
 LIST_FILTERS = ("tickers", "forms", "items", "transaction_codes", "insider_roles")
-VALUE_FILTERS = ("min_priority", "min_value_usd")
+VALUE_FILTERS = ("min_priority", "min_value_usd", "min_stake_pct", "stake_kind")
+NUMBER_FILTERS = ("min_value_usd", "min_stake_pct")
+STAKE_KINDS = ("active", "passive")
 
 
 @dataclass(frozen=True, slots=True)
 class RecordFacts:
     tickers: frozenset[str]
-    form_type: str
+    form_type: str  # in one spelling (services.common.forms)
     priority: int  # index in PRIORITIES; -1 for raw filings (no analysis)
     items: frozenset[str]
     # Of the ownership document (schema v2), empty for any other filing.
@@ -55,6 +62,10 @@ class RecordFacts:
     # comparison with it. None when no transaction states a value.
     max_value_usd: float | None = None
     insider_roles: frozenset[str] = frozenset()
+    # Of a Schedule 13D or 13G (schema v3): the largest percent of the class its reporting
+    # persons state, and active (13D) or passive (13G); None for any other filing.
+    stake_percent: float | None = None
+    stake_kind: str | None = None
 
     @classmethod
     def of(cls, data: Mapping[str, Any]) -> RecordFacts:
@@ -65,14 +76,17 @@ class RecordFacts:
         ownership = data.get("ownership") or {}
         rows = ownership.get("transactions") or ()
         values = [row["value_usd"] for row in rows if row.get("value_usd") is not None]
+        stake = data.get("stake") or {}
         return cls(
             tickers=frozenset(t.upper() for t in filing.get("tickers") or ()),
-            form_type=str(filing.get("form_type", "")).upper(),
+            form_type=form_spelling(str(filing.get("form_type", ""))),
             priority=PRIORITIES.index(analysis["priority"]) if analysis else -1,
             items=frozenset(items),
             transaction_codes=frozenset(row["code"].upper() for row in rows if row.get("code")),
             max_value_usd=max(values, default=None),
             insider_roles=frozenset(_roles(ownership.get("owners") or ())),
+            stake_percent=stake.get("percent_of_class"),
+            stake_kind=stake.get("kind"),
         )
 
 
@@ -90,6 +104,8 @@ class Filter:
     transaction_codes: frozenset[str] = frozenset()
     min_value_usd: float | None = None
     insider_roles: frozenset[str] = frozenset()
+    min_stake_pct: float | None = None
+    stake_kind: str | None = None
 
     def matches(self, facts: RecordFacts) -> bool:
         if self.tickers and not self.tickers & facts.tickers:
@@ -97,7 +113,7 @@ class Filter:
         if (
             self.forms
             and facts.form_type not in self.forms
-            and (facts.form_type.removesuffix("/A") not in self.forms)
+            and facts.form_type.removesuffix(AMENDMENT) not in self.forms
         ):
             return False
         if self.min_priority is not None and facts.priority < self.min_priority:
@@ -110,7 +126,13 @@ class Filter:
             facts.max_value_usd is None or facts.max_value_usd < self.min_value_usd
         ):
             return False
-        return not self.insider_roles or bool(self.insider_roles & facts.insider_roles)
+        if self.insider_roles and not self.insider_roles & facts.insider_roles:
+            return False
+        if self.min_stake_pct is not None and (
+            facts.stake_percent is None or facts.stake_percent < self.min_stake_pct
+        ):
+            return False
+        return self.stake_kind is None or self.stake_kind == facts.stake_kind
 
     def describe(self) -> dict[str, Any]:
         described: dict[str, Any] = {}
@@ -128,6 +150,10 @@ class Filter:
             described["min_value_usd"] = self.min_value_usd
         if self.insider_roles:
             described["insider_roles"] = sorted(self.insider_roles)
+        if self.min_stake_pct is not None:
+            described["min_stake_pct"] = self.min_stake_pct
+        if self.stake_kind is not None:
+            described["stake_kind"] = self.stake_kind
         return described
 
 
@@ -154,23 +180,41 @@ def _chosen_from(
     return frozenset(chosen)
 
 
-def _amount(params: Mapping[str, str], name: str) -> float | None:
+def _amount(params: Mapping[str, str], name: str, what: str = "dollars") -> float | None:
     raw = params.get(name, "").strip()
     if not raw:
         return None
     value = float(raw) if _AMOUNT.fullmatch(raw) else math.nan
     if not math.isfinite(value):
-        raise BadParameterError(name, f"{raw[:60]!r} is not a non-negative number of dollars")
+        raise BadParameterError(name, f"{raw[:60]!r} is not a non-negative number of {what}")
     return value
 
 
+def _stake_percent(params: Mapping[str, str]) -> float | None:
+    value = _amount(params, "min_stake_pct", "percent")
+    if value is not None and value > 100:
+        raise BadParameterError("min_stake_pct", f"{value:g} is over 100 percent of a class")
+    return value
+
+
+def _stake_kind(params: Mapping[str, str]) -> str | None:
+    wanted = params.get("stake_kind", "").strip().lower()
+    if not wanted:
+        return None
+    if wanted not in STAKE_KINDS:
+        raise BadParameterError("stake_kind", f"{wanted[:60]!r} is not one of active, passive")
+    return wanted
+
+
 def _facts_only_on_analyzed(chosen: Filter) -> None:
-    """The ownership facts are analyze's: a raw Filing has none, so the filter would match
-    nothing; refused like min_priority rather than silently empty."""
+    """The ownership and stake facts are analyze's: a raw Filing has none, so the filter would
+    match nothing; refused like min_priority rather than silently empty."""
     for name, wanted in (
         ("transaction_codes", chosen.transaction_codes),
         ("min_value_usd", chosen.min_value_usd is not None),
         ("insider_roles", chosen.insider_roles),
+        ("min_stake_pct", chosen.min_stake_pct is not None),
+        ("stake_kind", chosen.stake_kind is not None),
     ):
         if wanted:
             raise BadParameterError(name, "raw filings have no ownership facts (topic=raw)")
@@ -188,12 +232,14 @@ def parse_filter(params: Mapping[str, str], *, analyzed: bool) -> Filter:
         min_priority = PRIORITIES.index(wanted)
     chosen = Filter(
         tickers=_listed(params, "tickers", _TICKER),
-        forms=_listed(params, "forms", _FORM),
+        forms=frozenset(form_spelling(form) for form in _listed(params, "forms", _FORM)),
         min_priority=min_priority,
         items=_listed(params, "items", _ITEM),
         transaction_codes=_chosen_from(params, "transaction_codes", TRANSACTION_CODES, str.upper),
         min_value_usd=_amount(params, "min_value_usd"),
         insider_roles=_chosen_from(params, "insider_roles", INSIDER_ROLES, str.lower),
+        min_stake_pct=_stake_percent(params),
+        stake_kind=_stake_kind(params),
     )
     if not analyzed:
         _facts_only_on_analyzed(chosen)
@@ -231,10 +277,10 @@ def _joined(name: str, value: object) -> str:
 
 
 def _single(name: str, value: object) -> str:
-    # bool is an int to Python; `true` is no number of dollars.
-    if name == "min_value_usd" and isinstance(value, int | float) and not isinstance(value, bool):
+    # bool is an int to Python; `true` is no number.
+    if name in NUMBER_FILTERS and isinstance(value, int | float) and not isinstance(value, bool):
         return repr(value)
     if not isinstance(value, str):
-        expected = "a number" if name == "min_value_usd" else "a string"
+        expected = "a number" if name in NUMBER_FILTERS else "a string"
         raise BadParameterError(name, f"must be {expected}")
     return value

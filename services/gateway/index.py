@@ -32,19 +32,12 @@ from typing import Any, TypeAlias
 import orjson
 from sortedcontainers import SortedKeyList
 
+from services.common.forms import form_family, form_matches
+
 # (accepted_at, insertion sequence): unique, so records accepted at the same instant keep a
 # stable order and a record can be found again to remove it.
 _Order = tuple[dt.datetime, int]
 _Timeline: TypeAlias = "SortedKeyList[_Entry, _Order]"  # not subscriptable at run time
-_AMENDMENT = "/A"
-
-
-def _form_matches(form_type: str, wanted: str) -> bool:
-    """The filing's form is `wanted` or its amendment: "8-K" matches "8-K" and "8-K/A".
-
-    Both upper case: forms are matched ignoring case, as the stream's `forms` filter does.
-    """
-    return form_type in (wanted, wanted + _AMENDMENT)
 
 
 @dataclass(frozen=True, slots=True, eq=False)  # identity equality: one entry per insertion
@@ -56,7 +49,7 @@ class _Entry:
 
     def matches(self, ticker: str | None, form: str | None) -> bool:
         return (ticker is None or ticker in self.tickers) and (
-            form is None or _form_matches(self.form_type, form)
+            form is None or form_matches(self.form_type, form)
         )
 
 
@@ -69,11 +62,6 @@ def _timeline() -> _Timeline:
 
 
 _NOTHING = _timeline()  # the candidates of a ticker or form the index has never seen
-
-
-def _form_family(form_type: str) -> str:
-    """The key of the form index: an amendment is filed with its original form."""
-    return form_type.removesuffix(_AMENDMENT)
 
 
 def _utc(value: str | dt.datetime) -> dt.datetime:
@@ -155,7 +143,7 @@ class FilingIndex:
         if wanted_ticker is not None:
             candidates.append(self._by_ticker.get(wanted_ticker, _NOTHING))
         if wanted_form is not None:
-            candidates.append(self._by_form.get(_form_family(wanted_form), _NOTHING))
+            candidates.append(self._by_form.get(form_family(wanted_form), _NOTHING))
         shortest = min(candidates, key=len)
         # Sequence -1 sorts before every record accepted exactly at `since`: they are included.
         newest_first = shortest.irange_key(
@@ -168,13 +156,13 @@ class FilingIndex:
         self._timeline.add(entry)
         for ticker in entry.tickers:
             self._by_ticker.setdefault(ticker, _timeline()).add(entry)
-        self._by_form.setdefault(_form_family(entry.form_type), _timeline()).add(entry)
+        self._by_form.setdefault(form_family(entry.form_type), _timeline()).add(entry)
 
     def _unlink(self, entry: _Entry) -> None:
         self._timeline.remove(entry)
         for ticker in entry.tickers:
             _remove(self._by_ticker, ticker, entry)
-        _remove(self._by_form, _form_family(entry.form_type), entry)
+        _remove(self._by_form, form_family(entry.form_type), entry)
 
 
 def _remove(lists: dict[str, _Timeline], key: str, entry: _Entry) -> None:

@@ -10,6 +10,9 @@ The structured facts of schema v2 (`ownership`, `earnings`, `item_facts`) are ty
 record reads with `ownership` and `earnings` None and `item_facts` empty, as an Avro reader
 fills in their defaults. Their dates stay `YYYY-MM-DD` strings: the schema types them as
 strings, copied from the filer's document.
+
+Schema v3 adds `stake` (Schedules 13D and 13G), `sale_notice` (Form 144) and `financials` (a
+periodic report's XBRL figures), None for other forms and for older records.
 """
 
 from __future__ import annotations
@@ -208,6 +211,7 @@ class EarningsFigure:
     prior_value: float | None
     change_percent: float | None
     text: str
+    source: str | None = None  # v3: "table" or "prose"; None in older records
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +243,143 @@ class ItemFact:
     text: str
 
 
+class StakeKind(StrEnum):
+    ACTIVE = "active"  # Schedule 13D
+    PASSIVE = "passive"  # Schedule 13G
+
+
+class StakeSource(StrEnum):
+    XML = "xml"
+    TEXT = "text"
+
+
+@dataclass(frozen=True, slots=True)
+class StakeHolder:
+    name: str
+    cik: str | None
+    type: str | None
+    citizenship: str | None
+    sole_voting_power: float | None
+    shared_voting_power: float | None
+    sole_dispositive_power: float | None
+    shared_dispositive_power: float | None
+    aggregate_amount: float | None
+    percent_of_class: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Stake:
+    """Who holds how much of which company (Schedule 13D or 13G)."""
+
+    kind: StakeKind
+    source: StakeSource
+    amendment_number: int | None
+    issuer_name: str | None
+    issuer_cik: str | None
+    issuer_cusip: str | None
+    security_class: str | None
+    event_date: str | None
+    reporting_persons: tuple[StakeHolder, ...]
+    percent_of_class: float | None  # the largest any reporting person states
+    aggregate_amount: float | None
+    purpose: str | None
+    incomplete_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SaleNoticeSecurity:
+    security_class: str | None
+    units_to_be_sold: float | None
+    aggregate_market_value: float | None
+    units_outstanding: float | None
+    approximate_sale_date: str | None
+    exchange: str | None
+    broker_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SaleNoticePastSale:
+    seller_name: str | None
+    security_class: str | None
+    sale_date: str | None
+    units_sold: float | None
+    gross_proceeds: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class SaleNotice:
+    """A Form 144: an insider's notice of a proposed sale."""
+
+    issuer_name: str | None
+    issuer_cik: str | None
+    issuer_ticker: str | None
+    seller_name: str | None
+    relationships: tuple[str, ...]
+    securities: tuple[SaleNoticeSecurity, ...]
+    sold_past_three_months: tuple[SaleNoticePastSale, ...]
+    plan_adoption_dates: tuple[str, ...]
+    incomplete_reason: str | None
+
+
+class XbrlSource(StrEnum):
+    INSTANCE = "instance"
+    INLINE = "inline"
+
+
+class FactRole(StrEnum):
+    CURRENT = "current"
+    PRIOR_YEAR = "prior_year"
+
+
+class PeriodLabel(StrEnum):
+    QUARTER = "quarter"
+    SIX_MONTHS = "six_months"
+    NINE_MONTHS = "nine_months"
+    FISCAL_YEAR = "fiscal_year"
+    INSTANT = "instant"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class FinancialFact:
+    name: str  # revenue, net_income, eps_basic, eps_diluted, operating_cash_flow, cash, ...
+    role: FactRole
+    value: float
+    unit: str
+    decimals: int | None
+    concept: str
+    period_start: str | None
+    period_end: str
+    period_label: PeriodLabel
+    derived: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Financials:
+    """A periodic report's figures from its own XBRL."""
+
+    source: XbrlSource
+    document_type: str | None
+    period_end: str | None
+    fiscal_year: int | None
+    fiscal_period: str | None
+    facts: tuple[FinancialFact, ...]
+    incomplete_reason: str | None
+
+    def figure(
+        self, name: str, role: FactRole = FactRole.CURRENT, label: PeriodLabel | None = None
+    ) -> FinancialFact | None:
+        """The first fact of that name and role (and period label, when given)."""
+        return next(
+            (
+                fact
+                for fact in self.facts
+                if fact.name == name and fact.role == role and label in (None, fact.period_label)
+            ),
+            None,
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Delivery:
     """Where the gateway delivered a record from; `cursor` is the position just after it."""
@@ -262,6 +403,10 @@ class FilingAnalysis:
     ownership: Ownership | None = None
     earnings: Earnings | None = None
     item_facts: tuple[ItemFact, ...] = ()
+    # Schema v3's facts: None for other forms and for older records.
+    stake: Stake | None = None
+    sale_notice: SaleNotice | None = None
+    financials: Financials | None = None
     # None for a record not read from a stream (e.g. from the REST API).
     delivery: Delivery | None = None
     # The JSON object it was read from, fields unknown to this version included.
@@ -287,6 +432,9 @@ class FilingAnalysis:
                 ownership=_optional(_ownership, data.get("ownership")),
                 earnings=_optional(_earnings, data.get("earnings")),
                 item_facts=tuple(_item_fact(fact) for fact in data.get("item_facts") or ()),
+                stake=_optional(_stake, data.get("stake")),
+                sale_notice=_optional(_sale_notice, data.get("sale_notice")),
+                financials=_optional(_financials, data.get("financials")),
                 delivery=delivery,
                 raw=data,
             )
@@ -417,6 +565,7 @@ def _earnings(data: Mapping[str, Any]) -> Earnings:
                 prior_value=_number(figure.get("prior_value")),
                 change_percent=_number(figure.get("change_percent")),
                 text=figure["text"],
+                source=figure.get("source"),
             )
             for figure in data.get("figures") or ()
         ),
@@ -445,6 +594,106 @@ def _item_fact(data: Mapping[str, Any]) -> ItemFact:
     )
 
 
+def _stake(data: Mapping[str, Any]) -> Stake:
+    return Stake(
+        kind=_symbol(StakeKind, data["kind"]),
+        source=_symbol(StakeSource, data["source"]),
+        amendment_number=data.get("amendment_number"),
+        issuer_name=data.get("issuer_name"),
+        issuer_cik=data.get("issuer_cik"),
+        issuer_cusip=data.get("issuer_cusip"),
+        security_class=data.get("security_class"),
+        event_date=data.get("event_date"),
+        reporting_persons=tuple(
+            StakeHolder(
+                name=person["name"],
+                cik=person.get("cik"),
+                type=person.get("type"),
+                citizenship=person.get("citizenship"),
+                sole_voting_power=_number(person.get("sole_voting_power")),
+                shared_voting_power=_number(person.get("shared_voting_power")),
+                sole_dispositive_power=_number(person.get("sole_dispositive_power")),
+                shared_dispositive_power=_number(person.get("shared_dispositive_power")),
+                aggregate_amount=_number(person.get("aggregate_amount")),
+                percent_of_class=_number(person.get("percent_of_class")),
+            )
+            for person in data.get("reporting_persons") or ()
+        ),
+        percent_of_class=_number(data.get("percent_of_class")),
+        aggregate_amount=_number(data.get("aggregate_amount")),
+        purpose=data.get("purpose"),
+        incomplete_reason=data.get("incomplete_reason"),
+    )
+
+
+def _sale_notice(data: Mapping[str, Any]) -> SaleNotice:
+    return SaleNotice(
+        issuer_name=data.get("issuer_name"),
+        issuer_cik=data.get("issuer_cik"),
+        issuer_ticker=data.get("issuer_ticker"),
+        seller_name=data.get("seller_name"),
+        relationships=tuple(data.get("relationships") or ()),
+        securities=tuple(
+            SaleNoticeSecurity(
+                security_class=security.get("security_class"),
+                units_to_be_sold=_number(security.get("units_to_be_sold")),
+                aggregate_market_value=_number(security.get("aggregate_market_value")),
+                units_outstanding=_number(security.get("units_outstanding")),
+                approximate_sale_date=security.get("approximate_sale_date"),
+                exchange=security.get("exchange"),
+                broker_name=security.get("broker_name"),
+            )
+            for security in data.get("securities") or ()
+        ),
+        sold_past_three_months=tuple(
+            SaleNoticePastSale(
+                seller_name=sale.get("seller_name"),
+                security_class=sale.get("security_class"),
+                sale_date=sale.get("sale_date"),
+                units_sold=_number(sale.get("units_sold")),
+                gross_proceeds=_number(sale.get("gross_proceeds")),
+            )
+            for sale in data.get("sold_past_three_months") or ()
+        ),
+        plan_adoption_dates=tuple(data.get("plan_adoption_dates") or ()),
+        incomplete_reason=data.get("incomplete_reason"),
+    )
+
+
+def _financials(data: Mapping[str, Any]) -> Financials:
+    return Financials(
+        source=_symbol(XbrlSource, data["source"]),
+        document_type=data.get("document_type"),
+        period_end=data.get("period_end"),
+        fiscal_year=data.get("fiscal_year"),
+        fiscal_period=data.get("fiscal_period"),
+        facts=tuple(
+            FinancialFact(
+                name=fact["name"],
+                role=_symbol(FactRole, fact["role"]),
+                value=float(fact["value"]),
+                unit=fact["unit"],
+                decimals=fact.get("decimals"),
+                concept=fact["concept"],
+                period_start=fact.get("period_start"),
+                period_end=fact["period_end"],
+                period_label=_enum(PeriodLabel, fact.get("period_label")),
+                derived=bool(fact.get("derived", False)),
+            )
+            for fact in data.get("facts") or ()
+        ),
+        incomplete_reason=data.get("incomplete_reason"),
+    )
+
+
+def _symbol(kind: type[E], symbol: object) -> E:
+    """A symbol of an enum the schema gives no default: one this version does not know is a
+    malformed record (an Avro reader fails on it too)."""
+    if isinstance(symbol, str) and symbol in kind._value2member_map_:
+        return kind(symbol)
+    raise ValueError(f"{symbol!r} is not a {kind.__name__}")
+
+
 def _timestamp(text: str) -> dt.datetime:
     value = dt.datetime.fromisoformat(text)
     # The protocol sends UTC; a zone-less value is read as UTC, as the gateway reads `from`.
@@ -466,4 +715,5 @@ _DEFAULTS: dict[type[StrEnum], StrEnum] = {
     OwnershipTable: OwnershipTable.NON_DERIVATIVE,
     OwnershipRowKind: OwnershipRowKind.TRANSACTION,
     FiscalPeriod: FiscalPeriod.UNKNOWN,
+    PeriodLabel: PeriodLabel.OTHER,
 }

@@ -1,5 +1,5 @@
-"""What a Form 3, 4 or 5 means for a reader, from its facts (reading/forms/ownership.py): priority, summary,
-event types, keywords and tone. Deterministic, no text needed.
+"""What a Form 3, 4 or 5 means for a reader, from its facts (reading/forms/ownership.py):
+priority, summary, event types, keywords and tone. Deterministic, no text needed.
 
 Rules (thresholds are the module constants):
 - Insider: an owner who is a director or an officer; a ten-percent owner counts for purchases.
@@ -29,9 +29,9 @@ Rules (thresholds are the module constants):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from services.analyze.analysis import Priority
+from services.analyze.judgement.form_reading import FormReading
 from services.analyze.reading.forms.ownership import (
     Ownership,
     OwnershipRow,
@@ -47,15 +47,6 @@ PLAN_SALE_USD = 10_000_000.0
 HOLDING_FRACTION = 0.10
 _MAX_LINES = 3
 _EXERCISE_CODES = frozenset({"M", "C", "X"})
-
-
-@dataclass(frozen=True, slots=True)
-class InsiderReading:
-    priority: Priority
-    summary: str
-    event_types: tuple[str, ...]
-    keywords: tuple[str, ...]
-    sentiment: float
 
 
 def _is_insider(owners: Sequence[ReportingOwner]) -> bool:
@@ -147,7 +138,7 @@ def _holdings_summary(ownership: Ownership, issuer: str, owners: str) -> str:
     )
 
 
-def read_ownership(ownership: Ownership) -> InsiderReading:
+def read_ownership(ownership: Ownership) -> FormReading:
     issuer = ownership.issuer.name + (
         f" ({ownership.issuer.trading_symbol})" if ownership.issuer.trading_symbol else ""
     )
@@ -184,7 +175,7 @@ def read_ownership(ownership: Ownership) -> InsiderReading:
         sentiment = 0.5
     elif any(rank.rank >= Priority.MEDIUM.rank and rows[0].code == "S" for rank, _, rows in ranked):
         sentiment = -0.3
-    return InsiderReading(
+    return FormReading(
         priority=priority,
         summary=summary,
         event_types=tuple(events),

@@ -42,9 +42,13 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from services.analyze.analysis import Analysis, Metric, Priority
+from services.analyze.judgement.financial_reports import financials_lead, financials_metrics
+from services.analyze.judgement.form_reading import FormReading
 from services.analyze.judgement.insider import read_ownership
 from services.analyze.judgement.lexicon import FILING_BACKGROUND, STOPWORDS, TONE_WORDS
+from services.analyze.judgement.sale_notices import read_sale_notice
 from services.analyze.judgement.sentiment import Tone, tokens, tone_of_tokens
+from services.analyze.judgement.stakes import read_stake
 from services.analyze.reading.facts import FilingFacts, extract_facts
 from services.analyze.reading.forms.earnings_release import (
     USD,
@@ -130,6 +134,23 @@ class _Sentence:
     words: list[str]
     tone: Tone
     score: float
+
+
+def _from_reading(reading: FormReading, priority: Priority) -> Analysis:
+    return Analysis(
+        summary=_shortened(reading.summary),
+        sentiment=reading.sentiment,
+        priority=priority,
+        keywords=reading.keywords,
+        event_types=reading.event_types,
+        metrics={},
+    )
+
+
+def _subject_ticker(filing: Filing) -> str | None:
+    """The ticker of the company a schedule is about (EDGAR's "subject company")."""
+    subject = next((e for e in filing.entities if e.role == "subject" and e.tickers), None)
+    return subject.tickers[0] if subject else None
 
 
 def _form_rule(form_type: str) -> tuple[Priority, str]:
@@ -319,15 +340,20 @@ class OfflineAnalyzer:
         tone = sum((sentence.tone for sentence in body), Tone())
         if facts.ownership is not None:
             reading = read_ownership(facts.ownership)
-            return Analysis(
-                summary=_shortened(reading.summary),
-                sentiment=reading.sentiment,
-                priority=max(priority, reading.priority, key=lambda p: p.rank),
-                keywords=reading.keywords,
-                event_types=tuple(dict.fromkeys([*events, *reading.event_types])),
-                metrics=metrics,
-            )
+            return _from_reading(reading, max(priority, reading.priority, key=lambda p: p.rank))
+        if facts.stake is not None:
+            # The stake decides: an amended 13D is not high for being a 13D (judgement/stakes.py).
+            reading = read_stake(facts.stake, filing.form_type, _subject_ticker(filing))
+            return _from_reading(reading, reading.priority)
+        if facts.sale_notice is not None:
+            reading = read_sale_notice(facts.sale_notice)
+            return _from_reading(reading, reading.priority)
         figures = _figures_lead(facts.earnings) if facts.earnings else ""
+        if facts.financials is not None and (lead := financials_lead(facts.financials)):
+            # The XBRL's figures are the report's own, periods checked: they lead, and their
+            # metrics stand over any a text extraction found.
+            figures = lead
+            metrics = {**metrics, **financials_metrics(facts.financials)}
         # Results rank high (item 2.02): only a critical item outranks them in the summary.
         body_first = priority.rank > _H.rank
         return Analysis(

@@ -21,12 +21,22 @@ submission) is treated like a missing one first: the other way is tried, and the
 error only if that does not yield a document either. Per-filing problems never raise; a broken
 EDGAR client (closed, misused) does.
 
-Ownership forms (3, 4, 5 and amendments). The primary document is the `<ownershipDocument>`
-XML: in the complete submission the document of the form's type (its `<XML>` block), on the
-index page the row of the form's type whose file is the .xml itself (EDGAR lists the same file a
-second time under an xslF345X.. folder, rendered as HTML: not that one). It is parsed
-(ownership.parse_ownership) into `ownership`; the text is its footnotes and remarks (the
-only prose it has). An XML that cannot be parsed is an unreadable answer, as above.
+Forms whose primary document is XML (families.xml_parser_for: Forms 3, 4, 5, Schedules 13D
+and 13G since 2024-12-18, Form 144, and their amendments): in the complete submission the
+document of the form's type (its `<XML>` block), on the index page the row of the form's type
+whose file is the .xml itself (EDGAR lists the same file a second time under an xsl.. folder,
+rendered as HTML: not that one). It is parsed by its family's parser into `parsed`; the text is
+the prose it holds (an ownership document's footnotes and remarks, a 13D's purpose). An XML that
+cannot be parsed is an unreadable answer, as above.
+
+XBRL (10-Q, 10-K, 10-QT, 10-KT, 20-F, 40-F and amendments): the primary document is read as
+text as for any form, and its XBRL is parsed into `financials`. A primary document in inline
+XBRL (every large filer's since 2019-2021) is the XBRL: it was fetched for its text already,
+so reading it costs no request, where the extracted instance the index page lists would cost
+one more of about the same size. Only a filing without inline XBRL has its instance fetched: the
+EX-101.INS document in the complete submission, or the index page's instance row (one request).
+XBRL that cannot be read leaves `financials` None with the reason in `detail`: the text and the
+other facts stand.
 
 Text. The primary document's text, then each EX-99 exhibit's (at most three, current reports
 (8-K, 6-K) only: the press release carries the numbers) after an `EXHIBIT_HEADING` line.
@@ -41,6 +51,8 @@ from the primary document's headings (items.detect_items), else they are the fil
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -50,15 +62,27 @@ import structlog
 
 from services.analyze.reading.documents_index import (
     FilingLocation,
+    IndexedDocument,
     base_form,
     locate,
     parse_index_page,
     select_documents,
-    select_ownership_document,
+    select_xbrl_instance,
+    select_xml_document,
 )
-from services.analyze.reading.forms.ownership import OWNERSHIP_FORMS, Ownership, parse_ownership
+from services.analyze.reading.families import Family, XmlFacts, family_of, xml_parser_for
+from services.analyze.reading.forms.beneficial_ownership import Stake
+from services.analyze.reading.forms.financials import Financials, parse_financials
+from services.analyze.reading.forms.ownership import Ownership
 from services.analyze.reading.items import detect_items, item_sections
-from services.analyze.reading.text import ExtractedText, extract_text, parse_submission
+from services.analyze.reading.text import (
+    ExtractedText,
+    Submission,
+    SubmissionDocument,
+    decode,
+    extract_text,
+    parse_submission,
+)
 from services.common.edgar import EdgarClient, EdgarResponse
 from services.common.errors import SerializationError, UpstreamError
 from services.common.records import Filing
@@ -68,6 +92,8 @@ log = structlog.get_logger(__name__)
 EXHIBIT_HEADING = "=== {type} ==="  # a line of its own before each appended exhibit's text
 _ITEM_FORMS = frozenset({"8-K"})  # base forms whose items are 8-K item codes
 _READABLE_SUFFIXES = (".htm", ".html", ".txt")
+_INLINE_XBRL = re.compile(r"<ix:header\b", re.IGNORECASE)
+_XBRL_INSTANCE_TYPE = "EX-101.INS"
 
 
 class DocumentStatus(StrEnum):
@@ -87,7 +113,12 @@ class FilingDocuments:
     text: str | None = None  # None unless fetched
     items: tuple[str, ...] = ()  # 8-K item codes, as best known
     item_texts: Mapping[str, str] = field(default_factory=dict)  # item code -> section text
-    ownership: Ownership | None = None  # Forms 3, 4, 5: the parsed ownership XML
+    parsed: XmlFacts | None = None  # the parsed XML primary document (families.xml_parser_for)
+    financials: Financials | None = None  # a periodic report's XBRL
+
+    @property
+    def ownership(self) -> Ownership | None:
+        return self.parsed if isinstance(self.parsed, Ownership) else None
 
     def to_avro_fields(self) -> dict[str, Any]:
         """The document_url, document_status, document_detail and items of FilingAnalysis."""
@@ -180,15 +211,19 @@ class DocumentFetcher:
         primary, exhibits = select_documents(submission.documents, filing.form_type)
         if primary is None:
             raise SerializationError("the submission holds no primary document")
-        if base_form(filing.form_type) in OWNERSHIP_FORMS:
-            return _ownership_documents(response.url, parse_ownership(primary.body))
-        return self._fetched(
+        if parse := xml_parser_for(filing.form_type):
+            return _xml_documents(response.url, parse(primary.body, filing.form_type))
+        documents = self._fetched(
             filing,
             response.url,
             primary.text(),
             [(exhibit.type, exhibit.text()) for exhibit in exhibits],
             submission.header.item_titles,
         )
+        if family_of(filing.form_type) is not Family.FINANCIALS:
+            return documents
+        instance = _submission_xbrl(submission, primary)
+        return _with_financials(documents, response.url, *instance) if instance else documents
 
     async def _from_index_page(
         self, filing: Filing, location: FilingLocation
@@ -200,10 +235,10 @@ class DocumentFetcher:
             listed = parse_index_page(page.body, location.folder_path)
         except SerializationError as exc:
             return _Miss(f"{page.url}: {exc}", is_error=True)
-        is_ownership = base_form(filing.form_type) in OWNERSHIP_FORMS
+        parse = xml_parser_for(filing.form_type)
         primary, exhibits = (
-            (select_ownership_document(listed, filing.form_type), [])
-            if is_ownership
+            (select_xml_document(listed, filing.form_type), [])
+            if parse
             else select_documents(listed, filing.form_type)
         )
         if primary is None:
@@ -211,9 +246,9 @@ class DocumentFetcher:
         document = await self._get(self._base_url + primary.path)
         if document is None:
             return _Miss(f"{self._base_url}{primary.path}: not found", is_error=False)
-        if is_ownership:
+        if parse:
             try:
-                return _ownership_documents(document.url, parse_ownership(document.body))
+                return _xml_documents(document.url, parse(document.body, filing.form_type))
             except SerializationError as exc:
                 return _Miss(f"{document.url}: {exc}", is_error=True)
         found: list[tuple[str, str, EdgarResponse]] = []
@@ -222,11 +257,36 @@ class DocumentFetcher:
             if answer := await self._get(self._base_url + exhibit.path):
                 found.append((exhibit.type, exhibit.filename, answer))
         try:
-            return await asyncio.to_thread(
+            documents = await asyncio.to_thread(
                 self._read_documents, filing, (primary.filename, document), found
             )
         except SerializationError as exc:
             return _Miss(f"{document.url}: {exc}", is_error=True)
+        if family_of(filing.form_type) is not Family.FINANCIALS:
+            return documents
+        return await self._index_page_xbrl(documents, document, listed)
+
+    async def _index_page_xbrl(
+        self,
+        documents: FilingDocuments,
+        primary: EdgarResponse,
+        listed: Sequence[IndexedDocument],
+    ) -> FilingDocuments:
+        """The financials of the inline primary document, else of the listed instance."""
+        if _is_inline(primary.body):
+            return await asyncio.to_thread(
+                _with_financials, documents, primary.url, primary.body, True
+            )
+        row = select_xbrl_instance(listed)
+        if row is None:
+            return documents
+        instance = await self._get(self._base_url + row.path)
+        if instance is None:
+            detail = f"XBRL {self._base_url}{row.path}: not found"
+            return dataclasses.replace(documents, detail=detail)
+        return await asyncio.to_thread(
+            _with_financials, documents, instance.url, instance.body, False
+        )
 
     def _read_documents(
         self,
@@ -278,8 +338,46 @@ class DocumentFetcher:
         return kept[:line_end] if line_end >= self._max_bytes // 2 else kept
 
 
-def _ownership_documents(url: str, ownership: Ownership) -> FilingDocuments:
-    prose = [*ownership.footnotes.values(), *([ownership.remarks] if ownership.remarks else [])]
+def _prose(parsed: XmlFacts) -> list[str]:
+    """The prose an XML document holds, for the analyzer's text."""
+    if isinstance(parsed, Ownership):
+        return [*parsed.footnotes.values(), *([parsed.remarks] if parsed.remarks else [])]
+    if isinstance(parsed, Stake):
+        return [parsed.purpose] if parsed.purpose else []
+    return []
+
+
+def _xml_documents(url: str, parsed: XmlFacts) -> FilingDocuments:
     return FilingDocuments(
-        DocumentStatus.FETCHED, document_url=url, text="\n".join(prose), ownership=ownership
+        DocumentStatus.FETCHED, document_url=url, text="\n".join(_prose(parsed)), parsed=parsed
     )
+
+
+def _is_inline(body: str | bytes) -> bool:
+    return bool(_INLINE_XBRL.search(decode(body) if isinstance(body, bytes) else body))
+
+
+def _submission_xbrl(
+    submission: Submission, primary: SubmissionDocument
+) -> tuple[str, bool] | None:
+    """The XBRL of a complete submission, with whether it is inline: the primary document
+    when it is inline XBRL, else its EX-101.INS instance; None when it has neither."""
+    if _is_inline(primary.body):
+        return primary.body, True
+    instance = next(
+        (doc for doc in submission.documents if doc.type.upper() == _XBRL_INSTANCE_TYPE), None
+    )
+    return (instance.body, False) if instance else None
+
+
+def _with_financials(
+    documents: FilingDocuments, url: str, xbrl: str | bytes, inline: bool
+) -> FilingDocuments:
+    """The documents with the financials of `xbrl`; unreadable XBRL leaves them None and says
+    why in `detail` (the text and other facts stand)."""
+    try:
+        financials = parse_financials(xbrl, inline=inline)
+    except SerializationError as exc:
+        log.warning("XBRL not read", url=url, error=str(exc))
+        return dataclasses.replace(documents, detail=f"XBRL {url}: {exc}")
+    return dataclasses.replace(documents, financials=financials)

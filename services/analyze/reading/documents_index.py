@@ -182,11 +182,12 @@ def select_documents(
     return primary, [doc for doc in exhibits if doc is not primary][:_MAX_EXHIBITS]
 
 
-def select_ownership_document(
+def select_xml_document(
     documents: Sequence[IndexedDocument], form_type: str
 ) -> IndexedDocument | None:
-    """The ownership XML of a Form 3, 4 or 5 among an index page's rows: of the form's type,
-    an .xml file, not the copy EDGAR renders through a stylesheet (under xslF345X../)."""
+    """The XML primary document of a Form 3, 4, 5, Schedule 13D or 13G, or Form 144 among an
+    index page's rows: of the form's type, an .xml file, not the copy EDGAR renders through a
+    stylesheet (under xslF345X../, xslSCHEDULE_13D_X01/, ...)."""
     form = " ".join(form_type.upper().split())
     xml = [
         doc
@@ -195,4 +196,14 @@ def select_ownership_document(
     ]
     return next((doc for doc in xml if doc.type.upper() == form), None) or next(
         (doc for doc in xml if doc.sequence == 1), None
+    )
+
+
+def select_xbrl_instance(documents: Sequence[IndexedDocument]) -> IndexedDocument | None:
+    """The XBRL instance among an index page's rows: the EX-101.INS document of a filing made
+    before inline XBRL, else the instance EDGAR extracts from an inline one (its row has type
+    XML and the description "EXTRACTED XBRL INSTANCE DOCUMENT")."""
+    xml = [doc for doc in documents if doc.filename.lower().endswith(".xml")]
+    return next((doc for doc in xml if doc.type.upper() == "EX-101.INS"), None) or next(
+        (doc for doc in xml if "INSTANCE" in doc.description.upper()), None
     )

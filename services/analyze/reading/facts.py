@@ -1,12 +1,18 @@
-"""The structured facts of a filing (schema v2's `ownership`, `earnings` and `item_facts`),
-read from its documents independently of the analyzer, so the offline analyzer and the LLM see
-the same facts and the record carries them whichever analyzer ran.
+"""The structured facts of a filing (schema v2's `ownership`, `earnings` and `item_facts`, v3's
+`stake`, `sale_notice` and `financials`), read from its documents independently of the analyzer,
+so the offline analyzer and the LLM see the same facts and the record carries them whichever
+analyzer ran. Which family a form is: families.py.
 
 - ownership: the Form 3/4/5 XML as the fetcher parsed it (forms/ownership.py).
 - earnings: only where results are reported: 8-K item 2.02, or an annual, quarterly or foreign
   current report (forms/earnings_release.py), from the first `MAX_TEXT_CHARS` of the whole text,
   press release included.
-- item_facts: from the 8-K item sections (item_facts.py).
+- item_facts: from the 8-K item sections (forms/item_facts.py).
+- stake: a Schedule 13D or 13G's XML as the fetcher parsed it, or an older SC 13D / SC 13G's
+  cover page read from its text (forms/beneficial_ownership.py).
+- sale_notice: a Form 144's XML as the fetcher parsed it, attributed to the issuer with the
+  ticker of the filing's entity of the issuer's CIK (forms/sale_notice.py).
+- financials: a periodic report's XBRL as the fetcher parsed it (forms/financials.py).
 """
 
 from __future__ import annotations
@@ -15,9 +21,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from services.analyze.reading.families import Family, XmlFacts, family_of
+from services.analyze.reading.forms.beneficial_ownership import Stake, read_stake_text
 from services.analyze.reading.forms.earnings_release import Earnings, extract_earnings
+from services.analyze.reading.forms.financials import Financials
 from services.analyze.reading.forms.item_facts import ItemFact, extract_item_facts
 from services.analyze.reading.forms.ownership import Ownership, owner_label, ownership_to_avro
+from services.analyze.reading.forms.sale_notice import SaleNotice
 from services.common.records import Filing
 
 MAX_TEXT_CHARS = 100_000
@@ -30,13 +40,20 @@ class FilingFacts:
     ownership: Ownership | None = None
     earnings: Earnings | None = None
     item_facts: tuple[ItemFact, ...] = ()
+    stake: Stake | None = None
+    sale_notice: SaleNotice | None = None
+    financials: Financials | None = None
 
     def to_avro_fields(self) -> dict[str, Any]:
-        """The ownership, earnings and item_facts fields of FilingAnalysis (v2)."""
+        """The facts fields of FilingAnalysis: ownership, earnings and item_facts (v2), stake,
+        sale_notice and financials (v3)."""
         return {
             "ownership": ownership_to_avro(self.ownership) if self.ownership else None,
             "earnings": self.earnings.to_avro() if self.earnings else None,
             "item_facts": [fact.to_avro() for fact in self.item_facts],
+            "stake": self.stake.to_avro() if self.stake else None,
+            "sale_notice": self.sale_notice.to_avro() if self.sale_notice else None,
+            "financials": self.financials.to_avro() if self.financials else None,
         }
 
     def describe(self) -> str:
@@ -69,6 +86,9 @@ class FilingFacts:
             f"Item {fact.item}: {fact.event_type} {fact.subject or ''} {fact.role or ''}".strip()
             for fact in self.item_facts
         ]
+        for family in (self.stake, self.sale_notice, self.financials):
+            if family is not None:
+                lines += family.describe()
         return "\n".join(lines)
 
 
@@ -82,13 +102,37 @@ def extract_facts(
     text: str | None,
     items: Sequence[str],
     item_texts: Mapping[str, str] | None,
-    ownership: Ownership | None = None,
+    *,
+    parsed: XmlFacts | None = None,
+    financials: Financials | None = None,
 ) -> FilingFacts:
+    """The facts of the filing's family: `parsed` is its XML primary document as the fetcher
+    read it, `financials` its XBRL."""
     earnings = None
     if text and reports_results(filing, items):
         earnings = extract_earnings(text[:MAX_TEXT_CHARS])
+    stake = parsed if isinstance(parsed, Stake) else None
+    if stake is None and text and family_of(filing.form_type) is Family.BENEFICIAL_OWNERSHIP:
+        stake = read_stake_text(text[:MAX_TEXT_CHARS], filing.form_type)
+    sale_notice = parsed if isinstance(parsed, SaleNotice) else None
+    if sale_notice is not None:
+        sale_notice = sale_notice.with_ticker(_issuer_ticker(filing, sale_notice.issuer_cik))
     return FilingFacts(
-        ownership=ownership,
+        ownership=parsed if isinstance(parsed, Ownership) else None,
         earnings=earnings,
         item_facts=extract_item_facts(item_texts or {}),
+        stake=stake,
+        sale_notice=sale_notice,
+        financials=financials,
     )
+
+
+def _issuer_ticker(filing: Filing, issuer_cik: str | None) -> str | None:
+    """The first ticker of the filing's entity whose CIK is the issuer's (ingest's tickers come
+    from company_tickers.json); None when no entity is the issuer or it has no ticker."""
+    if not issuer_cik or not issuer_cik.isdigit():
+        return None
+    for entity in filing.entities:
+        if entity.cik.isdigit() and int(entity.cik) == int(issuer_cik) and entity.tickers:
+            return entity.tickers[0]
+    return None

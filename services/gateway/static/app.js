@@ -304,11 +304,15 @@
         guidance: objects(earnings.guidance),
       },
       itemFacts: objects(data.item_facts),
+      stake: objectOrNull(data.stake),
+      saleNotice: objectOrNull(data.sale_notice),
+      financials: objectOrNull(data.financials),
     };
   }
 
   function hasFacts(facts) {
-    return Boolean(facts.ownership || facts.earnings || facts.itemFacts.length);
+    return Boolean(facts.ownership || facts.earnings || facts.itemFacts.length || facts.stake ||
+      facts.saleNotice || facts.financials);
   }
 
   function safeHttpUrl(value) {
@@ -437,6 +441,13 @@
       parts.push(codes.size ? [...codes].join(" ") : `Form ${facts.ownership.documentType}`);
     }
     if (facts.earnings && facts.earnings.figures.length) parts.push("results");
+    if (facts.stake) {
+      const pct = facts.stake.percent_of_class;
+      parts.push(`${text(facts.stake.kind) === "active" ? "13D" : "13G"}` +
+        (finite(pct) ? ` ${numberFormat.format(pct)}%` : ""));
+    }
+    if (facts.saleNotice) parts.push("proposed sale");
+    if (facts.financials && objects(facts.financials.facts).length) parts.push("XBRL");
     if (facts.itemFacts.length) {
       const n = facts.itemFacts.length;
       parts.push(`${n} item fact${n > 1 ? "s" : ""}`);
@@ -468,6 +479,10 @@
   const FIGURE_NAMES = {
     revenue: "Revenue", net_income: "Net income", eps_diluted: "Diluted EPS",
     eps_basic: "Basic EPS", eps: "EPS",
+  };
+  const FINANCIAL_NAMES = {
+    ...FIGURE_NAMES, operating_cash_flow: "Operating cash flow", cash: "Cash",
+    total_assets: "Total assets", shares_outstanding: "Shares outstanding",
   };
   const PERIOD_NAMES = {
     quarter: "quarter", year_to_date: "year to date", full_year: "full year", unknown: "—",
@@ -633,6 +648,82 @@
     return section("8-K item facts", list);
   }
 
+  function stakeSection(s) {
+    const issuer = [text(s.issuer_name), text(s.issuer_cusip) && `CUSIP ${text(s.issuer_cusip)}`]
+      .filter(Boolean);
+    const kind = text(s.kind) === "active" ? "Schedule 13D (active)" : "Schedule 13G (passive)";
+    const amendment = Number.isInteger(s.amendment_number) ? ` · amendment ${s.amendment_number}` : "";
+    const heading = `${kind}${amendment} · ${issuer.join(" · ") || "issuer unknown"}` +
+      (text(s.event_date) ? ` · event ${text(s.event_date)}` : "");
+    const rows = objects(s.reporting_persons).map((p) => [
+      text(p.name) || "—",
+      text(p.type) || "—",
+      text(p.citizenship) || "—",
+      num(p.sole_voting_power),
+      num(p.shared_voting_power),
+      num(p.sole_dispositive_power),
+      num(p.shared_dispositive_power),
+      num(p.aggregate_amount),
+      finite(p.percent_of_class) ? `${numberFormat.format(p.percent_of_class)}%` : "—",
+    ]);
+    const content = [h("p", "facts-heading", heading), table("stake", ["Reporting person",
+      "Type", "Citizenship", "Sole voting", "Shared voting", "Sole dispositive",
+      "Shared dispositive", "Aggregate", "Percent"], rows)];
+    if (text(s.purpose)) content.push(h("p", "facts-remarks", `Purpose: ${text(s.purpose)}`));
+    if (text(s.incomplete_reason)) {
+      content.push(h("p", "facts-none", `Incomplete: ${text(s.incomplete_reason)}`));
+    }
+    return section("Stake", ...content);
+  }
+
+  function saleNoticeSection(n) {
+    const issuer = [text(n.issuer_name), text(n.issuer_ticker)].filter(Boolean).join(" · ");
+    const roles = (Array.isArray(n.relationships) ? n.relationships : []).map(text).filter(Boolean);
+    const heading = `Form 144 · ${text(n.seller_name) || "seller unknown"}` +
+      (roles.length ? ` (${roles.join(", ")})` : "") + ` · ${issuer || "issuer unknown"}`;
+    const rows = objects(n.securities).map((x) => [
+      text(x.security_class) || "—",
+      num(x.units_to_be_sold),
+      money(x.aggregate_market_value),
+      num(x.units_outstanding),
+      text(x.approximate_sale_date) || "—",
+      text(x.exchange) || "—",
+      text(x.broker_name) || "—",
+    ]);
+    const content = [h("p", "facts-heading", heading), table("sale", ["Class", "Units to sell",
+      "Market value", "Units outstanding", "Approx. date", "Exchange", "Broker"], rows)];
+    const past = objects(n.sold_past_three_months).map((x) => [
+      text(x.security_class) || "—", text(x.sale_date) || "—", num(x.units_sold),
+      money(x.gross_proceeds),
+    ]);
+    if (past.length) {
+      content.push(h("p", "facts-heading", "Sold in the past three months"),
+        table("past-sales", ["Class", "Date", "Units", "Gross proceeds"], past));
+    }
+    return section("Proposed sale", ...content);
+  }
+
+  function financialsSection(f) {
+    const heading = [text(f.document_type), text(f.period_end) && `period ended ${text(f.period_end)}`,
+      f.fiscal_year && text(f.fiscal_period) && `FY${f.fiscal_year} ${text(f.fiscal_period)}`]
+      .filter(Boolean).join(" · ");
+    const rows = objects(f.facts).map((x) => [
+      FINANCIAL_NAMES[text(x.name)] || text(x.name),
+      text(x.role) === "prior_year" ? "prior year" : "current",
+      text(x.period_label).replaceAll("_", " ") + (x.derived ? " (derived)" : ""),
+      [text(x.period_start), text(x.period_end)].filter(Boolean).join(" to "),
+      text(x.unit) === "USD/shares" ? shareMoneyFormat.format(x.value)
+        : text(x.unit) === "USD" ? money(x.value) : `${num(x.value)} ${text(x.unit)}`,
+      text(x.concept) || "—",
+    ]);
+    const content = [h("p", "facts-heading", heading || "XBRL"), table("financials", ["Figure",
+      "Role", "Period", "Dates", "Value", "Concept"], rows)];
+    if (text(f.incomplete_reason)) {
+      content.push(h("p", "facts-none", `Incomplete: ${text(f.incomplete_reason)}`));
+    }
+    return section("Financials (XBRL)", ...content);
+  }
+
   function buildDetail(rec) {
     const tr = h("tr", "detail");
     const td = h("td");
@@ -643,9 +734,13 @@
     if (ownership) panel.append(ownershipSection(ownership));
     if (earnings) panel.append(earningsSection(earnings));
     if (itemFacts.length) panel.append(itemFactsSection(itemFacts));
+    if (rec.facts.stake) panel.append(stakeSection(rec.facts.stake));
+    if (rec.facts.saleNotice) panel.append(saleNoticeSection(rec.facts.saleNotice));
+    if (rec.facts.financials) panel.append(financialsSection(rec.facts.financials));
     if (!hasFacts(rec.facts)) {
       panel.append(h("p", "facts-none", "No structured facts for this filing (they are read " +
-        "from Form 3/4/5 ownership documents, results reports and 8-K items)."));
+        "from Form 3/4/5 ownership documents, Schedules 13D and 13G, Form 144, XBRL, results " +
+        "reports and 8-K items)."));
     }
     td.append(panel);
     tr.append(td);
