@@ -38,7 +38,7 @@ def main() -> None:
     for key, expected in expected_earnings().items():
         found, found_fields, _ = score_earnings(expected, earnings_text(key))
         prose_only, _, _ = score_earnings(
-            [want for want in expected if want["source"] == "prose"], earnings_text(key)
+            [want for want in expected if want["source"] == "prose"], earnings_text(key), "prose"
         )
         figures, fields, prose = figures + found, fields + found_fields, prose + prose_only
         print(_line(f"  earnings {key}", found))

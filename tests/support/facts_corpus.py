@@ -108,11 +108,12 @@ def _matches(want: dict[str, Any], have: EarningsFigure) -> bool:
 
 
 def score_earnings(
-    expected: list[dict[str, Any]], text: str
+    expected: list[dict[str, Any]], text: str, source: str | None = None
 ) -> tuple[Score, Score, list[EarningsFigure]]:
-    """(figures, prior/change fields, what was extracted) for one document."""
+    """(figures, prior/change fields, what was extracted) for one document; with `source`
+    ("prose" or "table") only the extracted figures of that source count."""
     earnings = extract_earnings(text)
-    figures = list(earnings.figures) if earnings else []
+    figures = [f for f in (earnings.figures if earnings else ()) if source in (None, f.source)]
     found = fields_found = fields_expected = fields_extracted = 0
     for want in expected:
         match = next((have for have in figures if _matches(want, have)), None)

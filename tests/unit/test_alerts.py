@@ -91,7 +91,7 @@ def test_many_transactions_show_the_largest_and_count_the_rest() -> None:
 def test_results_show_the_headline_figures_and_the_items_facts() -> None:
     facts = _facts_fields(earnings_record(4))
     assert facts["Earnings"].splitlines() == [
-        "Revenue (quarter): $1.52B, +2.6%",
+        "Revenue (quarter): $1.52B, +2.6%, prior $1.48B",  # prior from the income statement
         "Net income (quarter): $47.00M, prior -$6.20M",
         "Diluted EPS (quarter): $0.05, prior -$0.59",
         "Adjusted EPS (quarter): $0.17, +64.0%",

@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from services.analyze.reading.forms.earnings_release import USD, USD_PER_SHARE, extract_metrics
+from services.analyze.reading.forms.earnings_release import (
+    USD,
+    USD_PER_SHARE,
+    extract_earnings,
+    extract_metrics,
+)
 from services.analyze.reading.text import extract_text, parse_submission
 
 CORPUS = Path(__file__).resolve().parents[2] / "samples" / "edgar-corpus"
@@ -135,3 +140,100 @@ def test_what_is_not_a_headline_figure(sentence: str) -> None:
 def test_extraction_is_deterministic() -> None:
     text = extract_text(BUCKLE_RELEASE.read_bytes()).text
     assert extract_metrics(text) == extract_metrics(text)
+
+
+# Figures real releases outside the corpus were read wrong from (a comparison sentence's prior
+# quarter taken as the current quarter, special items taken as the net loss).
+COMPARISON_RELEASE = (
+    "Acme Reports First Quarter 2020 Results\n"
+    "First Quarter 2020 GAAP Financial Results\n"
+    "Total revenue was $320.9 million. Net income was $9.4 million or $0.24 and $0.23 per basic"
+    " and diluted share, respectively. This compares to total revenue of $286.4 million, and net"
+    " loss of $10.3 million or $(0.26) per basic share in the prior quarter.\n"
+    "First Quarter 2020 Non-GAAP Financial Results\n"
+    "On a non-GAAP basis, gross margin was 20.9%, and net income was $21.0 million or $0.52 per"
+    " diluted share excluding stock-based compensation. This compares to net income of $16.0"
+    " million or $0.40 per diluted share, excluding stock-based compensation, in the prior"
+    " quarter.\n"
+)
+
+
+def _figures(text: str) -> list[tuple[str, float, str, bool]]:
+    earnings = extract_earnings(text)
+    assert earnings is not None
+    return [(f.name, f.value, f.period.value, f.gaap) for f in earnings.figures]
+
+
+def test_a_prior_quarters_non_gaap_eps_is_not_the_current_gaap_eps() -> None:
+    figures = _figures(COMPARISON_RELEASE)
+    assert ("eps_diluted", 0.40, "quarter", True) not in figures
+    assert not [f for f in figures if f[0] == "eps_diluted" and f[1] == 0.40]
+    assert ("eps_diluted", 0.52, "quarter", False) in figures
+    assert ("net_income", 21.0e6, "quarter", False) in figures
+
+
+def test_a_prior_quarters_basic_loss_per_share_is_not_the_current_basic_eps() -> None:
+    figures = _figures(COMPARISON_RELEASE)
+    assert not [f for f in figures if f[1] in (-0.26, -10.3e6, 286.4e6)]
+    assert ("revenue", 320.9e6, "quarter", True) in figures
+    assert ("net_income", 9.4e6, "quarter", True) in figures
+
+
+def test_special_items_are_not_the_net_loss() -> None:
+    text = (
+        "Oilco Announces First Quarter 2020 Results\n"
+        "HOUSTON, April 29, 2020 -- Oilco, Inc. (NYSE: OIL) reported a net loss for the first"
+        " quarter of 2020 of $405.0 million, or $6.79 per share, on revenues of $219.7 million."
+        " The reported first quarter 2020 net loss included the following significant items,"
+        " which totaled $396.8 million after-tax, or $6.65 per share:\n"
+    )
+    figures = _figures(text)
+    assert ("net_income", -405.0e6, "quarter", True) in figures
+    assert ("revenue", 219.7e6, "quarter", True) in figures
+    assert not [f for f in figures if f[1] in (-396.8e6, 396.8e6, 6.65, -6.65)]
+
+
+def test_the_statement_table_gives_innovivas_net_income_and_eps() -> None:
+    path = CORPUS / "documents" / "earnings" / "inva-8k-ex991-1.html"
+    earnings = extract_earnings(extract_text(path.read_bytes(), path.name).text)
+    assert earnings is not None
+    table = {(f.name, f.period.value, f.gaap): f for f in earnings.figures if f.source == "table"}
+    net_income = table["net_income", "quarter", True]
+    # "Net income attributable to Innoviva stockholders $ 65,437 $ 33,790", in thousands; not
+    # the "Net income 78,952" that includes the noncontrolling interest.
+    assert (net_income.value, net_income.prior_value) == (65_437_000.0, 33_790_000.0)
+    assert net_income.unit == USD
+    diluted, basic = table["eps_diluted", "quarter", True], table["eps_basic", "quarter", True]
+    assert (diluted.value, diluted.prior_value) == (0.59, 0.31)
+    assert (basic.value, basic.prior_value) == (0.65, 0.33)
+    assert basic.to_avro()["source"] == "table"
+    revenue = next(f for f in earnings.figures if f.name == "revenue")
+    assert (revenue.value, revenue.source) == (78.7e6, "prose")
+
+
+def test_table_columns_give_period_and_current_and_where_they_disagree_the_table_wins() -> None:
+    text = (
+        "Widget Corp Reports Fourth Quarter Results\n"
+        "Net income for the fourth quarter was $5.0 million.\n"
+        "WIDGET CORP\n"
+        "Consolidated Statements of Operations\n"
+        "(In thousands, except per share data)\n"
+        "Three Months Ended December 31, Twelve Months Ended December 31,\n"
+        "2024 2023 2024 2023\n"
+        "Total revenues $ 120,500 $ 110,000 $ 450,000 $ 400,000\n"
+        "Net income (loss) $ 4,200 $ (1,300 ) $ 20,000 $ 15,000\n"
+        "Net income (loss) per share:\n"
+        "Basic $ 0.42 $ (0.13 ) $ 2.00 $ 1.50\n"
+        "Diluted $ 0.41 $ (0.13 ) $ 1.98 $ 1.49\n"
+        "Weighted average shares:\n"
+        "Basic 10,000 10,000 10,000 10,000\n"
+    )
+    earnings = extract_earnings(text)
+    assert earnings is not None
+    found = {(f.name, f.period.value): (f.value, f.prior_value, f.source) for f in earnings.figures}
+    assert found["net_income", "quarter"] == (4_200_000.0, -1_300_000.0, "table")
+    assert found["net_income", "full_year"] == (20_000_000.0, 15_000_000.0, "table")
+    assert found["revenue", "quarter"] == (120_500_000.0, 110_000_000.0, "table")
+    assert found["eps_basic", "quarter"] == (0.42, -0.13, "table")
+    assert found["eps_diluted", "full_year"] == (1.98, 1.49, "table")
+    assert ("eps_basic", "unknown") not in found

@@ -1,9 +1,16 @@
 """Figures of an earnings release (or a 10-Q, 10-K, 6-K): revenue, net income, earnings per
 share, each with its period, GAAP or not, the prior-year value and the change, and guidance.
 
-Conservative by design: a missing figure costs a reader a click, a wrong one costs trust. So a
-figure is only read from prose in which the company states it, never from tables (whose scale
-and column order vary), and only when every rule below holds:
+Conservative by design: a missing figure costs a reader a click, a wrong one costs trust.
+- Tables (source "table"): revenue, net income (the row attributable to the company when the
+  statement has noncontrolling interests) and basic/diluted EPS of a "Statements of Operations
+  / Income / Earnings" table; its header ("Three Months Ended ... 2020 2019") gives each
+  column's period, the latest year's column is the current value, the year before's the prior.
+  Totals need the table's scale ("in thousands"). Where prose and table disagree the table wins.
+- Prose (source "prose") only where the sentence fixes period, basis and role: a clause naming
+  an earlier period ("in the prior quarter", "This compares to ...") gives no current figure, a
+  non-GAAP basis carries over from the heading or a sentence opening "On a non-GAAP basis", and
+  amounts of items, charges or impacts are not the result. Every rule below holds:
 - Clauses: a sentence is read clause by clause (split at ";" and ", while"). A clause's current
   part ends at its first comparison ("compared with", "versus", "from $", "prior year", ...);
   what follows is the comparison part, where prior values are read. "narrowed from $7.79
@@ -102,15 +109,48 @@ _PER_SHARE_NOUN = re.compile(
     re.IGNORECASE,
 )
 _COMPARISON = re.compile(
-    r"\b(?:compared (?:with|to)|as compared|versus|vs\.?|from (?:\$|net|a |an )|prior[- ]year"
+    r"\b(?:compared (?:with|to)|as compared|compares? (?:with|to)|(?:in|by) comparison|versus"
+    r"|vs\.?|from (?:\$|net|a |an )|prior[- ]year"
     r"|previous year|a year (?:ago|earlier)|year[- ]ago|last year)",
     re.IGNORECASE,
 )
+# Words that make the figures of a clause's current part values of an earlier period: "net
+# loss of $10.3 million or $(0.26) per basic share in the prior quarter". A change stated
+# against it ("up 38% over prior year") is not one.
+_PRIOR_ROLE = re.compile(
+    r"\b(?:(?:in|for|during|of)\s+the\s+(?:prior|previous|preceding|comparable|same|linked)"
+    r"\s+(?:year'?s?\s+|fiscal\s+)*(?:quarter|period|year|three\s+months|fiscal\s+quarter)"
+    r"|prior[- ](?:quarter|period)|previous\s+quarter|linked[- ]quarter|sequential\w*"
+    r"|a\s+year\s+(?:ago|earlier)|year[- ]ago|last\s+year|prior[- ]year|previous\s+year)\b",
+    re.IGNORECASE,
+)
+_CHANGE_AGAINST = re.compile(
+    r"(?:\bfrom|\bover|\bthan|\bversus|\bvs\.?|\bcompared\s+(?:to|with)|\brelative\s+to|\bagainst"
+    r"|%|\bpercent)\s+(?:the\s+)?(?:same\s+)?$",
+    re.IGNORECASE,
+)
+# Amounts of special items, charges or an impact are parts of a result, never the result: "the
+# net loss included the following significant items, which totaled $396.8 million after-tax".
+_PART_OF_RESULT = re.compile(
+    r"\b(?:special|significant|one-time|non-recurring|nonrecurring|unusual|discrete|notable)"
+    r"\s+items?\b|\bitems?\b|\bcharges?\b|\bimpact\s+of\b|\bimpacted\b|\bafter[- ]tax\b"
+    r"|\bimpairments?\b|\bincluded\b|\bincludes\b|\bincluding\b|\bbenefits?\s+of\b",
+    re.IGNORECASE,
+)
+# A figure's basis set after it in its clause ("$0.52 per diluted share excluding
+# stock-based compensation") or by the sentence or heading before ("On a non-GAAP basis, ...").
+_NON_GAAP_AFTER = re.compile(
+    r"\b(?:excluding|non-gaap|adjusted|on an? (?:adjusted|non-gaap|core) basis)\b", re.I
+)
+_NON_GAAP_CONTEXT = re.compile(
+    r"\bnon-gaap\b|\badjusted\b|\bexcluding\b|\bon an? (?:adjusted|core) basis\b", re.I
+)
+_GAAP_CONTEXT = re.compile(r"(?<!non-)\bgaap\b(?!\s+(?:and|to)\s+non)|\breported\b", re.I)
 _CLAUSE_BREAK = re.compile(r";|,\s+while\b", re.IGNORECASE)
 # Words that may stand before the metric in its clause ("Third quarter fiscal 2024 revenue").
 _LEAD_WORDS = frozenset(
     "the its our their total consolidated reported record gaap quarter quarterly year annual "  # noqa: SIM905
-    "fiscal full first second third fourth and for q1 q2 q3 q4 adjusted non".split()
+    "fiscal full first second third fourth and for q1 q2 q3 q4 adjusted non a an on".split()
 )
 _CLAUSE_START = re.compile(r".*(?:[,;:(]|\bthat\b|\breported\b|\bannounced\b)", re.IGNORECASE)
 _NARROWING = re.compile(
@@ -190,7 +230,8 @@ class EarningsFigure:
     gaap: bool
     prior_value: float | None
     change_percent: float | None
-    text: str  # the phrase it was read from
+    text: str  # the phrase (or table row) it was read from
+    source: str | None = None  # "table" or "prose" (v3); None in records before v3
 
     def to_avro(self) -> dict[str, Any]:
         return {
@@ -202,6 +243,7 @@ class EarningsFigure:
             "prior_value": self.prior_value,
             "change_percent": self.change_percent,
             "text": self.text,
+            "source": self.source,
         }
 
 
@@ -452,13 +494,41 @@ def _comparison_amounts(comparison: str) -> tuple[list[float], list[float]]:
     return totals, per_share
 
 
+def _states_prior_period(current: str) -> bool:
+    """Whether the current part of a clause says its figures are of an earlier period."""
+    for match in _PRIOR_ROLE.finditer(current):
+        if not _CHANGE_AGAINST.search(current[max(0, match.start() - 30) : match.start()]):
+            return True
+    return False
+
+
 def _clause_figures(
-    clause_text: str, sentence: str, default: FiscalPeriod
+    clause_text: str, sentence: str, default: FiscalPeriod, context_non_gaap: bool = False
 ) -> Iterator[EarningsFigure]:
     comparison = _COMPARISON.search(clause_text)
     current = clause_text[: comparison.start()] if comparison else clause_text
     compared = clause_text[comparison.start() :] if comparison else ""
-    found = [*_totals(current, clause_text), *_per_share(current, clause_text)]
+    # A prior period named in the current part, or just after it ("... in the prior year"),
+    # makes the clause a comparison: none of its figures is current.
+    if _states_prior_period(current) or (
+        comparison
+        and comparison.group(0).lower().startswith(("prior", "previous", "a year", "year", "last"))
+        and not _CHANGE_AGAINST.search(
+            clause_text[max(0, comparison.start() - 30) : comparison.start()]
+        )
+    ):
+        return
+    found = [
+        figure
+        for figure in [*_totals(current, clause_text), *_per_share(current, clause_text)]
+        if not _PART_OF_RESULT.search(current[: figure.start])
+    ]
+    # The basis said after the figures in the current part, or by the sentence or heading
+    # before when this sentence names none, is theirs.
+    if _NON_GAAP_AFTER.search(current[min((f.start for f in found), default=0) :]) or (
+        context_non_gaap and not _GAAP_CONTEXT.search(sentence)
+    ):
+        found = [replace(figure, gaap=False) for figure in found]
     prior_totals, prior_per_share = _comparison_amounts(compared)
     own_totals = [
         _number_start(m)
@@ -490,10 +560,21 @@ def _clause_figures(
         segment_start = figure.start - len(figure.text) + 1 if figure.unit == USD else figure.start
         change = _change(current[max(0, segment_start) : segment_end])
         period = (
-            _period(current, figure.start) or _period(clause_text) or _period(sentence) or default
+            _period(current, figure.start)
+            or _period(current)
+            or _period(_COMPARISON.split(sentence, 1)[0])
+            or default
         )
         yield EarningsFigure(
-            figure.name, figure.value, figure.unit, period, figure.gaap, prior, change, figure.text
+            figure.name,
+            figure.value,
+            figure.unit,
+            period,
+            figure.gaap,
+            prior,
+            change,
+            figure.text,
+            "prose",
         )
 
 
@@ -521,12 +602,268 @@ def _same_value(first: float, second: float) -> bool:
     return abs(first - second) <= 0.006 * max(abs(first), abs(second))
 
 
+# --- Financial statement tables -------------------------------------------------------------
+# extract_text renders a table row as one line, its cells joined by a space, or (some filing
+# agents) each cell on a line of its own; both are read as "label, then the values that follow".
+_TABLE_TITLE = re.compile(
+    r"\bstatements?\s+of\s+(?:consolidated\s+)?(?:operations|income|earnings|comprehensive)",
+    re.IGNORECASE,
+)
+_TABLE_END = re.compile(r"\bbalance\s+sheets?\b|\bcash\s+flows?\b|\bstatements?\s+of\b", re.I)
+_TABLE_SCALE = re.compile(r"\bin\s+(thousands|millions|billions)\b", re.IGNORECASE)
+_TABLE_NOT_GAAP = re.compile(r"\b(?:non-gaap|adjusted|reconciliation|pro\s+forma)\b", re.I)
+_COLUMN_PERIOD = re.compile(
+    r"\b(?P<quarter>three\s+months|thirteen\s+weeks|fourteen\s+weeks|1[34]\s+weeks|quarters?)"
+    r"(?:\s+ended)?\b|\b(?P<ytd>(?:six|nine|twenty-six|thirty-nine|26|39)\s+(?:months|weeks))"
+    r"(?:\s+ended)?\b|\b(?P<year>(?:twelve|12)\s+months|fifty-[23]\s+weeks|5[23]\s+weeks"
+    r"|(?:fiscal\s+)?years?)\s+ended\b",
+    re.IGNORECASE,
+)
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_CELL = re.compile(r"\(\s*[\d,]*\.?\d+\s*\)?|[\d,]*\.?\d+|(?<!\S)[-\u2013\u2014](?!\S)")
+_VALUES_ONLY = re.compile(r"^[\s$()\d,.\-\u2013\u2014]*$")
+_ROW = re.compile(
+    r"^(?P<label>.*?[A-Za-z:)\]])(?P<values>(?:\s*\$?\s*(?:\(\s*[\d,]*\.?\d+\s*\)?|[\d,]*\.?\d+"
+    r"|[-\u2013\u2014](?=\s|$)))+)\s*$"
+)
+_REVENUE_ROW = re.compile(
+    r"^(?:total\s+)?(?:net\s+)?(?:revenues?|sales)(?:\s*,\s*net\b.*)?$", re.IGNORECASE
+)
+_NET_INCOME_ROW = re.compile(
+    r"^net\s+(?:income|earnings|loss|\(loss\)|income\s*\(loss\)|earnings\s*\(loss\)"
+    r"|\(loss\)\s*(?:income|earnings))(?:\s+(?:attributable|allocable)\s+to\s+(?P<owner>.+))?$",
+    re.IGNORECASE,
+)
+_PER_SHARE_ROW = re.compile(r"\bper\s+(?:common\s+)?share\b|\beps\b", re.IGNORECASE)
+_PER_SHARE_HEADING = re.compile(
+    r"\b(?:earnings|income|loss)\b.*\bper\s+(?:common\s+)?share\b|^(?:net\s+)?eps\b", re.I
+)
+_NOT_NET_ROW = re.compile(
+    r"\b(?:continuing|discontinued|operations|weighted|shares\s+used|dividends?|adjusted"
+    r"|non-gaap|excluding|pro\s+forma|core|noncontrolling|non-controlling|minority"
+    r"|available|allocable|before)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Columns:
+    periods: tuple[FiscalPeriod, ...]  # one per column
+    current: frozenset[int]  # the columns of the latest year of each period group
+    prior: Mapping[int, int]  # current column -> the column of the year before
+
+
+def _columns(header: str) -> _Columns | None:
+    """Period and role of each column from a header ("Three Months Ended ... 2020 2019")."""
+    groups = [
+        FiscalPeriod.QUARTER
+        if match["quarter"]
+        else FiscalPeriod.YEAR_TO_DATE
+        if match["ytd"]
+        else FiscalPeriod.FULL_YEAR
+        for match in _COLUMN_PERIOD.finditer(header)
+    ]
+    years = [int(year) for year in _YEAR.findall(header[_COLUMN_PERIOD.search(header).start() :])]  # type: ignore[union-attr]
+    if not groups or not years or len(years) % len(groups):
+        return None
+    width = len(years) // len(groups)
+    periods: list[FiscalPeriod] = []
+    current: set[int] = set()
+    prior: dict[int, int] = {}
+    for index, period in enumerate(groups):
+        columns = list(range(index * width, (index + 1) * width))
+        group_years = [years[column] for column in columns]
+        latest = max(group_years)
+        periods.extend([period] * width)
+        if group_years.count(latest) != 1:  # two columns of the latest year: role not fixed
+            continue
+        column = columns[group_years.index(latest)]
+        current.add(column)
+        if group_years.count(latest - 1) == 1:
+            prior[column] = columns[group_years.index(latest - 1)]
+    return _Columns(tuple(periods), frozenset(current), prior)
+
+
+def _cells(values: str) -> list[float | None]:
+    cells: list[float | None] = []
+    for cell in _CELL.findall(values.replace("$", " ")):
+        if cell in {"-", "\u2013", "\u2014"}:
+            cells.append(None)
+            continue
+        number = float(re.sub(r"[^\d.]", "", cell))
+        cells.append(-number if cell.startswith("(") else number)
+    return cells
+
+
+def _table_rows(lines: list[str]) -> Iterator[tuple[int, str, list[float | None]]]:
+    """(line index, label, values) of each row; values on the lines after a label join it."""
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if _VALUES_ONLY.match(line):
+            index += 1
+            continue
+        row = _ROW.match(line)
+        label, values = (row["label"], row["values"]) if row else (line, "")
+        start = index
+        index += 1
+        if not row:
+            while index < len(lines) and _VALUES_ONLY.match(lines[index]):
+                values += " " + lines[index]
+                index += 1
+        yield start, label.strip(), _cells(values)
+
+
+def _row_name(label: str, heading: str) -> tuple[str, bool] | None:
+    """(figure name, preferred) of a statement row, or None. Preferred: net income
+    attributable to the company, which wins over plain net income."""
+    label = re.sub(r"\s*\(\d\)\s*$|:$", "", label).strip()
+    if _REVENUE_ROW.match(label):
+        return "revenue", False
+    income = _NET_INCOME_ROW.match(label)
+    if income:
+        owner = income["owner"] or ""
+        if owner and re.search(
+            r"noncontrolling|non-controlling|minority|common|particip", owner, re.I
+        ):
+            return None
+        return "net_income", bool(owner)
+    if _NOT_NET_ROW.search(label):
+        return None
+    kinds = [kind for kind in ("basic", "diluted") if re.search(rf"\b{kind}\b", label, re.I)]
+    if len(kinds) == 1 and (
+        _PER_SHARE_ROW.search(label)
+        or (re.fullmatch(r"(?:basic|diluted)", label, re.I) and _PER_SHARE_HEADING.search(heading))
+    ):
+        return f"eps_{kinds[0]}", False
+    return None
+
+
+def _table_figures(text: str) -> dict[tuple[str, FiscalPeriod, bool], EarningsFigure]:
+    """Revenue, net income and EPS of the release's income statements, each current column
+    with its period and the prior year's column as prior value."""
+    lines = text.split("\n")
+    found: dict[tuple[str, FiscalPeriod, bool], EarningsFigure] = {}
+    preferred: set[tuple[str, FiscalPeriod, bool]] = set()
+    index = 0
+    while index < len(lines):
+        if not _COLUMN_PERIOD.search(lines[index]) or len(lines[index]) > 160:
+            index += 1
+            continue
+        title = "\n".join(lines[max(0, index - 6) : index])
+        if not _TABLE_TITLE.search(title) or _TABLE_NOT_GAAP.search(title):
+            index += 1
+            continue
+        # The header runs until the first row with values; the scale is said near it.
+        header_end = index + 1
+        while header_end < len(lines) and header_end < index + 12:
+            line = lines[header_end]
+            if not _YEAR.search(line) and (_ROW.match(line) or _VALUES_ONLY.match(line)):
+                break
+            if (
+                re.match(r"^[A-Za-z]", line)
+                and not _YEAR.search(line)
+                and not re.search(
+                    r"ended|\bmonths\b|\bweeks\b|unaudited|in\s+(?:thousands|millions|billions)"
+                    r"|^\w+\s+\d{1,2},?$",
+                    line,
+                    re.I,
+                )
+            ):
+                break
+            header_end += 1
+        header = " ".join(lines[index:header_end])
+        columns = _columns(header)
+        scale_text = "\n".join(lines[max(0, index - 6) : header_end + 3])
+        scale_match = _TABLE_SCALE.search(scale_text)
+        scale = _SCALES[scale_match[1].lower().rstrip("s")] if scale_match else None
+        end = header_end
+        while (
+            end < len(lines)
+            and not (_COLUMN_PERIOD.search(lines[end]) and len(lines[end]) < 160)
+            and not (_TABLE_END.search(lines[end]) and len(lines[end]) < 100)
+        ):
+            end += 1
+        if columns is None:
+            index = end
+            continue
+        heading = ""
+        # With noncontrolling interests, plain "Net income" is not the company's: only the
+        # row attributable to it counts.
+        plain: dict[tuple[str, FiscalPeriod, bool], EarningsFigure] = {}
+        has_noncontrolling = False
+        for _, label, values in _table_rows(lines[header_end:end]):
+            if not values:
+                heading = label
+                continue
+            if re.search(r"non-?controlling|minority", label, re.IGNORECASE):
+                has_noncontrolling = True
+            named = _row_name(label, heading)
+            if not re.fullmatch(r"(?:basic|diluted)", label.strip(" :"), re.I):
+                heading = ""
+            if named is None or len(values) != len(columns.periods):
+                continue
+            name, is_preferred = named
+            per_share = name.startswith("eps")
+            if not per_share and scale is None:
+                continue
+            factor = 1.0 if per_share else float(scale or 1.0)
+            for column in sorted(columns.current):
+                value = values[column]
+                if value is None or (per_share and abs(value) >= 1000):
+                    continue
+                prior_column = columns.prior.get(column)
+                prior = values[prior_column] if prior_column is not None else None
+                key = (name, columns.periods[column], True)
+                if key in found and not (is_preferred and key not in preferred):
+                    continue
+                if is_preferred:
+                    preferred.add(key)
+                (plain if name == "net_income" and not is_preferred else found)[key] = (
+                    EarningsFigure(
+                        name,
+                        value * factor,
+                        USD_PER_SHARE if per_share else USD,
+                        columns.periods[column],
+                        True,
+                        None if prior is None else prior * factor,
+                        None,
+                        label,
+                        "table",
+                    )
+                )
+        if not has_noncontrolling:
+            for key, figure in plain.items():
+                found.setdefault(key, figure)
+        index = end
+    return found
+
+
+_SETS_BASIS = re.compile(
+    r"^\W*(?:on\s+an?\s+(?:non-gaap|adjusted|core)\s+basis|excluding\b|adjusted\b|non-gaap\b)", re.I
+)
+
+
+def _sentences_with_basis(text: str) -> Iterator[tuple[str, bool]]:
+    """Each sentence, and whether the sentence or heading before it sets a non-GAAP basis
+    ("First Quarter 2020 Non-GAAP Financial Results", "On a non-GAAP basis, ...")."""
+    heading_non_gaap = False
+    for line in text.split("\n"):
+        if "$" not in line and len(line) < 150 and not line.rstrip().endswith("."):
+            heading_non_gaap = bool(_NON_GAAP_CONTEXT.search(line))
+            continue
+        previous_non_gaap = False
+        for sentence in sentences(line):
+            yield sentence, heading_non_gaap or previous_non_gaap
+            previous_non_gaap = bool(_SETS_BASIS.search(sentence))
+
+
 def extract_earnings(text: str) -> Earnings | None:
     """The figures and guidance `text` states; None when it states none."""
     default = _period(text[:_OPENING_CHARS]) or FiscalPeriod.UNKNOWN
     figures: dict[tuple[str, FiscalPeriod, bool], EarningsFigure] = {}
     guidance: list[GuidanceFigure] = []
-    for sentence in sentences(text):
+    for sentence, context_non_gaap in _sentences_with_basis(text):
         if "$" not in sentence and "cents" not in sentence:
             continue
         if _GUIDANCE.search(sentence):
@@ -534,7 +871,7 @@ def extract_earnings(text: str) -> Earnings | None:
                 guidance.extend(_guidance(sentence, default))
             continue
         for clause in _CLAUSE_BREAK.split(sentence):
-            for figure in _clause_figures(clause, sentence, default):
+            for figure in _clause_figures(clause, sentence, default, context_non_gaap):
                 key = (figure.name, figure.period, figure.gaap)
                 known = figures.get(key)
                 if known is None:
@@ -549,6 +886,14 @@ def extract_earnings(text: str) -> Earnings | None:
                         if known.change_percent is not None
                         else figure.change_percent,
                     )
+    # The statements win: a table figure replaces a prose one of another value, and one of the
+    # same value (the prose rounds) only adds a missing prior value.
+    for key, table in _table_figures(text).items():
+        prose = figures.get(key)
+        if prose is None or not _same_value(prose.value, table.value):
+            figures[key] = table
+        elif prose.prior_value is None and table.prior_value is not None:
+            figures[key] = replace(prose, prior_value=table.prior_value)
     if not figures and not guidance:
         return None
     return Earnings(tuple(figures.values()), tuple(guidance))
