@@ -30,6 +30,9 @@ class OwnershipSubmission:
     accession: str
     issuer_cik: str  # ten digits
     issuer_name: str
+    # Another XML form wrapped the same way: a Schedule 13D or 13G, a Form 144.
+    form_type: str = "4"
+    directory: Path = OWNERSHIP_DIR
 
     @property
     def folder(self) -> str:
@@ -40,14 +43,16 @@ class OwnershipSubmission:
         return f"https://www.sec.gov{self.folder}/{self.accession}-index.htm"
 
     def submission(self) -> bytes:
-        xml = (OWNERSHIP_DIR / self.document).read_bytes()
+        xml = (self.directory / self.document).read_bytes()
         return (
             (
                 f"<SEC-DOCUMENT>{self.accession}.txt : 20240501\n"
                 f"<SEC-HEADER>{self.accession}.hdr.sgml : 20240501\n"
-                f"ACCESSION NUMBER:\t\t{self.accession}\nCONFORMED SUBMISSION TYPE:\t4\n"
-                "PUBLIC DOCUMENT COUNT:\t\t1\n</SEC-HEADER>\n<DOCUMENT>\n<TYPE>4\n<SEQUENCE>1\n"
-                "<FILENAME>form4.xml\n<DESCRIPTION>FORM 4\n<TEXT>\n<XML>\n"
+                f"ACCESSION NUMBER:\t\t{self.accession}\n"
+                f"CONFORMED SUBMISSION TYPE:\t{self.form_type}\n"
+                "PUBLIC DOCUMENT COUNT:\t\t1\n</SEC-HEADER>\n<DOCUMENT>\n"
+                f"<TYPE>{self.form_type}\n<SEQUENCE>1\n"
+                f"<FILENAME>primary_doc.xml\n<DESCRIPTION>FORM {self.form_type}\n<TEXT>\n<XML>\n"
             ).encode()
             + xml
             + b"</XML>\n</TEXT>\n</DOCUMENT>\n</SEC-DOCUMENT>\n"
@@ -55,13 +60,14 @@ class OwnershipSubmission:
 
     def feed_entry(self, accepted_at: dt.datetime) -> str:
         return (
-            f"<entry>\n<title>4 - {self.issuer_name} ({self.issuer_cik}) (Issuer)</title>\n"
+            f"<entry>\n<title>{self.form_type} - {self.issuer_name} ({self.issuer_cik})"
+            " (Issuer)</title>\n"
             f'<link rel="alternate" type="text/html" href="{self.index_url}"/>\n'
             '<summary type="html">\n &lt;b&gt;Filed:&lt;/b&gt; '
             f"{accepted_at.date().isoformat()} &lt;b&gt;AccNo:&lt;/b&gt; {self.accession} "
             "&lt;b&gt;Size:&lt;/b&gt; 6 KB\n</summary>\n"
             f"<updated>{accepted_at.isoformat()}</updated>\n"
-            '<category scheme="https://www.sec.gov/" label="form type" term="4"/>\n'
+            f'<category scheme="https://www.sec.gov/" label="form type" term="{self.form_type}"/>\n'
             f"<id>urn:tag:sec.gov,2008:accession-number={self.accession}</id>\n</entry>\n"
         )
 
