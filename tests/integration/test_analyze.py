@@ -164,7 +164,7 @@ def test_documents_present_absent_and_skipped(
     topics: TopicSettings, emulator: EmulatorHandle, tmp_path: Path
 ) -> None:
     absent = next(f for f in snapshot_filings(SNAPSHOT) if f.form_type == "8-K")
-    skipped = sample_filing(77, form_type="144")  # not in the fetched forms
+    skipped = sample_filing(77, form_type="D")  # not in the fetched forms
     asyncio.run(publish_filings(topics, [_jpmorgan_8k(), absent, skipped]))
     with ServiceProcess("analyze", ["analyze"], analyze_env(topics, emulator), tmp_path):
         wait_for_count(topics, topics.topic_analyzed, 3)

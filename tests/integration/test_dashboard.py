@@ -703,13 +703,13 @@ async def test_dashboard_shows_a_filings_facts_when_its_row_is_clicked(
     await row(page, results).press("Enter")  # the keyboard opens it too
     detail = page.locator(f"#facts-{accession(results)}")
     figures = detail.locator("table.figures tbody tr")
-    await expect(figures).to_have_count(4)
+    await expect(figures).to_have_count(5)  # the basic EPS from the statement table too
     assert await figures.first.locator("td").all_inner_texts() == [
         "Revenue",
         "quarter",
         "GAAP",
         "$1.52B",
-        "—",
+        "$1.48B",  # the prior period, from the statement's column
         "+2.6%",
     ]
     assert await figures.nth(1).locator("td").all_inner_texts() == [
