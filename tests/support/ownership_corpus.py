@@ -1,7 +1,11 @@
-"""A copy of the recorded corpus (symlinks) that also serves Form 4s as EDGAR serves them: the
-real ownership XML of samples/edgar-corpus/documents/ownership/ (byte for byte, as its manifest
-says it was extracted) wrapped back into a complete submission at its accession's EDGAR path.
-The recorded corpus holds no Form 4 submission, so the tests build the wrappers.
+"""A copy of the recorded corpus (symlinks) that also serves filings the recording holds only as
+documents, as EDGAR serves them:
+- an XML form (Form 4, Schedule 13D/13G, Form 144): the real XML of samples/edgar-corpus/
+  documents/ (byte for byte) wrapped back into a complete submission at its accession's path;
+- a periodic report (10-Q, 10-K): a real XBRL instance of documents/xbrl/ as the EX-101.INS of a
+  submission whose primary document is a short stand-in HTML page, the way a filing made before
+  inline XBRL is served; also its index page listing both, and each document on its own.
+The recorded corpus holds no such submission, so the tests build the wrappers.
 
 With `feed=True` the copy's only getcurrent snapshot lists just these filings, so an ingest
 replaying it publishes exactly them (in the order given, a second apart).
@@ -10,12 +14,18 @@ replaying it publishes exactly them (in the order given, a second apart).
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from tests.support.facts_corpus import OWNERSHIP_DIR
 from tests.support.records import CORPUS_DIR
+
+STAKES_DIR = CORPUS_DIR / "documents" / "beneficial-ownership"
+SALE_NOTICES_DIR = CORPUS_DIR / "documents" / "form144"
+XBRL_DIR = CORPUS_DIR / "documents" / "xbrl"
 
 _FEED_PAGE = "feed/start-00000-count-40.xml"
 _FEED_URL = (
@@ -59,17 +69,163 @@ class OwnershipSubmission:
         )
 
     def feed_entry(self, accepted_at: dt.datetime) -> str:
+        return _feed_entry(self, accepted_at, "6 KB")
+
+    def served(self) -> dict[str, bytes]:
+        """What the emulator serves for this filing, by path under www.sec.gov."""
+        return {f"{self.folder}/{self.accession}.txt": self.submission()}
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodicReport:
+    instance: str  # a file of documents/xbrl/, gzip-compressed when it ends in .gz
+    accession: str
+    issuer_cik: str  # ten digits
+    issuer_name: str
+    form_type: str = "10-Q"
+    # The size the feed states. Below analyze's max_document_bytes, the complete submission is
+    # read (one request); above it, the index page, the primary document and the instance.
+    feed_size: str = "1 MB"
+    # An inline XBRL primary document instead of the stand-in: the submission then holds it
+    # alone, and the index page lists the instance EDGAR extracts from it.
+    inline: bytes | None = None
+
+    @property
+    def folder(self) -> str:
+        return f"/Archives/edgar/data/{int(self.issuer_cik)}/{self.accession.replace('-', '')}"
+
+    @property
+    def index_url(self) -> str:
+        return f"https://www.sec.gov{self.folder}/{self.accession}-index.htm"
+
+    @property
+    def primary_filename(self) -> str:
+        return f"{self.accession}-{self.form_type.lower()}.htm"
+
+    @property
+    def instance_filename(self) -> str:
+        return self.instance.removesuffix(".gz")
+
+    def instance_xml(self) -> bytes:
+        data = (XBRL_DIR / self.instance).read_bytes()
+        return gzip.decompress(data) if self.instance.endswith(".gz") else data
+
+    def primary_html(self) -> bytes:
+        if self.inline is not None:
+            return self.inline
         return (
-            f"<entry>\n<title>{self.form_type} - {self.issuer_name} ({self.issuer_cik})"
-            " (Issuer)</title>\n"
-            f'<link rel="alternate" type="text/html" href="{self.index_url}"/>\n'
-            '<summary type="html">\n &lt;b&gt;Filed:&lt;/b&gt; '
-            f"{accepted_at.date().isoformat()} &lt;b&gt;AccNo:&lt;/b&gt; {self.accession} "
-            "&lt;b&gt;Size:&lt;/b&gt; 6 KB\n</summary>\n"
-            f"<updated>{accepted_at.isoformat()}</updated>\n"
-            f'<category scheme="https://www.sec.gov/" label="form type" term="{self.form_type}"/>\n'
-            f"<id>urn:tag:sec.gov,2008:accession-number={self.accession}</id>\n</entry>\n"
+            f"<html><body><p>UNITED STATES SECURITIES AND EXCHANGE COMMISSION</p>"
+            f"<p>FORM {self.form_type}</p><p>{self.issuer_name}</p>"
+            "<p>The financial statements of this report are in its XBRL instance.</p>"
+            "</body></html>\n"
+        ).encode()
+
+    def submission(self) -> bytes:
+        instance = (
+            (
+                "</TEXT>\n</DOCUMENT>\n<DOCUMENT>\n<TYPE>EX-101.INS\n<SEQUENCE>2\n"
+                f"<FILENAME>{self.instance_filename}\n<DESCRIPTION>XBRL INSTANCE DOCUMENT\n"
+                "<TEXT>\n<XBRL>\n"
+            ).encode()
+            + self.instance_xml()
+            + b"</XBRL>\n"
+            if self.inline is None
+            else b""
         )
+        return (
+            (
+                f"<SEC-DOCUMENT>{self.accession}.txt : 20240723\n"
+                f"<SEC-HEADER>{self.accession}.hdr.sgml : 20240723\n"
+                f"ACCESSION NUMBER:\t\t{self.accession}\n"
+                f"CONFORMED SUBMISSION TYPE:\t{self.form_type}\n"
+                "PUBLIC DOCUMENT COUNT:\t\t2\n</SEC-HEADER>\n<DOCUMENT>\n"
+                f"<TYPE>{self.form_type}\n<SEQUENCE>1\n<FILENAME>{self.primary_filename}\n"
+                f"<DESCRIPTION>{self.form_type}\n<TEXT>\n"
+            ).encode()
+            + self.primary_html()
+            + instance
+            + b"</TEXT>\n</DOCUMENT>\n</SEC-DOCUMENT>\n"
+        )
+
+    def index_page(self) -> bytes:
+        """The filing index page as EDGAR lays it out: the primary document in "Document Format
+        Files", the instance in "Data Files" (the columns parse_index_page reads)."""
+
+        def row(seq: str, description: str, filename: str, kind: str, size: int) -> str:
+            link = f'<a href="{self.folder}/{filename}">{filename}</a>'
+            cells = (seq, description, link, kind, str(size))
+            return "<tr>" + "".join(f'<td scope="row">{cell}</td>' for cell in cells) + "</tr>"
+
+        header = (
+            "<tr>"
+            + "".join(
+                f'<th scope="col">{name}</th>'
+                for name in ("Seq", "Description", "Document", "Type", "Size")
+            )
+            + "</tr>"
+        )
+        primary = row(
+            "1", self.form_type, self.primary_filename, self.form_type, len(self.primary_html())
+        )
+        complete = row(
+            "&nbsp;",
+            "Complete submission text file",
+            f"{self.accession}.txt",
+            "&nbsp;",
+            len(self.submission()),
+        )
+        instance = (
+            row(
+                "2",
+                "XBRL INSTANCE DOCUMENT",
+                self.instance_filename,
+                "EX-101.INS",
+                len(self.instance_xml()),
+            )
+            if self.inline is None
+            else row(
+                "",
+                "EXTRACTED XBRL INSTANCE DOCUMENT",
+                self.instance_filename,
+                "XML",
+                len(self.instance_xml()),
+            )
+        )
+        return (
+            "<html><body>"
+            '<table class="tableFile" summary="Document Format Files">'
+            f"{header}{primary}{complete}</table>"
+            f'<table class="tableFile" summary="Data Files">{header}{instance}</table>'
+            "</body></html>\n"
+        ).encode()
+
+    def feed_entry(self, accepted_at: dt.datetime) -> str:
+        return _feed_entry(self, accepted_at, self.feed_size)
+
+    def served(self) -> dict[str, bytes]:
+        return {
+            f"{self.folder}/{self.accession}.txt": self.submission(),
+            f"{self.folder}/{self.accession}-index.htm": self.index_page(),
+            f"{self.folder}/{self.primary_filename}": self.primary_html(),
+            f"{self.folder}/{self.instance_filename}": self.instance_xml(),
+        }
+
+
+WrappedFiling = OwnershipSubmission | PeriodicReport
+
+
+def _feed_entry(filing: WrappedFiling, accepted_at: dt.datetime, size: str) -> str:
+    return (
+        f"<entry>\n<title>{filing.form_type} - {filing.issuer_name} ({filing.issuer_cik})"
+        " (Issuer)</title>\n"
+        f'<link rel="alternate" type="text/html" href="{filing.index_url}"/>\n'
+        '<summary type="html">\n &lt;b&gt;Filed:&lt;/b&gt; '
+        f"{accepted_at.date().isoformat()} &lt;b&gt;AccNo:&lt;/b&gt; {filing.accession} "
+        f"&lt;b&gt;Size:&lt;/b&gt; {size}\n</summary>\n"
+        f"<updated>{accepted_at.isoformat()}</updated>\n"
+        f'<category scheme="https://www.sec.gov/" label="form type" term="{filing.form_type}"/>\n'
+        f"<id>urn:tag:sec.gov,2008:accession-number={filing.accession}</id>\n</entry>\n"
+    )
 
 
 ISABELLA_PURCHASE = OwnershipSubmission(
@@ -79,9 +235,26 @@ ISABELLA_PURCHASE = OwnershipSubmission(
 ZIPRECRUITER_VESTING = OwnershipSubmission(
     "zip-4-1.xml", "0001617553-25-000024", "0001617553", "ZIPRECRUITER, INC."
 )
+# A Schedule 13D in XML: an active 6.3% stake in QXO (its CIK is SilverSun's, renamed).
+QXO_STAKE = OwnershipSubmission(
+    "sc13d-qxo.xml", "0001104659-25-041235", "0001236275", "QXO, Inc.", "SCHEDULE 13D", STAKES_DIR
+)
+# SEC's sample Form 144: a sale notice for the test issuer RUFUS TEST CO (in no ticker map).
+SAMPLE_SALE_NOTICE = OwnershipSubmission(
+    "Sample_144.xml",
+    "0000950103-24-000144",
+    "0001118676",
+    "RUFUS TEST CO",
+    "144",
+    SALE_NOTICES_DIR,
+)
+# Tesla's 10-Q for the quarter ended 2024-06-30 (its real instance; the accession is made up).
+TESLA_10Q = PeriodicReport(
+    "tsla-20240630_htm.xml.gz", "0001628280-24-032662", "0001318605", "Tesla, Inc."
+)
 
 
-def _feed_page(submissions: list[OwnershipSubmission]) -> str:
+def _feed_page(submissions: Sequence[WrappedFiling]) -> str:
     start = dt.datetime(2025, 12, 12, 18, 0, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
     # getcurrent lists newest first.
     entries = [
@@ -97,7 +270,7 @@ def _feed_page(submissions: list[OwnershipSubmission]) -> str:
 
 
 def corpus_with_ownership(
-    directory: Path, submissions: list[OwnershipSubmission], *, feed: bool = False
+    directory: Path, submissions: Sequence[WrappedFiling], *, feed: bool = False
 ) -> Path:
     corpus = directory / "corpus"
     corpus.mkdir()
@@ -121,17 +294,22 @@ def corpus_with_ownership(
             )
         )
     for submission in submissions:
-        path = f"{submission.accession}.txt"
-        (corpus / path).write_bytes(submission.submission())
-        lines.append(
-            json.dumps(
-                {
-                    "url": f"https://www.sec.gov{submission.folder}/{submission.accession}.txt",
-                    "status": 200,
-                    "content_type": "text/plain",
-                    "path": path,
-                }
+        for url_path, body in submission.served().items():
+            path = f"{submission.accession}/{url_path.rsplit('/', 1)[1]}"
+            (corpus / path).parent.mkdir(exist_ok=True)
+            (corpus / path).write_bytes(body)
+            content_type = "text/plain" if path.endswith(".txt") else "text/html"
+            if path.endswith(".xml"):
+                content_type = "application/xml"
+            lines.append(
+                json.dumps(
+                    {
+                        "url": f"https://www.sec.gov{url_path}",
+                        "status": 200,
+                        "content_type": content_type,
+                        "path": path,
+                    }
+                )
             )
-        )
     (corpus / "manifest.jsonl").write_text("\n".join(lines) + "\n")
     return corpus

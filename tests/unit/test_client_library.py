@@ -262,6 +262,21 @@ def test_config_sends_the_ownership_filters() -> None:
             ClientConfig(**wrong)
 
 
+def test_config_sends_the_stake_filters() -> None:
+    config = ClientConfig(min_stake_pct=5.0, stake_kind="active")
+    query = parse_qs(urlsplit(config.stream_url(None)).query)
+    assert (query["min_stake_pct"], query["stake_kind"]) == (["5.0"], ["active"])
+    assert config.filters() == {"min_stake_pct": 5.0, "stake_kind": "active"}
+    for wrong in (
+        {"min_stake_pct": -1.0},
+        {"min_stake_pct": 101.0},
+        {"min_stake_pct": float("inf")},
+        {"stake_kind": "activist"},
+    ):
+        with pytest.raises(BadParameterError):
+            ClientConfig(**wrong)
+
+
 def test_the_answers_to_a_subscribe_are_events_of_their_own() -> None:
     subscribed = '{"type":"subscribed","cursor":"0:4","filters":{"tickers":["JPM"]}}'
     assert parse_frame(subscribed) == Subscribed("0:4", {"tickers": ["JPM"]})

@@ -1,7 +1,8 @@
 """DocumentFetcher on the XML forms of schema v3 through a real EdgarClient and the EDGAR
 emulator: a Schedule 13D, a truncated 13D/A, a 13G and a Form 144, each a real corpus document
 wrapped as a complete submission (tests/support/ownership_corpus.py), read into its family's
-facts in one request; a hostile 13D (an entity declaration) is an error with the reason."""
+facts in one request; a hostile 13D (an entity declaration) is an error with the reason. And a
+periodic report's XBRL, by each of the ways EDGAR serves it."""
 
 from __future__ import annotations
 
@@ -12,28 +13,37 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from services.analyze.reading.documents import DocumentFetcher, DocumentStatus
+from services.analyze.reading.documents import DocumentFetcher, DocumentStatus, FilingDocuments
 from services.analyze.reading.forms.beneficial_ownership import Stake
+from services.analyze.reading.forms.financials import Source
 from services.analyze.reading.forms.sale_notice import SaleNotice
 from services.common.edgar import EdgarClient
 from services.common.ratelimit import RequestLimiter
 from services.common.records import Entity, Filing, FilingSource
 from services.common.retry import RetryPolicy
 from services.emulator import run_emulator
-from tests.support.ownership_corpus import OwnershipSubmission, corpus_with_ownership
-from tests.support.records import CORPUS_DIR
-
-STAKES = CORPUS_DIR / "documents" / "beneficial-ownership"
-QXO = OwnershipSubmission(
-    "sc13d-qxo.xml", "0001104659-25-041235", "0001236275", "QXO, Inc.", "SCHEDULE 13D", STAKES
+from services.emulator.server import EmulatorHandle
+from tests.support.ownership_corpus import (
+    QXO_STAKE,
+    SAMPLE_SALE_NOTICE,
+    STAKES_DIR,
+    TESLA_10Q,
+    OwnershipSubmission,
+    PeriodicReport,
+    WrappedFiling,
+    corpus_with_ownership,
 )
+from tests.support.xbrl_documents import INLINE_10Q
+
+QXO = QXO_STAKE
+SALE = SAMPLE_SALE_NOTICE
 ZIVO = OwnershipSubmission(
     "sc13da-zivo-truncated-endtag.xml",
     "0001213900-25-000111",
     "0001101026",
     "Zivo Bioscience",
     "SCHEDULE 13D/A",
-    STAKES,
+    STAKES_DIR,
 )
 SPIRIT = OwnershipSubmission(
     "sc13g-citadel-spirit.xml",
@@ -41,19 +51,11 @@ SPIRIT = OwnershipSubmission(
     "0001498710",
     "Spirit Aviation",
     "SCHEDULE 13G",
-    STAKES,
-)
-SALE = OwnershipSubmission(
-    "Sample_144.xml",
-    "0000950103-24-000144",
-    "0000320193",
-    "AN ISSUER",
-    "144",
-    CORPUS_DIR / "documents" / "form144",
+    STAKES_DIR,
 )
 
 
-def _filing(submission: OwnershipSubmission) -> Filing:
+def _filing(submission: WrappedFiling, size_bytes: int | None = 20_000) -> Filing:
     return Filing(
         accession_number=submission.accession,
         form_type=submission.form_type,
@@ -63,7 +65,8 @@ def _filing(submission: OwnershipSubmission) -> Filing:
         index_url=submission.index_url,
         source=FilingSource.LIVE,
         detected_at=dt.datetime(2025, 5, 1, 16, 0, 1, tzinfo=dt.UTC),
-        size_bytes=20_000,  # known and small: the complete submission, one request
+        # Known and small: the complete submission, one request. Unknown: the index page.
+        size_bytes=size_bytes,
     )
 
 
@@ -122,3 +125,81 @@ async def test_xml_forms_are_read_into_their_familys_facts(
     assert refused.parsed is None
     assert refused.detail is not None
     assert "DTD" in refused.detail or "entit" in refused.detail.lower()
+
+
+def _requested(emulator: EmulatorHandle) -> list[str]:
+    return [logged.target.rsplit("/", 1)[1] for logged in emulator.control.requests.snapshot()]
+
+
+@pytest.mark.asyncio
+async def test_a_periodic_reports_xbrl_is_read_from_the_fewest_documents(
+    edgar: EdgarClient, tmp_path: Path
+) -> None:
+    """Tesla's real 10-Q instance: as the EX-101.INS of a complete submission (one request) and
+    through the index page (index, primary, instance); an inline primary document is its own
+    XBRL (index and primary, the extracted instance is not fetched); a listed instance that is
+    not there leaves financials None with the reason, and the text read."""
+    inline = PeriodicReport(
+        "tsla-20240630_htm.xml.gz",
+        "0000000002-24-000002",
+        "0000000002",
+        "INLINE FILER",
+        inline=INLINE_10Q.encode(),
+    )
+    missing = PeriodicReport(
+        "tsla-20240630_htm.xml.gz", "0000000003-24-000003", "0000000003", "GONE FILER"
+    )
+    corpus = corpus_with_ownership(tmp_path, [TESLA_10Q, inline, missing])
+    manifest = corpus / "manifest.jsonl"
+    gone = f"{missing.folder}/{missing.instance_filename}"
+    manifest.write_text(
+        "".join(line for line in manifest.read_text().splitlines(True) if gone not in line)
+    )
+    with run_emulator(corpus) as emulator:
+        fetcher = DocumentFetcher(
+            edgar,
+            emulator.base_url,
+            fetch_forms=frozenset({"10-Q"}),
+            max_document_bytes=5_000_000,
+        )
+        fetched: dict[str, tuple[FilingDocuments, list[str]]] = {}
+        for name, filing in (
+            ("submission", _filing(TESLA_10Q, 1_400_000)),
+            ("index", _filing(TESLA_10Q, None)),
+            ("inline", _filing(inline, None)),
+        ):
+            emulator.control.requests.clear()
+            fetched[name] = (await fetcher.fetch(filing), _requested(emulator))
+        emulator.control.requests.clear()
+        without_instance = await fetcher.fetch(_filing(missing, None))
+
+    submission, requested = fetched["submission"]
+    assert requested == [f"{TESLA_10Q.accession}.txt"]
+    by_index, requested = fetched["index"]
+    assert requested == [
+        f"{TESLA_10Q.accession}-index.htm",
+        TESLA_10Q.primary_filename,
+        TESLA_10Q.instance_filename,
+    ]
+    for documents in (submission, by_index):
+        assert documents.status is DocumentStatus.FETCHED
+        assert documents.text  # the primary document's text, for the analyzer
+        financials = documents.financials
+        assert financials is not None
+        assert financials.source is Source.INSTANCE
+        revenue = financials.figure("revenue")
+        assert revenue is not None
+        assert (revenue.value, revenue.period_label) == (25_500_000_000, "quarter")
+    assert submission.financials == by_index.financials
+
+    from_inline, requested = fetched["inline"]
+    assert requested == [f"{inline.accession}-index.htm", inline.primary_filename]
+    assert from_inline.financials is not None
+    assert from_inline.financials.source is Source.INLINE
+    assert from_inline.financials.fiscal_period == "Q1"
+
+    assert without_instance.status is DocumentStatus.FETCHED
+    assert without_instance.text
+    assert without_instance.financials is None
+    assert without_instance.detail is not None
+    assert "not found" in without_instance.detail

@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from services.analyze.reading.forms.financials import parse_financials
 from services.common.errors import SerializationError
-from tests.unit.test_financials import INLINE, SCHEMA, _instance, _read, _rev
+from tests.support.xbrl_documents import INLINE_10Q
+from tests.unit.test_financials import SCHEMA, _instance, _read, _rev
 from tests.unit.test_properties_parsers import ENTITY_PREAMBLES, mutated
 
 INSTANCES = [
@@ -27,7 +28,7 @@ INSTANCES = [
     _read("tsla-20240630_htm.xml.gz"),
     _instance(_rev("Q", "100") + _rev("D6", "180") + _rev("D3", "80")).encode(),
 ]
-INLINES = [INLINE.encode()]
+INLINES = [INLINE_10Q.encode()]
 
 
 def _check(document: bytes | str, *, inline: bool) -> None:

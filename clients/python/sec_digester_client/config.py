@@ -40,6 +40,10 @@ class ClientConfig:
     transaction_codes: tuple[str, ...] = ()
     min_value_usd: float | None = None
     insider_roles: tuple[str, ...] = ()
+    # Beneficial ownership facts of a Schedule 13D/13G: a stake of at least this percent of
+    # the class, and of this kind ("active" for a 13D, "passive" for a 13G).
+    min_stake_pct: float | None = None
+    stake_kind: Literal["active", "passive"] | None = None
     # The first connection's `from`; None = committed with a client_id, else latest.
     # Reconnections always continue from where this client got to.
     start: str | None = None
@@ -80,6 +84,14 @@ class ClientConfig:
             math.isfinite(self.min_value_usd) and self.min_value_usd >= 0
         ):
             raise BadParameterError(f"min_value_usd: {self.min_value_usd!r} is not a number >= 0")
+        if self.min_stake_pct is not None and not (
+            math.isfinite(self.min_stake_pct) and 0 <= self.min_stake_pct <= 100
+        ):
+            raise BadParameterError(
+                f"min_stake_pct: {self.min_stake_pct!r} is not a percentage from 0 to 100"
+            )
+        if self.stake_kind not in {None, "active", "passive"}:
+            raise BadParameterError(f"stake_kind: {self.stake_kind!r} is not 'active' or 'passive'")
         for name in (
             "ping_interval_s",
             "pong_timeout_s",
@@ -101,8 +113,11 @@ class ClientConfig:
         }
         if self.min_priority is not None:
             chosen["min_priority"] = self.min_priority
-        if self.min_value_usd is not None:
-            chosen["min_value_usd"] = float(self.min_value_usd)
+        for name in ("min_value_usd", "min_stake_pct"):
+            if (number := getattr(self, name)) is not None:
+                chosen[name] = float(number)
+        if self.stake_kind is not None:
+            chosen["stake_kind"] = self.stake_kind
         return chosen
 
     def stream_url(self, start: str | None) -> str:
