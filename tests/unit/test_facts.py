@@ -3,6 +3,7 @@ tests/fixtures/facts/earnings_expected.json, and 8-K item facts of the corpus 8-
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,16 @@ from services.analyze.reading.forms.earnings_release import (
 from services.analyze.reading.forms.item_facts import extract_item_facts
 from services.analyze.reading.items import item_sections
 from services.analyze.reading.text import extract_text, parse_submission
-from tests.support.facts_corpus import CORPUS, earnings_text, expected_earnings, score_earnings
+from tests.support.facts_corpus import (
+    CORPUS,
+    earnings_text,
+    expected_earnings,
+    expected_records,
+    parsed_record,
+    score_earnings,
+    score_fields,
+    score_financials,
+)
 
 EXPECTED = expected_earnings()
 ARCHIVES = CORPUS / "www.sec.gov" / "Archives" / "edgar" / "data"
@@ -136,3 +146,23 @@ def test_item_facts_of_plain_sentences(
 ) -> None:
     (fact,) = extract_item_facts({item: sentence})
     assert (fact.event_type, fact.subject) == (event_type, subject)
+
+
+@pytest.mark.parametrize("family", ["stake", "sale_notice", "financials"])
+def test_the_v3_families_score_full_and_a_wrong_field_counts_against_them(family: str) -> None:
+    """bench.facts' per-family figures: every corpus document scores full, and a changed field
+    (a changed fact for financials) is one found fewer, while still extracted."""
+    score = score_fields if family != "financials" else score_financials
+    for name, expected in expected_records(family).items():
+        parsed = parsed_record(family, name)
+        full = score(expected, parsed)
+        assert full.found == full.extracted == full.expected, name
+        wrong = copy.deepcopy(parsed)
+        if family == "financials":
+            if not wrong["facts"]:
+                continue
+            wrong["facts"][0]["value"] *= 1.01
+        else:
+            wrong["issuer_name"] = "SOMEONE ELSE"
+        worse = score(expected, wrong)
+        assert (worse.found, worse.extracted) == (full.found - 1, full.extracted), name
