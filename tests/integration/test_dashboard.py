@@ -37,6 +37,7 @@ from playwright.async_api import (
 )
 
 from services.common.settings import TopicSettings
+from tests.support.facts_corpus import parsed_record
 from tests.support.facts_records import (
     OFFICER_APPOINTMENT,
     PURCHASE_DOCUMENT,
@@ -734,6 +735,90 @@ async def test_dashboard_shows_a_filings_facts_when_its_row_is_clicked(
     await row(page, purchase).locator(".summary").click()
     await expect(insider).to_have_count(0)
     await expect(row(page, purchase)).to_have_attribute("aria-expanded", "false")
+    assert errors == []
+
+
+@pytest.mark.asyncio
+async def test_dashboard_shows_a_stake_a_sale_notice_and_financials(
+    gateway: Gateway, chromium_context: BrowserContext
+) -> None:
+    """Schema v3's facts in the detail view: the records analyze makes of the corpus 13D, the
+    SEC's sample Form 144 and Tesla's 10-Q instance, each with its badge and its table."""
+    filings = Filings()
+    stake = filings.make(3, ticker="QXO", company="QXO, Inc.", form="SCHEDULE 13D", items=())
+    stake["stake"] = parsed_record("stake", "sc13d-qxo.xml")
+    sale = filings.make(2, ticker="RUFS", company="RUFUS TEST CO", form="144", items=())
+    sale["sale_notice"] = parsed_record("sale_notice", "Sample_144.xml")
+    report = filings.make(1, ticker="TSLA", company="Tesla, Inc.", form="10-Q", items=())
+    report["financials"] = parsed_record("financials", "tsla-20240630_htm.xml.gz")
+    await publish_all(gateway, [stake, sale, report])
+    await wait_until_indexed(gateway, [stake, sale, report])
+
+    page = await chromium_context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    await page.goto(gateway.base_url + "/")
+    await expect(page.locator("#rows tr[data-accession]")).to_have_count(3, timeout=TIMEOUT_MS)
+    await expect(row(page, stake).locator(".facts-badge")).to_have_text("13D 6.3%")
+    await expect(row(page, sale).locator(".facts-badge")).to_have_text("proposed sale")
+    await expect(row(page, report).locator(".facts-badge")).to_have_text("XBRL")
+
+    await row(page, stake).click()
+    detail = page.locator(f"#facts-{accession(stake)}")
+    await expect(detail.locator(".facts-heading")).to_have_text(
+        "Schedule 13D (active) · QXO, Inc. · CUSIP 82846H405 · event 2025-04-29"
+    )
+    persons = detail.locator("table.stake tbody tr")
+    await expect(persons).to_have_count(6)
+    assert await persons.last.locator("td").all_inner_texts() == [
+        "Jared Kushner",
+        "IN",
+        "X1",
+        "0",
+        "32,671,542",
+        "0",
+        "32,671,542",
+        "32,671,542",
+        "6.3%",
+    ]
+    await expect(detail.locator(".facts-remarks")).to_contain_text("for investment purposes")
+
+    await row(page, sale).click()
+    detail = page.locator(f"#facts-{accession(sale)}")
+    await expect(detail.locator(".facts-heading").first).to_have_text(
+        "Form 144 · van der Velden Jan (Officer, Director, Stakeholder) · RUFUS TEST CO"
+    )
+    securities = detail.locator("table.sale tbody tr")
+    await expect(securities).to_have_count(2)
+    assert await securities.first.locator("td").all_inner_texts() == [
+        "Common stock",
+        "17,087",
+        "$1.28M",
+        "161,514,066",
+        "2022-08-27",
+        "CHX",
+        "Virtu Financial",
+    ]
+    await expect(detail.locator("table.past-sales tbody tr")).to_have_count(1)
+
+    await row(page, report).click()
+    detail = page.locator(f"#facts-{accession(report)}")
+    await expect(detail.locator(".facts-heading")).to_have_text(
+        "10-Q · period ended 2024-06-30 · FY2024 Q2"
+    )
+    facts = detail.locator("table.financials tbody tr")
+    await expect(facts).to_have_count(22)
+    assert await facts.first.locator("td").all_inner_texts() == [
+        "Revenue",
+        "current",
+        "quarter",
+        "2024-04-01 to 2024-06-30",
+        "$25.5B",
+        "us-gaap:Revenues",
+    ]
+    diluted = detail.locator("table.financials tbody tr", has_text="Diluted EPS")
+    await expect(diluted.first.locator("td").nth(4)).to_have_text("$0.42")
+    await page.screenshot(path=str(ARTIFACTS / "dashboard-v3-facts.png"), full_page=True)
     assert errors == []
 
 
