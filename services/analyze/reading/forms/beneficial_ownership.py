@@ -43,6 +43,7 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
+from services.analyze.reading.forms.xml import XML_DECLARATION, local_name, namespace_of
 from services.common.errors import SerializationError
 
 STAKE_FORMS = frozenset({"SCHEDULE 13D", "SCHEDULE 13G", "SC 13D", "SC 13G"})
@@ -51,7 +52,6 @@ _NAMESPACES = {
     "http://www.sec.gov/edgar/schedule13d": "active",
     "http://www.sec.gov/edgar/schedule13g": "passive",
 }
-_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _DECLARATION = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?|\.\d+")
 
@@ -240,12 +240,13 @@ class _Builder:
                 self.stack[-1].remove(open_element)
 
 
+# This reader compares element names and namespaces lower-cased: a case variant still reads.
 def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1].lower()
+    return local_name(tag).lower()
 
 
 def _namespace(tag: str) -> str:
-    return tag[1:].split("}", 1)[0].lower() if tag.startswith("{") else ""
+    return namespace_of(tag).lower()
 
 
 def _child(element: Element | None, *names: str) -> Element | None:
@@ -317,7 +318,7 @@ def _purpose(value: str | None) -> str | None:
 def _root(document: str | bytes) -> tuple[Element, str | None]:
     """The root, and why the document is incomplete (None when it parsed whole)."""
     if isinstance(document, str):
-        document = _XML_DECLARATION.sub("", document, count=1)
+        document = XML_DECLARATION.sub("", document, count=1)
         raw = document.encode("utf-8", "surrogatepass")
     else:
         document = document.lstrip()

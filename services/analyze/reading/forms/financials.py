@@ -67,11 +67,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
-
+from services.analyze.reading.forms.xml import local_name, namespace_of, parse_xml
 from services.common.errors import SerializationError
 
 FINANCIAL_FORMS = frozenset({"10-Q", "10-K", "10-QT", "10-KT", "20-F", "40-F"})
@@ -250,14 +248,6 @@ class _Fact:
     decimals: int | None
 
 
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def _namespace(tag: str) -> str:
-    return tag[1:].split("}", 1)[0] if tag.startswith("{") else ""
-
-
 def _prefix(namespace: str) -> str | None:
     if "fasb.org/us-gaap" in namespace:
         return "us-gaap"
@@ -288,12 +278,9 @@ def _root(document: str | bytes, *, inline: bool) -> Element:
     data = (document.encode() if isinstance(document, str) else document).lstrip()
     if inline:
         data = _HTML_DOCTYPE.sub(b"", data, count=1)
-    try:
-        root: Element = fromstring(data, forbid_dtd=True)
-    except (ParseError, DefusedXmlException, ValueError, UnicodeError) as exc:
-        raise SerializationError(f"not a readable XBRL document: {exc}") from exc
+    root = parse_xml(data, "XBRL document")
     if inline:
-        if _local(root.tag) != "html" or root.find(f".//{{{_IX}}}header") is None:
+        if local_name(root.tag) != "html" or root.find(f".//{{{_IX}}}header") is None:
             raise SerializationError("not an inline XBRL document: no ix:header")
     elif root.tag != f"{{{_XBRLI}}}xbrl":
         raise SerializationError("not an XBRL instance: no xbrli:xbrl root")
@@ -358,7 +345,7 @@ def _inline_number(element: Element) -> Decimal | None:
     if element.get(_XSI_NIL) == "true":
         return None
     text = _text(element)
-    fmt = _local((element.get("format") or "").replace(":", "}"))
+    fmt = local_name((element.get("format") or "").replace(":", "}"))
     if "zero" in fmt or "dash" in fmt or text in {"-", "\u2014", "\u2013"}:
         number = Decimal(0)
     else:
@@ -407,9 +394,9 @@ def _facts(
 def _candidates(root: Element, *, inline: bool) -> Iterator[tuple[str, Element, Decimal | None]]:
     if inline:
         for element in root.iter():
-            if not isinstance(element.tag, str) or _namespace(element.tag) != _IX:
+            if not isinstance(element.tag, str) or namespace_of(element.tag) != _IX:
                 continue
-            local = _local(element.tag)
+            local = local_name(element.tag)
             name = (element.get("name") or "").strip()
             if local == "nonFraction":
                 yield name, element, _inline_number(element)
@@ -419,10 +406,10 @@ def _candidates(root: Element, *, inline: bool) -> Iterator[tuple[str, Element, 
     for element in root:
         if not isinstance(element.tag, str):
             continue
-        prefix = _prefix(_namespace(element.tag))
+        prefix = _prefix(namespace_of(element.tag))
         if prefix is None:
             continue
-        concept = f"{prefix}:{_local(element.tag)}"
+        concept = f"{prefix}:{local_name(element.tag)}"
         number: Decimal | None = None
         if concept not in _DEI and element.get(_XSI_NIL) != "true":
             try:

@@ -39,18 +39,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
-
+from services.analyze.reading.forms.xml import child, children, local_name, parse_xml
 from services.common.errors import SerializationError
 
 OWNERSHIP_FORMS = frozenset({"3", "4", "5"})  # base forms whose primary document is this XML
 _TRUE = frozenset({"1", "true", "yes"})
 _RULE_10B5_1 = re.compile(r"10b5-?1", re.IGNORECASE)
 _WEIGHTED_AVERAGE = re.compile(r"weighted[- ]average", re.IGNORECASE)
-_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _NO_SYMBOL = frozenset({"", "NONE", "N/A", "NA"})
 _ROW_TAGS = frozenset(
     {
@@ -153,23 +150,9 @@ class Ownership:
         return tuple(row for row in self.rows if row.kind is RowKind.TRANSACTION)
 
 
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def _child(element: Element | None, name: str) -> Element | None:
-    if element is None:
-        return None
-    return next((child for child in element if _local(child.tag) == name), None)
-
-
-def _children(element: Element | None, name: str) -> list[Element]:
-    return [] if element is None else [c for c in element if _local(c.tag) == name]
-
-
 def _path(element: Element | None, *names: str) -> Element | None:
     for name in names:
-        element = _child(element, name)
+        element = child(element, name)
     return element
 
 
@@ -177,7 +160,7 @@ def _text(element: Element | None) -> str | None:
     """The field's value: the text of its `<value>` child, or its own text; None when empty."""
     if element is None:
         return None
-    wrapped = _child(element, "value")
+    wrapped = child(element, "value")
     raw = (wrapped if wrapped is not None else element).text
     cleaned = " ".join((raw or "").split())
     return cleaned or None
@@ -204,22 +187,22 @@ def _date(element: Element | None) -> str | None:
 def _footnote_ids(element: Element | None) -> tuple[str, ...]:
     if element is None:
         return ()
-    found = (node.get("id") for node in element.iter() if _local(node.tag) == "footnoteId")
+    found = (node.get("id") for node in element.iter() if local_name(node.tag) == "footnoteId")
     return tuple(dict.fromkeys(found_id for found_id in found if found_id))
 
 
 def _owner(element: Element) -> ReportingOwner:
-    ident = _child(element, "reportingOwnerId")
-    relation = _child(element, "reportingOwnerRelationship")
+    ident = child(element, "reportingOwnerId")
+    relation = child(element, "reportingOwnerRelationship")
     return ReportingOwner(
-        cik=_text(_child(ident, "rptOwnerCik")) or "",
-        name=_text(_child(ident, "rptOwnerName")) or "",
-        is_director=_flag(_child(relation, "isDirector")),
-        is_officer=_flag(_child(relation, "isOfficer")),
-        officer_title=_text(_child(relation, "officerTitle")),
-        is_ten_percent_owner=_flag(_child(relation, "isTenPercentOwner")),
-        is_other=_flag(_child(relation, "isOther")),
-        other_text=_text(_child(relation, "otherText")),
+        cik=_text(child(ident, "rptOwnerCik")) or "",
+        name=_text(child(ident, "rptOwnerName")) or "",
+        is_director=_flag(child(relation, "isDirector")),
+        is_officer=_flag(child(relation, "isOfficer")),
+        officer_title=_text(child(relation, "officerTitle")),
+        is_ten_percent_owner=_flag(child(relation, "isTenPercentOwner")),
+        is_other=_flag(child(relation, "isOther")),
+        other_text=_text(child(relation, "otherText")),
     )
 
 
@@ -248,33 +231,35 @@ def _rule_10b5_1(footnote_ids: tuple[str, ...], context: _Context) -> bool | Non
 
 
 def _row(element: Element, table: Table, context: _Context) -> OwnershipRow:
-    kind = RowKind.TRANSACTION if _local(element.tag).endswith("Transaction") else RowKind.HOLDING
-    amounts = _child(element, "transactionAmounts")
-    price = _child(amounts, "transactionPricePerShare")
+    kind = (
+        RowKind.TRANSACTION if local_name(element.tag).endswith("Transaction") else RowKind.HOLDING
+    )
+    amounts = child(element, "transactionAmounts")
+    price = child(amounts, "transactionPricePerShare")
     price_notes = _footnote_ids(price)
-    nature = _child(element, "ownershipNature")
-    following = _child(element, "postTransactionAmounts")
+    nature = child(element, "ownershipNature")
+    following = child(element, "postTransactionAmounts")
     footnote_ids = _footnote_ids(element)
     is_transaction = kind is RowKind.TRANSACTION
     return OwnershipRow(
         table=table,
         kind=kind,
-        security_title=_text(_child(element, "securityTitle")),
-        date=_date(_child(element, "transactionDate")),
+        security_title=_text(child(element, "securityTitle")),
+        date=_date(child(element, "transactionDate")),
         code=_text(_path(element, "transactionCoding", "transactionCode")),
-        shares=_number(_child(amounts, "transactionShares")),
+        shares=_number(child(amounts, "transactionShares")),
         price_per_share=_number(price),
         price_footnote_ids=price_notes,
         weighted_average_price=any(
             _WEIGHTED_AVERAGE.search(context.footnotes.get(fid, "")) for fid in price_notes
         ),
-        acquired_disposed=_text(_child(amounts, "transactionAcquiredDisposedCode")),
-        shares_owned_following=_number(_child(following, "sharesOwnedFollowingTransaction")),
-        direct_or_indirect=_text(_child(nature, "directOrIndirectOwnership")),
-        nature_of_ownership=_text(_child(nature, "natureOfOwnership")),
-        conversion_or_exercise_price=_number(_child(element, "conversionOrExercisePrice")),
-        exercise_date=_date(_child(element, "exerciseDate")),
-        expiration_date=_date(_child(element, "expirationDate")),
+        acquired_disposed=_text(child(amounts, "transactionAcquiredDisposedCode")),
+        shares_owned_following=_number(child(following, "sharesOwnedFollowingTransaction")),
+        direct_or_indirect=_text(child(nature, "directOrIndirectOwnership")),
+        nature_of_ownership=_text(child(nature, "natureOfOwnership")),
+        conversion_or_exercise_price=_number(child(element, "conversionOrExercisePrice")),
+        exercise_date=_date(child(element, "exerciseDate")),
+        expiration_date=_date(child(element, "expirationDate")),
         underlying_title=_text(_path(element, "underlyingSecurity", "underlyingSecurityTitle")),
         underlying_shares=_number(_path(element, "underlyingSecurity", "underlyingSecurityShares")),
         footnote_ids=footnote_ids,
@@ -288,8 +273,8 @@ def _table_rows(root: Element) -> list[tuple[Element, Table]]:
         ("nonDerivativeTable", Table.NON_DERIVATIVE),
         ("derivativeTable", Table.DERIVATIVE),
     ):
-        for row in _children_of(_child(root, table_name)):
-            if _local(row.tag) in _ROW_TAGS:
+        for row in _children_of(child(root, table_name)):
+            if local_name(row.tag) in _ROW_TAGS:
                 rows.append((row, table))
     return rows
 
@@ -299,16 +284,8 @@ def _children_of(element: Element | None) -> list[Element]:
 
 
 def _root(document: str | bytes) -> Element:
-    if isinstance(document, str):
-        # The declaration names the bytes' encoding; these are characters already.
-        document = _XML_DECLARATION.sub("", document, count=1)
-    else:
-        document = document.lstrip()
-    try:
-        root: Any = fromstring(document, forbid_dtd=True)
-    except (ParseError, DefusedXmlException, ValueError) as exc:
-        raise SerializationError(f"not a readable ownership document: {exc}") from exc
-    if not isinstance(root, Element) or _local(root.tag) != "ownershipDocument":
+    root = parse_xml(document, "ownership document")
+    if local_name(root.tag) != "ownershipDocument":
         raise SerializationError("not an ownership document: no <ownershipDocument> root")
     return root
 
@@ -318,11 +295,11 @@ def parse_ownership(document: str | bytes) -> Ownership:
     root = _root(document)
     footnotes = {
         note.get("id", ""): " ".join("".join(note.itertext()).split())
-        for note in _children(_child(root, "footnotes"), "footnote")
+        for note in children(child(root, "footnotes"), "footnote")
         if note.get("id")
     }
-    remarks = _text(_child(root, "remarks"))
-    aff_element = _child(root, "aff10b5One")
+    remarks = _text(child(root, "remarks"))
+    aff_element = child(root, "aff10b5One")
     rows = _table_rows(root)
     context = _Context(
         footnotes=footnotes,
@@ -332,23 +309,23 @@ def parse_ownership(document: str | bytes) -> Ownership:
             _names_the_rule(_footnote_ids(row), footnotes) for row, _ in rows
         ),
     )
-    issuer = _child(root, "issuer")
-    symbol = (_text(_child(issuer, "issuerTradingSymbol")) or "").upper()
+    issuer = child(root, "issuer")
+    symbol = (_text(child(issuer, "issuerTradingSymbol")) or "").upper()
     return Ownership(
-        document_type=_text(_child(root, "documentType")) or "",
-        schema_version=_text(_child(root, "schemaVersion")),
-        period_of_report=_date(_child(root, "periodOfReport")),
+        document_type=_text(child(root, "documentType")) or "",
+        schema_version=_text(child(root, "schemaVersion")),
+        period_of_report=_date(child(root, "periodOfReport")),
         issuer=Issuer(
-            cik=_text(_child(issuer, "issuerCik")) or "",
-            name=_text(_child(issuer, "issuerName")) or "",
+            cik=_text(child(issuer, "issuerCik")) or "",
+            name=_text(child(issuer, "issuerName")) or "",
             trading_symbol=None if symbol in _NO_SYMBOL else symbol,
         ),
-        owners=tuple(_owner(owner) for owner in _children(root, "reportingOwner")),
+        owners=tuple(_owner(owner) for owner in children(root, "reportingOwner")),
         rows=tuple(_row(row, table, context) for row, table in rows),
         footnotes=footnotes,
         remarks=remarks,
         aff10b5_one=context.aff10b5_one,
-        no_securities_owned=_flag(_child(root, "noSecuritiesOwned")),
+        no_securities_owned=_flag(child(root, "noSecuritiesOwned")),
     )
 
 

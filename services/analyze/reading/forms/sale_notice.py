@@ -42,16 +42,20 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Any
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
-
+from services.analyze.reading.forms.xml import (
+    all_text,
+    child,
+    children,
+    local_name,
+    namespace_of,
+    parse_xml,
+)
 from services.common.errors import SerializationError
 
 SALE_NOTICE_FORMS = frozenset({"144"})  # base forms ("/A" stripped) whose document is this XML
 NAMESPACE = "http://www.sec.gov/edgar/ownership"
-_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 _SUBMISSION_TYPES = frozenset({"144", "144/A"})
 
@@ -180,27 +184,6 @@ def _amount(value: float | None) -> str:
     return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
 
 
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def _child(element: Element | None, name: str) -> Element | None:
-    if element is None:
-        return None
-    return next((child for child in element if _local(child.tag) == name), None)
-
-
-def _children(element: Element | None, name: str) -> list[Element]:
-    return [] if element is None else [c for c in element if _local(c.tag) == name]
-
-
-def _text(element: Element | None) -> str | None:
-    if element is None:
-        return None
-    cleaned = " ".join("".join(element.itertext()).split())
-    return cleaned or None
-
-
 class _Reader:
     """Reads values and notes what was stated but unreadable (rule 1)."""
 
@@ -208,7 +191,7 @@ class _Reader:
         self.problems: list[str] = []
 
     def number(self, element: Element | None, what: str) -> float | None:
-        raw = _text(element)
+        raw = all_text(element)
         if raw is None:
             return None
         try:
@@ -221,7 +204,7 @@ class _Reader:
         return value
 
     def date(self, element: Element | None, what: str) -> str | None:
-        raw = _text(element)
+        raw = all_text(element)
         if raw is None:
             return None
         match = _US_DATE.fullmatch(raw)
@@ -235,7 +218,7 @@ class _Reader:
         return None
 
     def cik(self, element: Element | None) -> str | None:
-        raw = _text(element)
+        raw = all_text(element)
         if raw is None:
             return None
         if not raw.isascii() or not raw.isdigit() or len(raw.lstrip("0")) > 10:
@@ -245,20 +228,12 @@ class _Reader:
 
 
 def _root(document: str | bytes) -> Element:
-    if isinstance(document, str):
-        document = _XML_DECLARATION.sub("", document, count=1)
-    else:
-        document = document.lstrip()
-    try:
-        root: Any = fromstring(document, forbid_dtd=True)
-    except (ParseError, DefusedXmlException, ValueError) as exc:
-        raise SerializationError(f"not a readable Form 144 document: {exc}") from exc
-    if not isinstance(root, Element) or _local(root.tag) != "edgarSubmission":
+    root = parse_xml(document, "Form 144 document")
+    if local_name(root.tag) != "edgarSubmission":
         raise SerializationError("not a Form 144 document: no <edgarSubmission> root")
-    namespace = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else ""
-    if namespace not in ("", NAMESPACE):
+    if (namespace := namespace_of(root.tag)) not in ("", NAMESPACE):
         raise SerializationError(f"not a Form 144 document: namespace {namespace!r}")
-    submission_type = _text(_child(_child(root, "headerData"), "submissionType"))
+    submission_type = all_text(child(child(root, "headerData"), "submissionType"))
     if submission_type is not None and submission_type.upper() not in _SUBMISSION_TYPES:
         raise SerializationError(f"not a Form 144 document: submissionType {submission_type!r}")
     return root
@@ -268,18 +243,18 @@ def parse_sale_notice(document: str | bytes) -> SaleNotice:
     """The facts of a Form 144 or 144/A document (its XML, as bytes or text)."""
     root = _root(document)
     read = _Reader()
-    form = _child(root, "formData")
-    issuer = _child(form, "issuerInfo")
+    form = child(root, "formData")
+    issuer = child(form, "issuerInfo")
     missing: list[str] = []
     if form is None:
         missing.append("formData")
     elif issuer is None:
         missing.append("issuerInfo")
-    issuer_name = _text(_child(issuer, "issuerName"))
-    issuer_cik = read.cik(_child(issuer, "issuerCik"))
-    seller = _text(_child(issuer, "nameOfPersonForWhoseAccountTheSecuritiesAreToBeSold"))
+    issuer_name = all_text(child(issuer, "issuerName"))
+    issuer_cik = read.cik(child(issuer, "issuerCik"))
+    seller = all_text(child(issuer, "nameOfPersonForWhoseAccountTheSecuritiesAreToBeSold"))
     if issuer is not None:
-        cik_unreadable = issuer_cik is None and _text(_child(issuer, "issuerCik")) is not None
+        cik_unreadable = issuer_cik is None and all_text(child(issuer, "issuerCik")) is not None
         missing += [
             label
             for label, value in (
@@ -292,39 +267,39 @@ def parse_sale_notice(document: str | bytes) -> SaleNotice:
     relationships = tuple(
         text
         for text in (
-            _text(node)
-            for node in _children(_child(issuer, "relationshipsToIssuer"), "relationshipToIssuer")
+            all_text(node)
+            for node in children(child(issuer, "relationshipsToIssuer"), "relationshipToIssuer")
         )
         if text
     )
     securities = tuple(
         SaleNoticeSecurity(
-            security_class=_text(_child(row, "securitiesClassTitle")),
-            units_to_be_sold=read.number(_child(row, "noOfUnitsSold"), "units to be sold"),
+            security_class=all_text(child(row, "securitiesClassTitle")),
+            units_to_be_sold=read.number(child(row, "noOfUnitsSold"), "units to be sold"),
             aggregate_market_value=read.number(
-                _child(row, "aggregateMarketValue"), "aggregate market value"
+                child(row, "aggregateMarketValue"), "aggregate market value"
             ),
-            units_outstanding=read.number(_child(row, "noOfUnitsOutstanding"), "units outstanding"),
-            approximate_sale_date=read.date(_child(row, "approxSaleDate"), "sale date"),
-            exchange=_text(_child(row, "securitiesExchangeName")),
-            broker_name=_text(_child(_child(row, "brokerOrMarketmakerDetails"), "name")),
+            units_outstanding=read.number(child(row, "noOfUnitsOutstanding"), "units outstanding"),
+            approximate_sale_date=read.date(child(row, "approxSaleDate"), "sale date"),
+            exchange=all_text(child(row, "securitiesExchangeName")),
+            broker_name=all_text(child(child(row, "brokerOrMarketmakerDetails"), "name")),
         )
-        for row in _children(form, "securitiesInformation")
+        for row in children(form, "securitiesInformation")
     )
     if form is not None and not securities:
         missing.append("securitiesInformation")
     past = tuple(
         SaleNoticePastSale(
-            seller_name=_text(_child(_child(row, "sellerDetails"), "name")),
-            security_class=_text(_child(row, "securitiesClassTitle")),
-            sale_date=read.date(_child(row, "saleDate"), "past sale date"),
-            units_sold=read.number(_child(row, "amountOfSecuritiesSold"), "units sold"),
-            gross_proceeds=read.number(_child(row, "grossProceeds"), "gross proceeds"),
+            seller_name=all_text(child(child(row, "sellerDetails"), "name")),
+            security_class=all_text(child(row, "securitiesClassTitle")),
+            sale_date=read.date(child(row, "saleDate"), "past sale date"),
+            units_sold=read.number(child(row, "amountOfSecuritiesSold"), "units sold"),
+            gross_proceeds=read.number(child(row, "grossProceeds"), "gross proceeds"),
         )
-        for row in _children(form, "securitiesSoldInPast3Months")
+        for row in children(form, "securitiesSoldInPast3Months")
     )
-    plan_nodes = _children(
-        _child(_child(form, "noticeSignature"), "planAdoptionDates"), "planAdoptionDate"
+    plan_nodes = children(
+        child(child(form, "noticeSignature"), "planAdoptionDates"), "planAdoptionDate"
     )
     plan_dates = tuple(
         date for date in (read.date(node, "plan adoption date") for node in plan_nodes) if date
