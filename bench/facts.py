@@ -17,7 +17,6 @@ extraction the filing had anyway (same document, same run: the ratio is what hol
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import statistics
 import tempfile
 import time
@@ -33,7 +32,6 @@ from services.analyze.reading.text import parse_submission
 from services.analyze.settings import AnalyzeSettings
 from services.common.edgar import EdgarClient
 from services.common.ratelimit import RequestLimiter
-from services.common.records import Entity, Filing, FilingSource
 from services.emulator import run_emulator
 from tests.support.facts_corpus import (
     Score,
@@ -51,11 +49,11 @@ from tests.support.facts_corpus import (
 from tests.support.ownership_corpus import (
     QXO_STAKE,
     SAMPLE_SALE_NOTICE,
-    STAKES_DIR,
+    SPIRIT_STAKE,
     TESLA_10Q,
-    OwnershipSubmission,
     WrappedFiling,
     corpus_with_ownership,
+    filing_of,
 )
 
 # Round 2's default ANALYZE_FETCH_FORMS: no 13G, no 144 (amendments were listed one by one).
@@ -64,14 +62,6 @@ _ROUND_2_DEFAULT = (
     "SCHEDULE 13D/A,SC TO-T,SC TO-T/A,SC 14D9,DEFM14A,S-4,425,3,3/A,4,4/A,5,5/A"
 )
 ROUND_2_FETCH_FORMS = frozenset(_ROUND_2_DEFAULT.split(","))
-SPIRIT_STAKE = OwnershipSubmission(
-    "sc13g-citadel-spirit.xml",
-    "0000902664-25-002222",
-    "0001498710",
-    "Spirit Aviation",
-    "SCHEDULE 13G",
-    STAKES_DIR,
-)
 _RUNS = 15
 
 
@@ -113,20 +103,6 @@ def main() -> None:
             print(_line(f"  {family} {name}", score))
         print(_line(f"{family} fields" if family != "financials" else "financials facts", total))
     asyncio.run(_per_filing())
-
-
-def _filing(wrapped: WrappedFiling, size_bytes: int | None) -> Filing:
-    return Filing(
-        accession_number=wrapped.accession,
-        form_type=wrapped.form_type,
-        accepted_at=dt.datetime(2025, 5, 1, 16, 0, tzinfo=dt.UTC),
-        filed_date=dt.date(2025, 5, 1),
-        entities=(Entity(cik=wrapped.issuer_cik, name=wrapped.issuer_name, role="subject"),),
-        index_url=wrapped.index_url,
-        source=FilingSource.LIVE,
-        detected_at=dt.datetime(2025, 5, 1, 16, 0, 1, tzinfo=dt.UTC),
-        size_bytes=size_bytes,
-    )
 
 
 def _median_ms(work: Callable[[], Any]) -> float:
@@ -174,7 +150,7 @@ async def _per_filing() -> None:
                     fetch_forms=frozenset(form.upper() for form in now),
                     max_document_bytes=5_000_000,
                 )
-                await fetcher.fetch(_filing(QXO_STAKE, 1_000_000))  # the connection, warm
+                await fetcher.fetch(filing_of(QXO_STAKE, 1_000_000))  # the connection, warm
                 print(
                     f"  {'filing':<30} {'path':<11} {'requests':>8} {'round 2':>8} "
                     f"{'reader ms':>10} {'fetch ms':>9}  facts"
@@ -187,7 +163,7 @@ async def _per_filing() -> None:
                     for path, size in paths:
                         emulator.control.requests.clear()
                         started = time.perf_counter()
-                        fetched = await fetcher.fetch(_filing(wrapped, size))
+                        fetched = await fetcher.fetch(filing_of(wrapped, size))
                         fetch_ms = (time.perf_counter() - started) * 1000
                         targets = [r.target for r in emulator.control.requests.snapshot()]
                         round_2 = (

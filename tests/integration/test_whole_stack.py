@@ -168,14 +168,28 @@ async def _first_filings(url: str, count: int) -> list[dict[str, Any]]:
     return received
 
 
-def _analyze_env(topics: TopicSettings) -> dict[str, str]:
-    # A group of its own: a static member (analyze's group.instance.id is the host name) that
-    # rejoins its group with another topic keeps the old topic's assignment, without a
-    # rebalance (KAFKA-12759), so a second test in the default group would read nothing.
-    return {
-        "ANALYZE_GROUP_ID": f"facts-{topics.topic_raw}",
-        "ANALYZE_HEALTH_PORT": str(free_port()),
-    }
+def _ingest_and_analyze(
+    topics: TopicSettings, corpus: Path, emulator: EmulatorHandle, tmp_path: Path
+) -> tuple[ServiceProcess, ServiceProcess]:
+    """ingest replaying `corpus` fast, and analyze reading the emulator, in a group of its own:
+    a static member (analyze's group.instance.id is the host name) that rejoins its group with
+    another topic keeps the old topic's assignment, without a rebalance (KAFKA-12759), so a
+    second test in the default group would read nothing."""
+    env = environment_for(topics, **edgar_environment(emulator))
+    ingest = ServiceProcess(
+        "ingest",
+        ["ingest", "--source", "replay", "--corpus", str(corpus), "--speed", "100"],
+        env | {"INGEST_HEALTH_PORT": str(free_port())},
+        tmp_path,
+    )
+    group = {"ANALYZE_GROUP_ID": f"facts-{topics.topic_raw}"}
+    analyze = ServiceProcess(
+        "analyze",
+        ["analyze"],
+        env | group | {"ANALYZE_HEALTH_PORT": str(free_port())},
+        tmp_path,
+    )
+    return ingest, analyze
 
 
 @pytest.mark.asyncio
@@ -191,14 +205,7 @@ async def test_an_insider_purchase_reaches_a_client_filtered_on_code_p_with_its_
     filings = [ISABELLA_PURCHASE, ZIPRECRUITER_VESTING]
     corpus = corpus_with_ownership(tmp_path, filings, feed=True)
     with run_emulator(corpus) as emulator, GatewayProcess(topics, tmp_path) as gateway:
-        env = environment_for(topics, **edgar_environment(emulator))
-        ingest = ServiceProcess(
-            "ingest",
-            ["ingest", "--source", "replay", "--corpus", str(corpus), "--speed", "100"],
-            env | {"INGEST_HEALTH_PORT": str(free_port())},
-            tmp_path,
-        )
-        analyze = ServiceProcess("analyze", ["analyze"], env | _analyze_env(topics), tmp_path)
+        ingest, analyze = _ingest_and_analyze(topics, corpus, emulator, tmp_path)
         config = ClientConfig(url=gateway.ws_url, transaction_codes=("P",), start="earliest")
         url = f"{gateway.ws_url}?from=earliest"
         async with StreamClient(config) as client:
@@ -253,14 +260,7 @@ async def test_a_13d_a_144_and_a_10q_reach_a_client_with_their_typed_facts(
     filings: list[WrappedFiling] = [QXO_STAKE, SAMPLE_SALE_NOTICE, TESLA_10Q]
     corpus = corpus_with_ownership(tmp_path, filings, feed=True)
     with run_emulator(corpus) as emulator, GatewayProcess(topics, tmp_path) as gateway:
-        env = environment_for(topics, **edgar_environment(emulator))
-        ingest = ServiceProcess(
-            "ingest",
-            ["ingest", "--source", "replay", "--corpus", str(corpus), "--speed", "100"],
-            env | {"INGEST_HEALTH_PORT": str(free_port())},
-            tmp_path,
-        )
-        analyze = ServiceProcess("analyze", ["analyze"], env | _analyze_env(topics), tmp_path)
+        ingest, analyze = _ingest_and_analyze(topics, corpus, emulator, tmp_path)
         everything = ClientConfig(url=gateway.ws_url, start="earliest")
         active = ClientConfig(
             url=gateway.ws_url, start="earliest", min_stake_pct=5.0, stake_kind="active"

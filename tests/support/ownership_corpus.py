@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from services.common.records import Entity, Filing, FilingSource
 from tests.support.facts_corpus import OWNERSHIP_DIR
 from tests.support.records import CORPUS_DIR
 
@@ -214,6 +215,22 @@ class PeriodicReport:
 WrappedFiling = OwnershipSubmission | PeriodicReport
 
 
+def filing_of(wrapped: WrappedFiling, size_bytes: int | None = 20_000) -> Filing:
+    """The Filing ingest would emit for it. A known size below analyze's max_document_bytes
+    has the complete submission read (one request); None has the index page read."""
+    return Filing(
+        accession_number=wrapped.accession,
+        form_type=wrapped.form_type,
+        accepted_at=dt.datetime(2025, 5, 1, 16, 0, tzinfo=dt.UTC),
+        filed_date=dt.date(2025, 5, 1),
+        entities=(Entity(cik=wrapped.issuer_cik, name=wrapped.issuer_name, role="subject"),),
+        index_url=wrapped.index_url,
+        source=FilingSource.LIVE,
+        detected_at=dt.datetime(2025, 5, 1, 16, 0, 1, tzinfo=dt.UTC),
+        size_bytes=size_bytes,
+    )
+
+
 def _feed_entry(filing: WrappedFiling, accepted_at: dt.datetime, size: str) -> str:
     return (
         f"<entry>\n<title>{filing.form_type} - {filing.issuer_name} ({filing.issuer_cik})"
@@ -238,6 +255,24 @@ ZIPRECRUITER_VESTING = OwnershipSubmission(
 # A Schedule 13D in XML: an active 6.3% stake in QXO (its CIK is SilverSun's, renamed).
 QXO_STAKE = OwnershipSubmission(
     "sc13d-qxo.xml", "0001104659-25-041235", "0001236275", "QXO, Inc.", "SCHEDULE 13D", STAKES_DIR
+)
+# A Schedule 13D/A cut off mid-document (partial facts with the reason).
+ZIVO_TRUNCATED_STAKE = OwnershipSubmission(
+    "sc13da-zivo-truncated-endtag.xml",
+    "0001213900-25-000111",
+    "0001101026",
+    "Zivo Bioscience",
+    "SCHEDULE 13D/A",
+    STAKES_DIR,
+)
+# A Schedule 13G: Citadel's passive stake in Spirit Aviation.
+SPIRIT_STAKE = OwnershipSubmission(
+    "sc13g-citadel-spirit.xml",
+    "0000902664-25-002222",
+    "0001498710",
+    "Spirit Aviation",
+    "SCHEDULE 13G",
+    STAKES_DIR,
 )
 # SEC's sample Form 144: a sale notice for the test issuer RUFUS TEST CO (in no ticker map).
 SAMPLE_SALE_NOTICE = OwnershipSubmission(

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
 from services.analyze.reading.documents import (
     EXHIBIT_HEADING,
@@ -22,7 +21,6 @@ from services.analyze.reading.text import html_to_text, parse_submission
 from services.common.edgar import EdgarClient
 from services.common.ratelimit import RequestLimiter
 from services.common.records import Entity, Filing, FilingSource
-from services.common.retry import RetryPolicy
 from services.emulator import EmulatorHandle, Fault, FaultKind, run_emulator
 
 CORPUS = Path(__file__).resolve().parents[2] / "samples" / "edgar-corpus"
@@ -113,17 +111,6 @@ def emulator(server: EmulatorHandle) -> EmulatorHandle:
     server.control.faults.clear()
     server.control.requests.clear()
     return server
-
-
-@pytest_asyncio.fixture
-async def edgar() -> AsyncIterator[EdgarClient]:
-    async with EdgarClient(
-        user_agent="sec-digester tests tests@example.com",
-        limiter=RequestLimiter(10),
-        timeout_s=2.0,
-        retry=RetryPolicy(max_attempts=2, base_delay_s=0.01),
-    ) as client:
-        yield client
 
 
 def fetcher(

@@ -6,79 +6,31 @@ periodic report's XBRL, by each of the ways EDGAR serves it."""
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
 from services.analyze.reading.documents import DocumentFetcher, DocumentStatus, FilingDocuments
 from services.analyze.reading.forms.beneficial_ownership import Stake
 from services.analyze.reading.forms.financials import Source
 from services.analyze.reading.forms.sale_notice import SaleNotice
 from services.common.edgar import EdgarClient
-from services.common.ratelimit import RequestLimiter
-from services.common.records import Entity, Filing, FilingSource
-from services.common.retry import RetryPolicy
 from services.emulator import run_emulator
 from services.emulator.server import EmulatorHandle
 from tests.support.ownership_corpus import (
     QXO_STAKE,
     SAMPLE_SALE_NOTICE,
-    STAKES_DIR,
+    SPIRIT_STAKE,
     TESLA_10Q,
+    ZIVO_TRUNCATED_STAKE,
     OwnershipSubmission,
     PeriodicReport,
-    WrappedFiling,
     corpus_with_ownership,
+    filing_of,
 )
 from tests.support.xbrl_documents import INLINE_10Q
 
-QXO = QXO_STAKE
-SALE = SAMPLE_SALE_NOTICE
-ZIVO = OwnershipSubmission(
-    "sc13da-zivo-truncated-endtag.xml",
-    "0001213900-25-000111",
-    "0001101026",
-    "Zivo Bioscience",
-    "SCHEDULE 13D/A",
-    STAKES_DIR,
-)
-SPIRIT = OwnershipSubmission(
-    "sc13g-citadel-spirit.xml",
-    "0000902664-25-002222",
-    "0001498710",
-    "Spirit Aviation",
-    "SCHEDULE 13G",
-    STAKES_DIR,
-)
-
-
-def _filing(submission: WrappedFiling, size_bytes: int | None = 20_000) -> Filing:
-    return Filing(
-        accession_number=submission.accession,
-        form_type=submission.form_type,
-        accepted_at=dt.datetime(2025, 5, 1, 16, 0, tzinfo=dt.UTC),
-        filed_date=dt.date(2025, 5, 1),
-        entities=(Entity(cik=submission.issuer_cik, name=submission.issuer_name, role="subject"),),
-        index_url=submission.index_url,
-        source=FilingSource.LIVE,
-        detected_at=dt.datetime(2025, 5, 1, 16, 0, 1, tzinfo=dt.UTC),
-        # Known and small: the complete submission, one request. Unknown: the index page.
-        size_bytes=size_bytes,
-    )
-
-
-@pytest_asyncio.fixture
-async def edgar() -> AsyncIterator[EdgarClient]:
-    async with EdgarClient(
-        user_agent="sec-digester tests tests@example.com",
-        limiter=RequestLimiter(10),
-        timeout_s=2.0,
-        retry=RetryPolicy(max_attempts=2, base_delay_s=0.01),
-    ) as client:
-        yield client
+QXO, ZIVO, SPIRIT, SALE = QXO_STAKE, ZIVO_TRUNCATED_STAKE, SPIRIT_STAKE, SAMPLE_SALE_NOTICE
 
 
 @pytest.mark.asyncio
@@ -103,10 +55,10 @@ async def test_xml_forms_are_read_into_their_familys_facts(
             max_document_bytes=5_000_000,
         )
         qxo, zivo, spirit, sale = [
-            await fetcher.fetch(_filing(s)) for s in (QXO, ZIVO, SPIRIT, SALE)
+            await fetcher.fetch(filing_of(s)) for s in (QXO, ZIVO, SPIRIT, SALE)
         ]
         emulator.control.requests.clear()
-        refused = await fetcher.fetch(_filing(hostile))
+        refused = await fetcher.fetch(filing_of(hostile))
     for documents in (qxo, zivo, spirit, sale):
         assert documents.status is DocumentStatus.FETCHED
         assert documents.document_url is not None
@@ -164,14 +116,14 @@ async def test_a_periodic_reports_xbrl_is_read_from_the_fewest_documents(
         )
         fetched: dict[str, tuple[FilingDocuments, list[str]]] = {}
         for name, filing in (
-            ("submission", _filing(TESLA_10Q, 1_400_000)),
-            ("index", _filing(TESLA_10Q, None)),
-            ("inline", _filing(inline, None)),
+            ("submission", filing_of(TESLA_10Q, 1_400_000)),
+            ("index", filing_of(TESLA_10Q, None)),
+            ("inline", filing_of(inline, None)),
         ):
             emulator.control.requests.clear()
             fetched[name] = (await fetcher.fetch(filing), _requested(emulator))
         emulator.control.requests.clear()
-        without_instance = await fetcher.fetch(_filing(missing, None))
+        without_instance = await fetcher.fetch(filing_of(missing, None))
 
     submission, requested = fetched["submission"]
     assert requested == [f"{TESLA_10Q.accession}.txt"]
