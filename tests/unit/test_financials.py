@@ -314,6 +314,20 @@ def test_duplicates_fold_and_conflicts_are_dropped_and_reported() -> None:
     assert "conflicting" in conflict.incomplete_reason
 
 
+def test_the_2009_taxonomies_under_xbrl_us_read_as_us_gaap_and_dei() -> None:
+    old = (
+        _instance(_rev("Q", "100") + _rev("PQ", "90"))
+        .replace("http://fasb.org/us-gaap/2024", "http://xbrl.us/us-gaap/2009-01-31")
+        .replace("http://xbrl.sec.gov/dei/2024", "http://xbrl.us/dei/2009-01-31")
+    )
+    financials = parse_financials(old, inline=False)
+    assert (financials.document_type, financials.fiscal_period) == ("10-Q", "Q2")
+    assert _figures(financials) == {("current", "quarter"): 100, ("prior_year", "quarter"): 90}
+    revenue = financials.figure("revenue")
+    assert revenue is not None
+    assert revenue.concept == "us-gaap:Revenues"
+
+
 def test_revenue_concepts_in_their_order() -> None:
     facts = _rev("Q", "70", "RevenueFromContractWithCustomerExcludingAssessedTax") + _rev(
         "Q", "100"

@@ -53,6 +53,10 @@ that the document states for that period is read):
   CashCashEquivalentsRestrictedCashAndRestrictedCashEquivalents, ifrs-full:CashAndCashEquivalents.
 - total_assets: us-gaap:Assets, ifrs-full:Assets.
 
+Concepts are known by namespace: us-gaap (fasb.org, and xbrl.us for the 2009-2010 taxonomies),
+dei (xbrl.sec.gov, xbrl.us), ifrs-full (xbrl.ifrs.org); a filer's own extension concepts are
+never read.
+
 Units come from the unit's measures (iso4217:USD -> USD, xbrli:shares -> shares, a divide ->
 USD/shares). A malformed document (not XML, a DTD or entity declaration, not XBRL) raises
 `SerializationError`; an unreadable fact is skipped, never an exception.
@@ -249,11 +253,13 @@ class _Fact:
 
 
 def _prefix(namespace: str) -> str | None:
-    if "fasb.org/us-gaap" in namespace:
+    # The US GAAP and DEI taxonomies of 2009-2010 were published under xbrl.us, with the same
+    # element names (Revenues, NetIncomeLoss, EarningsPerShareBasic, ...).
+    if "fasb.org/us-gaap" in namespace or "xbrl.us/us-gaap" in namespace:
         return "us-gaap"
     if "xbrl.ifrs.org" in namespace:
         return "ifrs-full"
-    if "xbrl.sec.gov/dei" in namespace:
+    if "xbrl.sec.gov/dei" in namespace or "xbrl.us/dei" in namespace:
         return "dei"
     return None
 
