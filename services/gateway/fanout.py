@@ -30,10 +30,10 @@ import structlog
 
 from services.common.avro import AvroCodec
 from services.common.errors import SecDigesterError
+from services.common.filters import Filter, RecordFacts
 from services.common.kafka import Consumed, KafkaConsumer, PartitionEnd, partitions_at
 from services.common.positions import Positions, format_cursor
 from services.common.record_json import record_json
-from services.gateway.filters import Filter, RecordFacts
 from services.gateway.metrics import DELIVERIES, FRESHNESS, TAIL_POSITION
 from services.gateway.ring import BufferedRecord, RecordRing
 from services.gateway.wire import text_frame

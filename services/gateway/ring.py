@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from services.common.filters import RecordFacts
 from services.common.positions import Positions
-from services.gateway.filters import RecordFacts
 
 
 @dataclass(frozen=True, slots=True)

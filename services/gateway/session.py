@@ -29,6 +29,7 @@ import structlog
 
 from services.common.avro import AvroCodec
 from services.common.errors import BadParameterError
+from services.common.filters import Filter
 from services.common.kafka import Consumed, KafkaConsumer, PartitionEnd, partitions_at
 from services.common.positions import (
     PositionResolver,
@@ -44,7 +45,6 @@ from services.common.positions import (
 from services.gateway.acks import group_of
 from services.gateway.errors import UNDECODABLE_RECORD, ErrorCode, GatewayError, error_frame
 from services.gateway.fanout import LiveRecord, TopicTail, filing_frame, filing_head
-from services.gateway.filters import Filter
 from services.gateway.metrics import CLIENT_LAG, DELIVERIES, GAPS, REPLAYING
 from services.gateway.transcoding import Transcoded, TranscoderPool, Undecodable
 from services.gateway.wire import WireWriter, text_frame

@@ -15,13 +15,13 @@ from typing import Any
 
 from services.common.avro import AvroCodec
 from services.common.errors import BadParameterError
+from services.common.filters import Filter, parse_filter, parse_filter_fields
 from services.common.kafka import KafkaConsumer, consumer_config
 from services.common.positions import PositionResolver, parse_cursor, parse_from
 from services.common.settings import CommonSettings
 from services.gateway.acks import AckCommitter
 from services.gateway.errors import ErrorCode, GatewayError
 from services.gateway.fanout import TopicTail
-from services.gateway.filters import Filter, parse_filter, parse_filter_fields
 from services.gateway.session import StreamRequest, StreamSession
 from services.gateway.settings import GatewaySettings
 from services.gateway.transcoding import TranscoderPool

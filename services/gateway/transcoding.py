@@ -29,10 +29,10 @@ import structlog
 
 from services.common.avro import AvroCodec, AvroReader, split_wire
 from services.common.errors import SecDigesterError
+from services.common.filters import Filter, RecordFacts
 from services.common.record_json import record_json
 from services.common.schemas import SchemaName
 from services.gateway.errors import ErrorCode, GatewayError
-from services.gateway.filters import Filter, RecordFacts
 
 log = structlog.get_logger(__name__)
 

@@ -12,9 +12,9 @@ from sec_digester_client import FilingAnalysis, InsiderTransaction
 
 from services.alerts.facts_text import transaction_line
 from services.common.errors import BadParameterError
+from services.common.filters import TRANSACTION_CODES, RecordFacts, parse_filter
 from services.common.transaction_codes import TRANSACTION_CODES as CODE_TABLE
 from services.common.transaction_codes import verb_of
-from services.gateway.filters import TRANSACTION_CODES, RecordFacts, parse_filter
 from tests.support.facts_records import SALE_DOCUMENT, earnings_record, insider_record
 from tests.support.filing_json import as_served
 from tests.support.records import sample_analysis

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.gateway.filters import RecordFacts
+from services.common.filters import RecordFacts
 from services.gateway.ring import BufferedRecord, RecordRing
 
 _FACTS = RecordFacts(frozenset(), "8-K", 0, frozenset())

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from services.common.errors import BadParameterError
+from services.common.filters import RecordFacts, parse_filter, parse_filter_fields
 from services.common.forms import form_family, form_matches, form_spelling
-from services.gateway.filters import RecordFacts, parse_filter, parse_filter_fields
 from tests.support.filing_json import as_served
 from tests.support.records import sample_analysis
 

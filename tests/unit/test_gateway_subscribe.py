@@ -12,14 +12,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.common.errors import BadParameterError
-from services.gateway.client_frames import Subscribe, parse_client_frame
-from services.gateway.filters import (
+from services.common.filters import (
     LIST_FILTERS,
     PRIORITIES,
     Filter,
     parse_filter,
     parse_filter_fields,
 )
+from services.gateway.client_frames import Subscribe, parse_client_frame
 
 
 def test_a_subscribe_frame_carries_its_fields() -> None:

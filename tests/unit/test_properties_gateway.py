@@ -18,9 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.common.errors import BadParameterError
-from services.common.positions import StartSpec, format_cursor, parse_cursor, parse_from
-from services.gateway.client_frames import Ack, Ping, Subscribe, parse_client_frame
-from services.gateway.filters import (
+from services.common.filters import (
     INSIDER_ROLES,
     PRIORITIES,
     TRANSACTION_CODES,
@@ -28,6 +26,8 @@ from services.gateway.filters import (
     RecordFacts,
     parse_filter,
 )
+from services.common.positions import StartSpec, format_cursor, parse_cursor, parse_from
+from services.gateway.client_frames import Ack, Ping, Subscribe, parse_client_frame
 from services.gateway.streams import parse_client_id
 
 
