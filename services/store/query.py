@@ -1,0 +1,181 @@
+"""A question to the store: the stream's filters (services.common.filters, the same names and
+the same meaning as /stream's), plus full text (`q`), a time window (`since` inclusive, `until`
+exclusive, on accepted_at), the CIK of any entity (`cik`), and a page (`limit`, and `before`,
+the `next` token of the previous page). Newest first, by (accepted_at, accession).
+
+Parsing raises BadParameterError naming the parameter; `sql` is the parameterized statement
+(no value of the user's is ever part of the SQL text).
+
+Full text: `q` is read as words (letters and digits; everything else separates them), each
+searched for as a quoted FTS5 term and all of them required, so FTS syntax in the input
+(quotes, NEAR, *, column filters, parentheses) is only ever text. At most 500 characters and 16
+words; a `q` with no word in it is refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from services.common.errors import BadParameterError
+from services.common.filters import Filter, parse_filter
+from services.store.layout import CIK, CODE, ITEM, ROLE, TICKER
+from services.store.rows import stored_time
+
+LIMIT_DEFAULT = 100
+LIMIT_MAX = 1000
+Q_MAX_CHARS = 500
+Q_MAX_WORDS = 16
+_WORD = re.compile(r"\w+")
+_DIGITS = re.compile(r"\d{1,7}", re.ASCII)
+_CIK = re.compile(r"\d{1,10}", re.ASCII)
+_TOKEN = re.compile(
+    r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z)\|(\d{10}-\d{2}-\d{6})", re.ASCII
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StoreQuery:
+    filter: Filter = field(default_factory=Filter)
+    words: tuple[str, ...] = ()
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    cik: str | None = None  # ten digits
+    limit: int = LIMIT_DEFAULT
+    before: tuple[str, str] | None = None  # (accepted_at, accession) of the last one seen
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, str]) -> StoreQuery:
+        """From query parameters; empty ones count as absent. `ticker` and `form` (the REST
+        API's first names) are `tickers` and `forms`."""
+        given = {name: value for name, value in params.items() if value != ""}
+        for single, listed in (("ticker", "tickers"), ("form", "forms")):
+            if single in given:
+                given[listed] = ",".join(v for v in (given.get(listed), given.pop(single)) if v)
+        return cls(
+            filter=parse_filter(given, analyzed=True),
+            words=_words(given["q"]) if "q" in given else (),
+            since=_time(given, "since"),
+            until=_time(given, "until"),
+            cik=_cik(given["cik"]) if "cik" in given else None,
+            limit=_limit(given["limit"]) if "limit" in given else LIMIT_DEFAULT,
+            before=_token(given["before"]) if "before" in given else None,
+        )
+
+    def sql(self) -> tuple[str, list[object]]:
+        """SELECT accepted_at, accession, body, newest first, one more than `limit` (to know
+        whether there is a next page)."""
+        where: list[str] = []
+        args: list[object] = []
+        chosen = self.filter
+
+        def tagged(kind: str, values: frozenset[str] | set[str]) -> None:
+            marks = ",".join("?" * len(values))
+            where.append(
+                "id IN (SELECT filing_id FROM filing_tags"  # noqa: S608 (only ? marks are added)
+                f" WHERE kind = ? AND value IN ({marks}))"
+            )
+            args.extend([kind, *sorted(values)])
+
+        if chosen.tickers:
+            tagged(TICKER, chosen.tickers)
+        if self.cik is not None:
+            tagged(CIK, {self.cik})
+        if chosen.items:
+            tagged(ITEM, chosen.items)
+        if chosen.transaction_codes:
+            tagged(CODE, chosen.transaction_codes)
+        if chosen.insider_roles:
+            tagged(ROLE, chosen.insider_roles)
+        if chosen.forms:
+            marks = ",".join("?" * len(chosen.forms))
+            # A form's amendments go with it, as on the stream.
+            where.append(f"(form IN ({marks}) OR base_form IN ({marks}))")
+            args.extend(sorted(chosen.forms) * 2)
+        for column, bound in (
+            ("priority", chosen.min_priority),
+            ("max_value_usd", chosen.min_value_usd),
+            ("stake_percent", chosen.min_stake_pct),
+        ):
+            if bound is not None:
+                where.append(f"{column} >= ?")
+                args.append(bound)
+        if chosen.stake_kind is not None:
+            where.append("stake_kind = ?")
+            args.append(chosen.stake_kind)
+        if self.since is not None:
+            where.append("accepted_at >= ?")
+            args.append(stored_time(self.since))
+        if self.until is not None:
+            where.append("accepted_at < ?")
+            args.append(stored_time(self.until))
+        if self.words:
+            where.append("id IN (SELECT rowid FROM filings_text WHERE filings_text MATCH ?)")
+            args.append(" ".join(f'"{word}"' for word in self.words))
+        if self.before is not None:
+            where.append("(accepted_at < ? OR (accepted_at = ? AND accession < ?))")
+            args.extend([self.before[0], self.before[0], self.before[1]])
+        condition = f"WHERE {' AND '.join(where)} " if where else ""
+        # The SQL text is fixed fragments and ? marks; every value of the user's is an argument.
+        statement = (
+            f"SELECT accepted_at, accession, body FROM filings {condition}"  # noqa: S608
+            "ORDER BY accepted_at DESC, accession DESC LIMIT ?"
+        )
+        return statement, [*args, self.limit + 1]
+
+
+def next_token(accepted_at: str, accession: str) -> str:
+    raw = f"{accepted_at}|{accession}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _token(value: str) -> tuple[str, str]:
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raw = ""
+    match = _TOKEN.fullmatch(raw)
+    if match is None:
+        raise BadParameterError("before", "not a `next` token of this API's answers")
+    return match.group(1), match.group(2)
+
+
+def _words(value: str) -> tuple[str, ...]:
+    if len(value) > Q_MAX_CHARS:
+        raise BadParameterError("q", f"longer than {Q_MAX_CHARS} characters")
+    words = tuple(_WORD.findall(value))
+    if not words:
+        raise BadParameterError("q", "no word to search for (letters or digits)")
+    if len(words) > Q_MAX_WORDS:
+        raise BadParameterError("q", f"more than {Q_MAX_WORDS} words")
+    return words
+
+
+def _time(params: Mapping[str, str], name: str) -> dt.datetime | None:
+    value = params.get(name)
+    if value is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        hint = " (a '+' in a URL means a space: write it %2B)" if " " in value else ""
+        raise BadParameterError(
+            name, f"{value[:60]!r} is not an ISO-8601 time such as 2025-12-12T18:00:00Z{hint}"
+        ) from None
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment  # naive = UTC
+
+
+def _cik(value: str) -> str:
+    if not _CIK.fullmatch(value):
+        raise BadParameterError("cik", f"{value[:60]!r} is not a CIK (1 to 10 digits)")
+    return value.zfill(10)
+
+
+def _limit(value: str) -> int:
+    if not _DIGITS.fullmatch(value) or not 1 <= int(value) <= LIMIT_MAX:
+        raise BadParameterError("limit", f"{value[:60]!r} is not an integer from 1 to {LIMIT_MAX}")
+    return int(value)

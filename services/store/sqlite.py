@@ -1,0 +1,283 @@
+"""The filings store in one SQLite file: WAL, one writer (the feeder), any number of readers.
+
+sqlite3 is blocking, so every call runs on a thread: writes on one thread of their own (one
+connection, in the order they were made), reads on a small pool, each thread with its own
+read-only connection. WAL lets the readers read while the writer writes, each read in a
+transaction of its own: the rows and the positions it reports are one snapshot, so `as_of` is
+exactly what the answer reflects.
+
+Opened by `async with`; closed once, it cannot be reopened (a new SqliteStore is).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Self, TypeVar
+
+import structlog
+
+from services.common.errors import SecDigesterError
+from services.store.layout import CREATE, DROP, LAYOUT_VERSION
+from services.store.query import StoreQuery, next_token
+from services.store.rows import FilingRow
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
+_READERS = 4
+
+
+class StoreError(SecDigesterError):
+    """The store's database failed (a full disk, a corrupt file): retriable, it may pass."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retriable=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    filings: list[bytes]  # each a record's JSON, newest first
+    next: str | None  # the `before` of the next page; None on the last one
+    as_of: str  # the cursor the store reflects: /stream?from=<as_of> continues it
+
+
+def cursor_of(positions: Mapping[int, int]) -> str:
+    return ",".join(f"{partition}:{offset}" for partition, offset in sorted(positions.items()))
+
+
+class SqliteStore:
+    def __init__(self, path: Path, topic: str) -> None:
+        self.path = path
+        self.topic = topic
+        self._writer_pool = ThreadPoolExecutor(1, thread_name_prefix="store-writer")
+        self._reader_pool = ThreadPoolExecutor(_READERS, thread_name_prefix="store-reader")
+        self._writer: sqlite3.Connection | None = None
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self._state = "new"
+        self.rebuilt = False  # the file was empty or of another layout or topic: fed afresh
+
+    async def __aenter__(self) -> Self:
+        if self._state != "new":
+            raise RuntimeError("a SqliteStore is opened once")
+        self._state = "open"
+        await self._write(self._open_writer)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._state = "closed"
+        await asyncio.get_running_loop().run_in_executor(self._writer_pool, self._close_writer)
+        self._writer_pool.shutdown(wait=True)
+        self._reader_pool.shutdown(wait=True)
+        with self._readers_lock:
+            for connection in self._readers:
+                connection.close()
+            self._readers.clear()
+
+    # ------------------------------------------------------------------ writing (the feeder)
+
+    async def positions(self) -> dict[int, int]:
+        """Per partition, the next offset to read: where the feeder resumes."""
+        return await self._write(self._positions)
+
+    async def write(self, rows: Sequence[FilingRow], positions: Mapping[int, int]) -> None:
+        """The rows and the positions after them, in one transaction: both or neither."""
+        await self._write(self._write_batch, rows, positions)
+
+    async def rebuild(self, reason: str) -> None:
+        """Empty the store (positions included) for a feed from the topic's beginning."""
+        log.warning("store rebuilt from the topic's beginning", path=str(self.path), why=reason)
+        await self._write(self._recreate)
+
+    # ------------------------------------------------------------------ reading
+
+    async def query(self, query: StoreQuery) -> Page:
+        return await self._read(self._query, query)
+
+    async def get(self, accession: str) -> tuple[bytes | None, str]:
+        """The record's JSON (None when the store has none), and the store's `as_of`."""
+        return await self._read(self._get, accession)
+
+    async def count(self) -> int:
+        return await self._read(
+            lambda db: int(db.execute("SELECT count(*) FROM filings").fetchone()[0])
+        )
+
+    # ------------------------------------------------------------------ on the threads
+
+    async def _write(self, fn: Callable[..., T], *args: object) -> T:
+        if self._state != "open":
+            raise RuntimeError(f"the store is {self._state}")
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._writer_pool, fn, *args)
+        except sqlite3.Error as exc:
+            raise StoreError(f"store {self.path}: {exc}") from exc
+
+    async def _read(self, fn: Callable[..., T], *args: object) -> T:
+        if self._state != "open":
+            raise RuntimeError(f"the store is {self._state}")
+
+        def run() -> T:
+            db = self._reader()
+            db.execute("BEGIN")
+            try:
+                return fn(db, *args)
+            finally:
+                db.execute("COMMIT")
+
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._reader_pool, run)
+        except sqlite3.Error as exc:
+            raise StoreError(f"store {self.path}: {exc}") from exc
+
+    def _open_writer(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL: a power loss may lose the last transactions, never corrupt the file;
+        # lost transactions took their positions with them, so the feeder reads them again.
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        self._writer = db
+        meta = self._meta()
+        expected = {"layout": LAYOUT_VERSION, "topic": self.topic}
+        if meta != expected:
+            if meta:
+                log.warning(
+                    "store is of another layout or topic: rebuilt from the topic's beginning",
+                    path=str(self.path),
+                    found=meta,
+                    expected=expected,
+                )
+            self._recreate()
+            self.rebuilt = True
+
+    def _close_writer(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    def _db(self) -> sqlite3.Connection:
+        assert self._writer is not None  # opened in __aenter__
+        return self._writer
+
+    def _meta(self) -> dict[str, str]:
+        db = self._db()
+        exists = db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+        ).fetchone()
+        if not exists:
+            return {}
+        return dict(db.execute("SELECT key, value FROM meta").fetchall())
+
+    def _recreate(self) -> None:
+        db = self._db()
+        db.executescript(f"BEGIN; {DROP} {CREATE} COMMIT;")
+        with _transaction(db):
+            db.executemany(
+                "INSERT INTO meta (key, value) VALUES (?, ?)",
+                [("layout", LAYOUT_VERSION), ("topic", self.topic)],
+            )
+
+    def _positions(self) -> dict[int, int]:
+        return dict(self._db().execute("SELECT partition, next_offset FROM positions").fetchall())
+
+    def _write_batch(self, rows: Sequence[FilingRow], positions: Mapping[int, int]) -> None:
+        db = self._db()
+        with _transaction(db):
+            for row in rows:
+                (filing_id,) = db.execute(
+                    'INSERT INTO filings (accession, partition, "offset", accepted_at, form,'
+                    " base_form, priority, max_value_usd, stake_percent, stake_kind, body)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT (accession) DO UPDATE SET partition = excluded.partition,"
+                    ' "offset" = excluded."offset", accepted_at = excluded.accepted_at,'
+                    " form = excluded.form, base_form = excluded.base_form,"
+                    " priority = excluded.priority, max_value_usd = excluded.max_value_usd,"
+                    " stake_percent = excluded.stake_percent, stake_kind = excluded.stake_kind,"
+                    " body = excluded.body RETURNING id",
+                    (
+                        row.accession,
+                        row.partition,
+                        row.offset,
+                        row.accepted_at,
+                        row.form,
+                        row.base_form,
+                        row.priority,
+                        row.max_value_usd,
+                        row.stake_percent,
+                        row.stake_kind,
+                        row.body,
+                    ),
+                ).fetchone()
+                # A record analyzed again replaces the row: its tags and text too.
+                db.execute("DELETE FROM filing_tags WHERE filing_id = ?", (filing_id,))
+                db.execute("DELETE FROM filings_text WHERE rowid = ?", (filing_id,))
+                db.executemany(
+                    "INSERT INTO filing_tags (filing_id, kind, value) VALUES (?, ?, ?)",
+                    [(filing_id, kind, value) for kind, value in row.tags],
+                )
+                db.execute(
+                    "INSERT INTO filings_text (rowid, summary, names) VALUES (?, ?, ?)",
+                    (filing_id, row.summary, row.names),
+                )
+            db.executemany(
+                "INSERT INTO positions (partition, next_offset) VALUES (?, ?) ON CONFLICT"
+                " (partition) DO UPDATE SET next_offset = excluded.next_offset",
+                sorted(positions.items()),
+            )
+
+    def _reader(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            uri = f"{self.path.resolve().as_uri()}?mode=ro"
+            db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+            self._local.db = db
+            with self._readers_lock:
+                self._readers.append(db)
+        return db
+
+    @staticmethod
+    def _as_of(db: sqlite3.Connection) -> str:
+        return cursor_of(dict(db.execute("SELECT partition, next_offset FROM positions")))
+
+    def _query(self, db: sqlite3.Connection, query: StoreQuery) -> Page:
+        statement, args = query.sql()
+        rows = db.execute(statement, args).fetchall()
+        more = len(rows) > query.limit
+        rows = rows[: query.limit]
+        token = next_token(rows[-1][0], rows[-1][1]) if more and rows else None
+        return Page([bytes(body) for _, _, body in rows], token, self._as_of(db))
+
+    def _get(self, db: sqlite3.Connection, accession: str) -> tuple[bytes | None, str]:
+        found = db.execute("SELECT body FROM filings WHERE accession = ?", (accession,)).fetchone()
+        return (bytes(found[0]) if found else None), self._as_of(db)
+
+
+def _count(db: sqlite3.Connection) -> int:
+    return int(db.execute("SELECT count(*) FROM filings").fetchone()[0])
+
+
+@contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception (autocommit connections)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")

@@ -1,0 +1,244 @@
+"""The filings store on a real SQLite file: every answer equals filtering the records in Python
+with the stream's own Filter (the same filters mean the same on /stream and in the store),
+pages walk the whole answer once, `as_of` is what was written with the rows, a record
+analyzed again replaces its row, hostile `q` is refused or finds nothing, and a store of
+another layout or topic is rebuilt."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from services.common.errors import BadParameterError
+from services.common.filters import RecordFacts
+from services.store.query import StoreQuery
+from services.store.rows import FilingRow
+from services.store.sqlite import SqliteStore
+from tests.support.facts_corpus import parsed_record
+from tests.support.facts_records import earnings_record, insider_record
+from tests.support.records import sample_analysis
+
+TOPIC = "sec.filings.analyzed"
+START = dt.datetime(2026, 6, 1, 14, 0, tzinfo=dt.UTC)
+
+
+def _records() -> list[dict[str, Any]]:
+    records = []
+    for n in range(30):
+        ticker = ("JPM", "AAPL", "MSFT")[n % 3]
+        form = ("8-K", "10-Q", "8-K/A", "SC 13D")[n % 4]
+        priority = ("low", "medium", "high", "critical")[n % 4]
+        record = sample_analysis(n + 1, ticker=ticker, form_type=form, priority=priority)
+        records.append(record)
+    records.append(insider_record(101))
+    records.append(earnings_record(102))
+    stake = sample_analysis(103, ticker="QXO", form_type="SCHEDULE 13D", items=())
+    stake["stake"] = parsed_record("stake", "sc13d-qxo.xml")
+    records.append(stake)
+    for n, record in enumerate(records):
+        # Two records in the same second and microsecond: the accession breaks the tie.
+        record["filing"]["accepted_at"] = START + dt.timedelta(minutes=n // 2 * 7)
+    return records
+
+
+def _rows(records: list[dict[str, Any]]) -> list[FilingRow]:
+    return [FilingRow.of(n % 3, n // 3, record) for n, record in enumerate(records)]
+
+
+def _positions(rows: list[FilingRow]) -> dict[int, int]:
+    positions: dict[int, int] = {}
+    for row in rows:
+        positions[row.partition] = max(positions.get(row.partition, 0), row.offset + 1)
+    return positions
+
+
+def _expected(records: list[dict[str, Any]], params: dict[str, str]) -> list[str]:
+    query = StoreQuery.from_params(params)
+    chosen = [
+        r
+        for r in records
+        if query.filter.matches(RecordFacts.of(r))
+        and (query.since is None or r["filing"]["accepted_at"] >= query.since)
+        and (query.until is None or r["filing"]["accepted_at"] < query.until)
+        and (query.cik is None or query.cik in {e["cik"] for e in r["filing"]["entities"]})
+    ]
+    chosen.sort(
+        key=lambda r: (r["filing"]["accepted_at"], r["filing"]["accession_number"]), reverse=True
+    )
+    return [r["filing"]["accession_number"] for r in chosen][: query.limit]
+
+
+async def _answer(store: SqliteStore, params: dict[str, str]) -> list[str]:
+    page = await store.query(StoreQuery.from_params(params))
+    return [orjson.loads(body)["filing"]["accession_number"] for body in page.filings]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"tickers": "JPM"},
+        {"ticker": "aapl", "form": "8-K"},
+        {"forms": "8-K"},  # and its amendments
+        {"forms": "SC 13D"},  # and SCHEDULE 13D
+        {"min_priority": "high"},
+        {"items": "2.02"},
+        {"transaction_codes": "P"},
+        {"insider_roles": "director"},
+        {"min_value_usd": "1000"},
+        {"min_stake_pct": "5", "stake_kind": "active"},
+        {"since": "2026-06-01T14:30:00Z", "until": "2026-06-01T15:10:00Z"},
+        {"cik": "19617", "limit": "5"},
+        {"tickers": "JPM,MSFT", "min_priority": "medium", "forms": "10-Q"},
+    ],
+    ids=lambda p: "&".join(f"{k}={v}" for k, v in p.items()) or "all",
+)
+async def test_answers_equal_the_streams_filter_over_the_records(
+    tmp_path: Path, params: dict[str, str]
+) -> None:
+    records = _records()
+    rows = _rows(records)
+    async with SqliteStore(tmp_path / "store.sqlite3", TOPIC) as store:
+        await store.write(rows[:10], _positions(rows[:10]))
+        await store.write(rows[10:], _positions(rows))
+        answer = await _answer(store, params)
+    assert answer == _expected(records, params)
+    assert answer  # every case here matches something
+
+
+@pytest.mark.asyncio
+async def test_pages_walk_the_answer_once_and_as_of_is_what_was_written(tmp_path: Path) -> None:
+    records = _records()
+    rows = _rows(records)
+    async with SqliteStore(tmp_path / "store.sqlite3", TOPIC) as store:
+        await store.write(rows, _positions(rows))
+        seen: list[bytes] = []
+        before: str | None = None
+        pages = 0
+        while True:
+            params = {"limit": "4"} | ({"before": before} if before else {})
+            page = await store.query(StoreQuery.from_params(params))
+            seen.extend(page.filings)
+            pages += 1
+            assert page.as_of == "0:11,1:11,2:11"
+            if page.next is None:
+                break
+            before = page.next
+        everything = await store.query(StoreQuery.from_params({"limit": "1000"}))
+    assert seen == everything.filings
+    assert len(seen) == len(records)
+    assert pages == -(-len(records) // 4)
+
+
+@pytest.mark.asyncio
+async def test_a_record_analyzed_again_replaces_its_row(tmp_path: Path) -> None:
+    first = sample_analysis(1, ticker="JPM")
+    again = sample_analysis(1, ticker="JPM")
+    again["analysis"]["summary"] = "Dividend raised again."
+    async with SqliteStore(tmp_path / "store.sqlite3", TOPIC) as store:
+        await store.write([FilingRow.of(0, 0, first)], {0: 1})
+        await store.write([FilingRow.of(0, 5, again)], {0: 6})
+        assert await store.count() == 1
+        assert await _answer(store, {"q": "dividend"}) == ["0000019617-26-000001"]
+        assert await _answer(store, {"q": "Filing"}) == []  # the old summary is gone
+        body, as_of = await store.get("0000019617-26-000001")
+    assert body is not None
+    assert b"Dividend raised again." in body
+    assert as_of == "0:6"
+
+
+@pytest.mark.asyncio
+async def test_full_text_finds_summaries_and_names(tmp_path: Path) -> None:
+    records = _records()
+    rows = _rows(records)
+    async with SqliteStore(tmp_path / "store.sqlite3", TOPIC) as store:
+        await store.write(rows, _positions(rows))
+        kushner = await _answer(store, {"q": "Jared Kushner"})
+        insider = await _answer(store, {"q": "mcguirk", "transaction_codes": "P"})
+        nothing = await _answer(store, {"q": "zzzz"})
+    assert kushner == ["0000019617-26-000103"]
+    assert insider == ["0000019617-26-000101"]
+    assert nothing == []
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "q",
+    [
+        '"',
+        "a\"b' OR 1=1 --",
+        "NEAR(a b)",
+        "summary:dividend",
+        "* ^ ( ) { }",
+        "AND OR NOT",
+        "x" * 400,
+        "é\u0000\ud7ff",
+    ],
+)
+async def test_hostile_q_is_refused_or_finds_nothing_never_an_error(tmp_path: Path, q: str) -> None:
+    rows = _rows(_records())
+    async with SqliteStore(tmp_path / "store.sqlite3", TOPIC) as store:
+        await store.write(rows, _positions(rows))
+        try:
+            query = StoreQuery.from_params({"q": q})
+        except BadParameterError as exc:
+            refused: BadParameterError | None = exc
+        else:
+            refused = None
+            page = await store.query(query)
+    if refused is not None:
+        assert refused.parameter == "q"
+        return
+    assert isinstance(page.filings, list)
+
+
+def test_bad_parameters_name_themselves() -> None:
+    for params, name in [
+        ({"q": "x " * 17}, "q"),
+        ({"q": "y" * 501}, "q"),
+        ({"q": "!!!"}, "q"),
+        ({"limit": "0"}, "limit"),
+        ({"limit": "1001"}, "limit"),
+        ({"since": "yesterday"}, "since"),
+        ({"until": "2026-13-01"}, "until"),
+        ({"cik": "abc"}, "cik"),
+        ({"before": "bm9wZQ"}, "before"),
+        ({"min_priority": "urgent"}, "min_priority"),
+        ({"stake_kind": "activist"}, "stake_kind"),
+    ]:
+        with pytest.raises(BadParameterError) as raised:
+            StoreQuery.from_params(params)
+        assert raised.value.parameter == name, params
+
+
+@pytest.mark.asyncio
+async def test_positions_persist_and_another_layout_or_topic_is_rebuilt(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite3"
+    rows = _rows(_records())
+    async with SqliteStore(path, TOPIC) as store:
+        assert store.rebuilt  # a new file
+        await store.write(rows, _positions(rows))
+    async with SqliteStore(path, TOPIC) as store:
+        assert not store.rebuilt
+        assert await store.positions() == {0: 11, 1: 11, 2: 11}
+        assert await store.count() == len(rows)
+    async with SqliteStore(path, "another.topic") as store:
+        assert store.rebuilt
+        assert await store.positions() == {}
+        assert await store.count() == 0
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE meta SET value = '0' WHERE key = 'layout'")
+    async with SqliteStore(path, "another.topic") as store:
+        assert store.rebuilt
+    store_once = SqliteStore(path, TOPIC)
+    async with store_once:
+        pass
+    with pytest.raises(RuntimeError):
+        async with store_once:
+            pass
