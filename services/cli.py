@@ -29,6 +29,7 @@ from services.gateway.commands import COMMANDS as GATEWAY_COMMANDS
 from services.infra.commands import COMMANDS as INFRA_COMMANDS
 from services.ingest.commands import COMMANDS as INGEST_COMMANDS
 from services.provision.commands import COMMANDS as PROVISION_COMMANDS
+from services.store.commands import COMMANDS as STORE_COMMANDS
 from services.tail.commands import COMMANDS as TAIL_COMMANDS
 
 COMMANDS: list[Command] = [
@@ -41,6 +42,7 @@ COMMANDS: list[Command] = [
     *TAIL_COMMANDS,
     *EXPORT_COMMANDS,
     *ALERTS_COMMANDS,
+    *STORE_COMMANDS,
 ]
 
 

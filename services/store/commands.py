@@ -1,0 +1,12 @@
+"""The `sec-digester store` subcommands."""
+
+from services.command import Command
+
+COMMANDS = [
+    Command(
+        ("store", "feed"),
+        "keep the filings store (SQLite) a view of the analyzed topic, exactly once",
+        "services.store.settings:StoreSettings",
+        "services.store.main:run_feeder",
+    ),
+]

@@ -1,0 +1,55 @@
+"""`sec-digester store feed`: the feeder on its own, with /healthz, /readyz and /metrics."""
+
+from __future__ import annotations
+
+import time
+
+import structlog
+
+from services.common.avro import AvroCodec
+from services.common.health import serve_health
+from services.common.kafka import KafkaConsumer, consumer_config
+from services.common.lifecycle import shutdown_event
+from services.common.probes import kafka_reachable, registry_reachable
+from services.common.registry import open_registry, subject_for, subjects
+from services.store.feeder import StoreFeeder
+from services.store.settings import StoreSettings
+from services.store.sqlite import SqliteStore
+
+log = structlog.get_logger(__name__)
+
+
+async def run_feeder(settings: StoreSettings) -> int:
+    stop = shutdown_event()
+    topic = settings.topic_analyzed
+    subject = subject_for(topic)
+    config = consumer_config(settings, client_id="sec-digester-store") | {
+        "enable.partition.eof": True
+    }
+    structlog.contextvars.bind_contextvars(topic=topic, store=str(settings.store_file))
+    async with (
+        open_registry(settings) as registry,
+        KafkaConsumer(config) as consumer,
+        SqliteStore(settings.store_file, topic) as store,
+    ):
+        codec = await AvroCodec(registry, subject, subjects(settings)[subject]).open()
+        feeder = StoreFeeder(
+            store,
+            consumer,
+            codec,
+            topic,
+            batch_size=settings.store_batch_size,
+            progress_interval_s=settings.store_progress_interval_s,
+        )
+        async with serve_health(
+            settings.store_health_host,
+            settings.store_health_port,
+            alive=lambda: time.monotonic() - feeder.last_progress < 300,
+            checks={
+                "kafka": lambda: kafka_reachable(settings),
+                "registry": lambda: registry_reachable(settings),
+            },
+        ):
+            await feeder.run(stop)
+    log.info("store feeder stopped")
+    return 0
