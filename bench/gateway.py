@@ -836,7 +836,7 @@ def replay_from_kafka(settings: TopicSettings, log_dir: Path) -> None:
             f"     {label}: {count:,} records in {elapsed:.2f} s = {count / elapsed:,.0f}/s"
         )
     kcat_command, kcat_before_s, kcat_before_cpu_s = _kcat(settings)
-    small = {"GATEWAY_TAIL_BUFFER": "100", "GATEWAY_INDEX_SIZE": "100"}
+    small = {"GATEWAY_TAIL_BUFFER": "100"}
     with GatewayProcess(settings, log_dir, name="gateway-bench-cold", **small) as cold:
         replayed, cpu_us = _replay(
             cold, pid_listening_on(cold.port), log_dir, "a gateway with a ring of 100 (Kafka)"

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -85,8 +85,6 @@ class TopicTail:
         topic: str,
         start: Positions,
         ring: RecordRing,
-        *,
-        on_record: Callable[[dict[str, Any], BufferedRecord], None] | None = None,
     ) -> None:
         self._consumer = consumer
         self._codec = codec
@@ -96,7 +94,6 @@ class TopicTail:
         # Live clients by filter (a dict as an ordered set): a record is matched once per
         # distinct filter, however many clients share it.
         self._groups: dict[Filter, dict[Subscriber, None]] = {}
-        self._on_record = on_record
         self.running = False
         self._since_accepted = FRESHNESS.labels(topic=topic, since="accepted")
         self._since_detected = FRESHNESS.labels(topic=topic, since="detected")
@@ -156,8 +153,6 @@ class TopicTail:
             buffered = buffer_record(partition, offset, record, cursor)
             self.ring.append(buffered)
             taken.append(LiveRecord(buffered, cursor, text_frame(buffered.frame)))
-            if self._on_record is not None:
-                self._on_record(record, buffered)
         return taken
 
     def _fan_out(self, taken: Sequence[LiveRecord]) -> None:

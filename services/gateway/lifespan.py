@@ -2,9 +2,10 @@
 
 It opens the registry client, one shared tail consumer per topic (analyzed, raw), the admin
 client (offsets of partitions), the pool of consumers that commit and read durable client
-positions (services/common/kafka/group_offsets.py), and fills the REST index and
-the tails' rings from the recent end of each topic (services/gateway/warmup.py) before the tail
-takes over from exactly where that stopped. What the endpoints use is yielded as the lifespan state
+positions (services/common/kafka/group_offsets.py), the filings store REST answers from (and,
+in the process that feeds it, the store's feeder: services/store), and fills the tails' rings
+from the recent end of each topic (services/gateway/warmup.py) before the tail takes over from
+exactly where that stopped. What the endpoints use is yielded as the lifespan state
 (services/gateway/state.py); the readiness probe asks the lifespan whether its tails still run.
 
 While Kafka is away the gateway keeps its clients: the tails and replays poll on (librdkafka
@@ -19,7 +20,7 @@ import asyncio
 import contextlib
 import gc
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
 import structlog
@@ -41,13 +42,14 @@ from services.common.schemas import SchemaName
 from services.gateway.acks import AckCommitter
 from services.gateway.auth import ConnectionLimiter
 from services.gateway.fanout import TopicTail, buffer_record
-from services.gateway.index import FilingIndex
-from services.gateway.ring import BufferedRecord, RecordRing
+from services.gateway.ring import RecordRing
 from services.gateway.settings import GatewaySettings
 from services.gateway.state import GatewayState
 from services.gateway.streams import Streams, TopicStream
 from services.gateway.transcoding import TranscoderPool
 from services.gateway.warmup import read_recent, recent_starts
+from services.store.feeder import StoreFeeder
+from services.store.sqlite import SqliteStore
 
 log = structlog.get_logger(__name__)
 
@@ -81,7 +83,13 @@ class GatewayLifespan:
             transcoder = TranscoderPool(settings.gateway_replay_processes)
             stack.callback(transcoder.close)
             transcoder.start()  # while the tails read the recent records
-            index = FilingIndex(settings.gateway_index_size)
+            store = await stack.enter_async_context(
+                SqliteStore(
+                    settings.store_file,
+                    settings.topic_analyzed,
+                    writer=settings.gateway_store_feeder,
+                )
+            )
             topics = {
                 "analyzed": await _topic_stream(
                     settings,
@@ -91,7 +99,6 @@ class GatewayLifespan:
                     group_offsets,
                     settings.topic_analyzed,
                     SchemaName.FILING_ANALYSIS,
-                    index,
                 ),
                 "raw": await _topic_stream(
                     settings,
@@ -101,7 +108,6 @@ class GatewayLifespan:
                     group_offsets,
                     settings.topic_raw,
                     SchemaName.FILING,
-                    None,
                 ),
             }
             await transcoder.started()
@@ -109,15 +115,30 @@ class GatewayLifespan:
             tasks = [asyncio.create_task(tail.run(stop)) for tail in self._tails]
             tasks.append(asyncio.create_task(acks.run(stop)))
             tasks.append(asyncio.create_task(self._give_up_after_the_tolerance(stop)))
+            if settings.gateway_store_feeder:
+                feeder = StoreFeeder(
+                    store,
+                    await stack.enter_async_context(
+                        KafkaConsumer(
+                            consumer_config(settings, client_id="sec-gateway-store")
+                            | {"enable.partition.eof": True}
+                        )
+                    ),
+                    topics["analyzed"].codec,
+                    settings.topic_analyzed,
+                    batch_size=settings.store_batch_size,
+                    progress_interval_s=settings.store_progress_interval_s,
+                )
+                tasks.append(asyncio.create_task(_logged(feeder.run(stop), "store feeder")))
             state: GatewayState = {
                 "streams": Streams(settings, topics, acks, transcoder),
-                "index": index,
+                "store": store,
                 "connection_limiter": ConnectionLimiter(settings.gateway_max_connections_per_key),
                 "close_timeout_s": settings.gateway_close_timeout_s,
             }
             # Every collection stops the event loop, hence every stream, for as long as it
             # walks what it tracks (bench/gateway.py measured pauses of 50-500 ms with a
-            # thousand clients). What exists now (modules, the index read at start-up) lives
+            # thousand clients). What exists now (modules, the rings read at start-up) lives
             # as long as the process: frozen, it is never walked again. Collecting the young
             # generation less often promotes less short-lived garbage into the costly older
             # ones; the fan-out path allocates little per delivery.
@@ -149,26 +170,16 @@ async def _topic_stream(
     group_offsets: GroupOffsets,
     topic: str,
     schema: SchemaName,
-    index: FilingIndex | None,
 ) -> TopicStream:
     codec = await AvroCodec(registry, subject_for(topic), schema).open()
     partitions = await admin.partitions(topic)
     ends = await admin.ends(topic, partitions)
-    history = settings.gateway_tail_buffer
-    if index is not None:
-        history = max(history, settings.gateway_index_size)
-    starts = recent_starts(ends, history)
+    starts = recent_starts(ends, settings.gateway_tail_buffer)
     ring = RecordRing(settings.gateway_tail_buffer, starts)
-
-    def feed_index(record: dict[str, Any], buffered: BufferedRecord) -> None:
-        assert index is not None
-        index.add(record, buffered.data)
 
     def take_recent(partition: int, offset: int, record: dict[str, Any]) -> None:
         buffered = buffer_record(partition, offset, record, format_cursor({partition: offset + 1}))
         ring.append(buffered)
-        if index is not None:
-            feed_index(record, buffered)
 
     await read_recent(settings, codec, topic, starts, ends, take_recent)
 
@@ -184,7 +195,15 @@ async def _topic_stream(
         topic,
         ends,
         ring,
-        on_record=feed_index if index is not None else None,
     )
     resolver = PositionResolver(admin, topic, partitions, committed=group_offsets.committed)
     return TopicStream(tail, resolver, codec)
+
+
+async def _logged(work: Coroutine[Any, Any, None], what: str) -> None:
+    """A background task whose failure is logged when it happens, not at shutdown."""
+    try:
+        await work
+    except Exception:
+        log.exception(f"{what} failed")
+        raise

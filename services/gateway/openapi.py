@@ -17,12 +17,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from services.common.filters import INSIDER_ROLES, PRIORITIES, STAKE_KINDS, TRANSACTION_CODES
 from services.common.schemas import SchemaName, schema_dict
 from services.gateway.errors import HTTP_ERROR_CODES
 from services.gateway.json_schema import record_schemas
+from services.store.query import LIMIT_DEFAULT, LIMIT_MAX, Q_MAX_CHARS, Q_MAX_WORDS
 
-LIMIT_DEFAULT = 50
-LIMIT_MAX = 1000
 ACCESSION_PATTERN = r"^\d{10}-\d{2}-\d{6}$"
 _SCHEMAS = "#/components/schemas/"
 _RESPONSES = "#/components/responses/"
@@ -45,12 +45,53 @@ def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any
     }
 
 
+_LIST = {"type": "string", "description": "Comma-separated."}
 _LIST_PARAMETERS = [
-    _query("ticker", "Filings that list this ticker among theirs (any case).", {"type": "string"}),
+    _query("tickers", "Filings listing any of these tickers (any case).", _LIST),
+    _query("ticker", "The same as tickers (one or more).", _LIST),
     _query(
-        "form",
-        "Filings of this form type or its amendment (any case): 8-K also matches 8-K/A.",
-        {"type": "string"},
+        "forms",
+        "Filings of any of these forms or their amendments (any case; SC 13D and SCHEDULE 13D "
+        "are one form): 8-K also matches 8-K/A.",
+        _LIST,
+    ),
+    _query("form", "The same as forms (one or more).", _LIST),
+    _query(
+        "cik", "Filings with this CIK among their entities (1 to 10 digits).", {"type": "string"}
+    ),
+    _query("min_priority", "At least this priority.", {"type": "string", "enum": list(PRIORITIES)}),
+    _query("items", "8-Ks with any of these items (5.02, ...).", _LIST),
+    _query(
+        "transaction_codes",
+        f"Forms 3/4/5 with a transaction of any of these codes ({', '.join(TRANSACTION_CODES)}).",
+        _LIST,
+    ),
+    _query(
+        "min_value_usd",
+        "Forms 3/4/5 with a transaction worth at least this many dollars.",
+        {"type": "number", "minimum": 0},
+    ),
+    _query(
+        "insider_roles",
+        f"Forms 3/4/5 with a reporting owner in any of these roles ({', '.join(INSIDER_ROLES)}).",
+        _LIST,
+    ),
+    _query(
+        "min_stake_pct",
+        "Schedules 13D/13G stating at least this percent of the class.",
+        {"type": "number", "minimum": 0, "maximum": 100},
+    ),
+    _query(
+        "stake_kind",
+        "Schedule 13D (active) or 13G (passive).",
+        {"type": "string", "enum": list(STAKE_KINDS)},
+    ),
+    _query(
+        "q",
+        f"Full text over the summary and the names (entities, insiders, holders, seller): every "
+        f"word (letters and digits) must appear; at most {Q_MAX_CHARS} characters and "
+        f"{Q_MAX_WORDS} words.",
+        {"type": "string", "maxLength": Q_MAX_CHARS},
     ),
     _query(
         "since",
@@ -58,9 +99,19 @@ _LIST_PARAMETERS = [
         {"type": "string", "format": "date-time", "examples": ["2025-12-12T18:00:00Z"]},
     ),
     _query(
+        "until",
+        "Filings accepted by EDGAR before this ISO-8601 time (exclusive); without a zone, UTC.",
+        {"type": "string", "format": "date-time"},
+    ),
+    _query(
         "limit",
         "At most this many filings.",
         {"type": "integer", "minimum": 1, "maximum": LIMIT_MAX, "default": LIMIT_DEFAULT},
+    ),
+    _query(
+        "before",
+        "The `next` token of the previous page: the page after it (the same other parameters).",
+        {"type": "string"},
     ),
 ]
 
@@ -94,8 +145,18 @@ def openapi_document() -> dict[str, Any]:
                 "description": "Newest accepted_at first.",
             },
             "count": {"type": "integer", "minimum": 0, "description": "Length of filings."},
+            "next": {
+                "type": ["string", "null"],
+                "description": "The `before` of the next page; null on the last one.",
+            },
+            "as_of": {
+                "type": "string",
+                "description": "The cursor of the analyzed topic this answer reflects "
+                "(partition:next offset, ...): /stream?from=<as_of> with the same filters yields "
+                "exactly the matching records after it, with no gap and no duplicate.",
+            },
         },
-        "required": ["filings", "count"],
+        "required": ["filings", "count", "next", "as_of"],
     }
     schemas["Error"] = {
         "type": "object",
@@ -112,15 +173,16 @@ def openapi_document() -> dict[str, Any]:
         "info": {
             "title": "sec-digester gateway",
             "version": importlib.metadata.version("sec-digester"),
-            "description": "Recent analyzed SEC EDGAR filings, from the gateway's in-memory "
-            "index of the most recent GATEWAY_INDEX_SIZE records of the analyzed topic. "
-            "Older filings: replay the stream or read the topic. " + _SECURITY_NOTE,
+            "description": "Analyzed SEC EDGAR filings, from the filings store: every record "
+            "of the analyzed topic (each accession's newest), fed exactly once. Each answer "
+            "says the topic position it reflects (as_of), from which /stream continues it. "
+            + _SECURITY_NOTE,
         },
         "paths": {
             "/api/filings": {
                 "get": {
                     "operationId": "listFilings",
-                    "summary": "The most recent filings matching the filters, newest first",
+                    "summary": "The filings matching the filters, newest first, a page at a time",
                     "parameters": _LIST_PARAMETERS,
                     "responses": {
                         "200": {
@@ -131,6 +193,7 @@ def openapi_document() -> dict[str, Any]:
                         },
                         "400": bad_parameter,
                         "401": unauthorized,
+                        "503": {"$ref": _RESPONSES + "Unavailable"},
                     },
                 }
             },
@@ -151,6 +214,7 @@ def openapi_document() -> dict[str, Any]:
                         "400": bad_parameter,
                         "401": unauthorized,
                         "404": {"$ref": _RESPONSES + "NotFound"},
+                        "503": {"$ref": _RESPONSES + "Unavailable"},
                     },
                 }
             },
@@ -161,7 +225,10 @@ def openapi_document() -> dict[str, Any]:
                 "BadParameter": _error_response("A parameter is invalid (error: bad_parameter)."),
                 "Unauthorized": _error_response("Missing or wrong API key (error: unauthorized)."),
                 "NotFound": _error_response(
-                    "Not among the filings the gateway holds (error: not_found)."
+                    "Not among the filings the store holds (error: not_found)."
+                ),
+                "Unavailable": _error_response(
+                    "The filings store cannot answer now (error: unavailable); retry."
                 ),
             },
             "securitySchemes": {

@@ -1,86 +1,56 @@
-"""`GET /api/filings` and `GET /api/filings/{accession}`, answered from the FilingIndex.
+"""`GET /api/filings` and `GET /api/filings/{accession}`, answered from the filings store.
 
-The index is the lifespan state's (state.py; index.py says why REST is served from memory, not
-from Kafka).
+The store (services/store) is the lifespan state's (state.py): every record of the analyzed
+topic, queried by the stream's own filters plus full text, a time window and a CIK, a page at
+a time. Each answer carries `as_of`, the topic position the store reflected when it answered,
+read in the same database snapshot as the rows: `/stream?from=<as_of>` with the same filters
+continues the answer with no gap and no duplicate.
+
 Query parameters left empty (`?ticker=&form=`) count as absent, so a form can send every field.
 Parameters nobody asked about are ignored: `api_key` rides along with every browser request.
 A bad parameter is a 400 whose message starts with the parameter's name; the OpenAPI document
-(openapi.py) defines the limits these handlers enforce.
+(openapi.py) describes the limits services/store/query.py enforces.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
 
 import orjson
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from services.common.errors import BadParameterError
 from services.gateway.errors import ErrorCode, GatewayError, as_gateway_error, error_response
-from services.gateway.openapi import ACCESSION_PATTERN, LIMIT_DEFAULT, LIMIT_MAX
+from services.gateway.openapi import ACCESSION_PATTERN
 from services.gateway.state import RestState
+from services.store.query import StoreQuery
+from services.store.sqlite import StoreError
 
 _ACCESSION = re.compile(ACCESSION_PATTERN)
-_DIGITS = re.compile(r"\d{1,7}")  # int() alone would also take " 5", "+5" and "1_0"
 
 
-class _OrjsonResponse(JSONResponse):
-    """Up to 1,000 records per answer: orjson encodes them several times faster than json."""
-
-    def render(self, content: Any) -> bytes:
-        return orjson.dumps(content)
+def _json(body: bytes) -> Response:
+    return Response(body, media_type="application/json")
 
 
-@dataclass(frozen=True, slots=True)
-class FilingQuery:
-    ticker: str | None
-    form: str | None
-    since: dt.datetime | None  # timezone-aware
-    limit: int
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, str]) -> FilingQuery:
-        """Raises BadParameterError naming the first parameter that is wrong."""
-        since = params.get("since") or None
-        limit = params.get("limit") or None
-        return cls(
-            ticker=params.get("ticker") or None,
-            form=params.get("form") or None,
-            since=None if since is None else _parse_since(since),
-            limit=LIMIT_DEFAULT if limit is None else _parse_limit(limit),
-        )
-
-
-def _parse_since(value: str) -> dt.datetime:
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        hint = " (a '+' in a URL means a space: write it %2B)" if " " in value else ""
-        raise BadParameterError(
-            "since", f"{value!r} is not an ISO-8601 time such as 2025-12-12T18:00:00Z{hint}"
-        ) from None
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment  # naive = UTC
-
-
-def _parse_limit(value: str) -> int:
-    if not _DIGITS.fullmatch(value) or not 1 <= int(value) <= LIMIT_MAX:
-        raise BadParameterError("limit", f"{value!r} is not an integer from 1 to {LIMIT_MAX}")
-    return int(value)
+def _unavailable(exc: StoreError) -> Response:
+    return error_response(GatewayError(ErrorCode.UNAVAILABLE, f"the filings store: {exc}"))
 
 
 async def list_filings(request: Request[RestState]) -> Response:
     try:
-        query = FilingQuery.from_params(request.query_params)
+        query = StoreQuery.from_params(request.query_params)
     except BadParameterError as exc:
         return error_response(as_gateway_error(exc))
-    filings = request.state["index"].query(query.ticker, query.form, query.since, query.limit)
-    return _OrjsonResponse({"filings": filings, "count": len(filings)})
+    try:
+        page = await request.state["store"].query(query)
+    except StoreError as exc:
+        return _unavailable(exc)
+    # The records are the store's JSON already: joined, not decoded and encoded again.
+    head = orjson.dumps({"count": len(page.filings), "next": page.next, "as_of": page.as_of})
+    return _json(b'{"filings":[' + b",".join(page.filings) + b"]," + head[1:])
 
 
 async def get_filing(request: Request[RestState]) -> Response:
@@ -92,17 +62,19 @@ async def get_filing(request: Request[RestState]) -> Response:
                 f"accession: {accession!r} is not an accession number such as 0000950103-25-016011",
             )
         )
-    index = request.state["index"]
-    filing = index.get(accession)
-    if filing is None:
+    try:
+        body, as_of = await request.state["store"].get(accession)
+    except StoreError as exc:
+        return _unavailable(exc)
+    if body is None:
         return error_response(
             GatewayError(
                 ErrorCode.NOT_FOUND,
-                f"accession: {accession} is not among the {index.capacity} most recent filings "
-                "the gateway holds; older ones are on the analyzed topic (replay or read it)",
+                f"accession: {accession} is not in the filings store, which reflects the "
+                f"analyzed topic up to {as_of or 'nothing yet'}",
             )
         )
-    return _OrjsonResponse(filing)
+    return _json(body)
 
 
 REST_ROUTES = [

@@ -6,10 +6,11 @@ from typing import Annotated, ClassVar
 
 from pydantic import Field, SecretStr, model_validator
 
-from services.common.settings import CommaList, CommonSettings, Port, comma_separated
+from services.common.settings import CommaList, Port, comma_separated
+from services.store.settings import StoreSettings
 
 
-class GatewaySettings(CommonSettings):
+class GatewaySettings(StoreSettings):
     FLAG_ALIASES: ClassVar[dict[str, str]] = {"gateway_workers": "workers"}
 
     gateway_host: str = "0.0.0.0"  # noqa: S104 (a server for clients elsewhere)
@@ -26,8 +27,10 @@ class GatewaySettings(CommonSettings):
     gateway_cors_origins: CommaList = ()
     # Frames queued for one client before it counts as too slow and is closed.
     gateway_client_queue: Annotated[int, Field(ge=10, le=1_000_000)] = 10_000
-    # Recent records kept in memory for the REST API (older ones: replay the topic).
-    gateway_index_size: Annotated[int, Field(ge=100, le=10_000_000)] = 100_000
+    # Whether this process feeds the filings store (STORE_PATH) from the analyzed topic. With
+    # --workers N only the first worker does; false for every gateway that shares the file with
+    # another feeder (one more gateway on the host, or `sec-digester store feed`).
+    gateway_store_feeder: bool = True
     # Recent records each shared tail keeps, so a client that finished replaying joins live
     # without another trip to Kafka.
     gateway_tail_buffer: Annotated[int, Field(ge=100, le=1_000_000)] = 20_000

@@ -2,7 +2,7 @@
 "Lifespan State").
 
 Starlette copies the yielded mapping into every connection's scope, where an endpoint reads it
-as `request.state["index"]`; declaring the endpoint's parameter `Request[RestState]` (or
+as `request.state["store"]`; declaring the endpoint's parameter `Request[RestState]` (or
 `WebSocket[StreamState]`) makes that typed. Each endpoint names the part it needs, so a test can
 serve it with just that part. The auth middleware adds its own entries to the same scope state
 (services/gateway/auth.py); they are per connection, not part of this.
@@ -13,12 +13,12 @@ from __future__ import annotations
 from typing import TypedDict
 
 from services.gateway.auth import ConnectionLimiter
-from services.gateway.index import FilingIndex
 from services.gateway.streams import Streams
+from services.store.sqlite import SqliteStore
 
 
 class RestState(TypedDict):
-    index: FilingIndex  # the recent analyzed filings `GET /api/filings` answers from
+    store: SqliteStore  # the filings store `GET /api/filings` answers from
 
 
 class StreamState(TypedDict):

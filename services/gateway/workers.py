@@ -11,6 +11,9 @@ The parent only starts the workers, passes SIGTERM (and Ctrl-C) on, and waits. A
 ends on its own ends the others too (the gateway is then restarted as a whole, by systemd or
 Kubernetes); the exit code is the first non-zero one of the workers.
 
+The filings store is one SQLite file: the first worker feeds it, every worker answers REST
+from it.
+
 /metrics is the whole gateway's whichever worker answers: the workers write prometheus_client's
 multiprocess files into a directory of the parent's, and each worker's /metrics merges them
 (counters and histograms summed, gauges as services/gateway/metrics.py says). /healthz and
@@ -60,6 +63,9 @@ def _worker(settings: GatewaySettings, index: int, metrics_dir: str) -> None:
 
     configure_logging(settings.log_level, settings.log_format)
     structlog.contextvars.bind_contextvars(worker=index)
+    # One writer for the filings store's file: the first worker feeds it, the others read it.
+    if index:
+        settings = settings.model_copy(update={"gateway_store_feeder": False})
     sock = shared_port_socket(settings.gateway_host, settings.gateway_port)
     try:
         with asyncio.Runner(loop_factory=event_loop_factory(True)) as runner:

@@ -6,7 +6,7 @@ COMMANDS = [
     Command(
         ("store", "feed"),
         "keep the filings store (SQLite) a view of the analyzed topic, exactly once",
-        "services.store.settings:StoreSettings",
+        "services.store.settings:FeederSettings",
         "services.store.main:run_feeder",
     ),
 ]

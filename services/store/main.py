@@ -13,13 +13,13 @@ from services.common.lifecycle import shutdown_event
 from services.common.probes import kafka_reachable, registry_reachable
 from services.common.registry import open_registry, subject_for, subjects
 from services.store.feeder import StoreFeeder
-from services.store.settings import StoreSettings
+from services.store.settings import FeederSettings
 from services.store.sqlite import SqliteStore
 
 log = structlog.get_logger(__name__)
 
 
-async def run_feeder(settings: StoreSettings) -> int:
+async def run_feeder(settings: FeederSettings) -> int:
     stop = shutdown_event()
     topic = settings.topic_analyzed
     subject = subject_for(topic)

@@ -26,7 +26,7 @@ from services.common.filters import Filter, parse_filter
 from services.store.layout import CIK, CODE, ITEM, ROLE, TICKER
 from services.store.rows import stored_time
 
-LIMIT_DEFAULT = 100
+LIMIT_DEFAULT = 50
 LIMIT_MAX = 1000
 Q_MAX_CHARS = 500
 Q_MAX_WORDS = 16

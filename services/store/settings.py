@@ -1,4 +1,4 @@
-"""Settings of the filings store and its feeder (`sec-digester store feed`)."""
+"""Settings of the filings store (the gateway's, and `sec-digester store feed`'s)."""
 
 from __future__ import annotations
 
@@ -18,11 +18,16 @@ class StoreSettings(CommonSettings):
     store_batch_size: Annotated[int, Field(ge=1, le=100_000)] = 1000
     # How often the feeder logs its progress and measures its lag while it is behind.
     store_progress_interval_s: Annotated[float, Field(gt=0)] = 5.0
-    store_health_host: str = "0.0.0.0"  # noqa: S104 (probes come from outside the pod)
-    store_health_port: Port = 8004
 
     @property
     def store_file(self) -> Path:
         if self.store_path is not None:
             return self.store_path
         return Path.home() / ".local" / "share" / "sec-digester" / f"{self.topic_analyzed}.sqlite3"
+
+
+class FeederSettings(StoreSettings):
+    """`sec-digester store feed`: the feeder as a process of its own, with its probes."""
+
+    store_health_host: str = "0.0.0.0"  # noqa: S104 (probes come from outside the pod)
+    store_health_port: Port = 8004

@@ -6,7 +6,9 @@ read-only connection. WAL lets the readers read while the writer writes, each re
 transaction of its own: the rows and the positions it reports are one snapshot, so `as_of` is
 exactly what the answer reflects.
 
-Opened by `async with`; closed once, it cannot be reopened (a new SqliteStore is).
+Opened by `async with`; closed once, it cannot be reopened (a new SqliteStore is). A store
+opened with `writer=False` only reads: several gateway processes share the file one of them
+(or `sec-digester store feed`) feeds; until that one has created it, reads raise StoreError.
 """
 
 from __future__ import annotations
@@ -53,9 +55,11 @@ def cursor_of(positions: Mapping[int, int]) -> str:
 
 
 class SqliteStore:
-    def __init__(self, path: Path, topic: str) -> None:
+    def __init__(self, path: Path, topic: str, *, writer: bool = True) -> None:
+        """`writer=False`: only reads (another process feeds the file)."""
         self.path = path
         self.topic = topic
+        self._writes = writer
         self._writer_pool = ThreadPoolExecutor(1, thread_name_prefix="store-writer")
         self._reader_pool = ThreadPoolExecutor(_READERS, thread_name_prefix="store-reader")
         self._writer: sqlite3.Connection | None = None
@@ -69,7 +73,8 @@ class SqliteStore:
         if self._state != "new":
             raise RuntimeError("a SqliteStore is opened once")
         self._state = "open"
-        await self._write(self._open_writer)
+        if self._writes:
+            await self._write(self._open_writer)
         return self
 
     async def __aexit__(

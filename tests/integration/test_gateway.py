@@ -92,9 +92,7 @@ async def test_earliest_yields_everything_once_in_partition_order_and_cursors_re
     records = [sample_analysis(n) for n in range(1, count - 2)]
     records += [sample_analysis(n, ticker="AAPL") for n in range(count - 2, count + 1)]
     await publish_analyses(three_partitions, records)
-    with GatewayProcess(
-        three_partitions, tmp_path, GATEWAY_TAIL_BUFFER=ring, GATEWAY_INDEX_SIZE="100"
-    ) as gateway:
+    with GatewayProcess(three_partitions, tmp_path, GATEWAY_TAIL_BUFFER=ring) as gateway:
         async with connect(f"{gateway.ws_url}?from=earliest") as ws:
             welcome = await first_frame(ws)
             assert welcome["type"] == "welcome"

@@ -22,6 +22,8 @@ class GatewayProcess(ServiceProcess):
         self, settings: CommonSettings, log_dir: Path, name: str = "gateway", **env: str
     ) -> None:
         self.port = free_port()
+        # Its filings store beside its log: the test's own, never one in HOME.
+        env = {"STORE_PATH": str(log_dir / f"{name}-store.sqlite3")} | env
         environment = environment_for(
             settings, GATEWAY_PORT=str(self.port), GATEWAY_HOST="127.0.0.1", **env
         )

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import tempfile
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,11 +29,11 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from services.gateway.auth import ApiKeyMiddleware, ConnectionLimiter, auth_outcome, cors_options
-from services.gateway.index import FilingIndex
 from services.gateway.openapi import OPENAPI_ROUTE
 from services.gateway.rest import REST_ROUTES
 from services.gateway.state import RestState
 from tests.support.asgi_server import serve_app
+from tests.support.store import store_of
 
 KEYS = frozenset({"key-alpha", "key-beta"})
 DASHBOARD_ORIGIN = "https://dash.example"
@@ -68,7 +70,9 @@ def gateway_like_app(keys: frozenset[str], origins: Sequence[str] = ()) -> Starl
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[RestState]:
-        yield {"index": FilingIndex(100)}
+        with tempfile.TemporaryDirectory() as directory:
+            async with store_of(Path(directory) / "store.sqlite3", []) as store:
+                yield {"store": store}
 
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
 
@@ -148,7 +152,7 @@ async def test_a_right_key_opens_the_api_as_header_or_query() -> None:
         ]:
             response = await client.get("/api/filings", headers=headers, params=params)
             assert response.status_code == 200
-            assert response.json() == {"filings": [], "count": 0}
+            assert response.json() == {"filings": [], "count": 0, "next": None, "as_of": "0:0"}
 
 
 @pytest.mark.asyncio

@@ -2,7 +2,8 @@
 
 uvicorn rather than Starlette's TestClient so that what is tested is what clients get: URL
 decoding (a '+' in `since`), status lines, headers and bodies as bytes on a socket. The app is
-the gateway's REST routes behind its auth middleware (no keys), over a FilingIndex.
+the gateway's REST routes behind its auth middleware (no keys), over a filings store (SQLite)
+holding the records at offsets 0..69 of partition 0.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,14 +22,15 @@ from openapi_spec_validator import validate
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
+from services.common.filters import LIST_FILTERS, VALUE_FILTERS
 from services.gateway.auth import ApiKeyMiddleware
-from services.gateway.index import FilingIndex
 from services.gateway.json_schema import record_schemas
 from services.gateway.openapi import OPENAPI_ROUTE, openapi_document
 from services.gateway.rest import REST_ROUTES
 from services.gateway.state import RestState
 from tests.support.asgi_server import serve_app
-from tests.support.filing_json import filing_json
+from tests.support.filing_json import filing_json, filing_record
+from tests.support.store import store_of
 
 T0 = dt.datetime(2026, 6, 24, 14, 0, tzinfo=dt.UTC)
 RECORDS = 70  # more than the default limit
@@ -41,25 +44,28 @@ def accessions(body: dict[str, Any]) -> list[str]:
     return [filing["filing"]["accession_number"] for filing in body["filings"]]
 
 
-def record(sequence: int) -> dict[str, Any]:
+def _shape(sequence: int) -> dict[str, Any]:
     """Filing n accepted n minutes after T0; even ones of GS, every third a 10-Q/A."""
-    return filing_json(
-        sequence,
-        tickers=("GS",) if sequence % 2 == 0 else ("JPM", "JPM-PC"),
-        form_type="10-Q/A" if sequence % 3 == 0 else "8-K",
-        accepted_at=T0 + dt.timedelta(minutes=sequence),
-    )
+    return {
+        "tickers": ("GS",) if sequence % 2 == 0 else ("JPM", "JPM-PC"),
+        "form_type": "10-Q/A" if sequence % 3 == 0 else "8-K",
+        "accepted_at": T0 + dt.timedelta(minutes=sequence),
+    }
+
+
+def record(sequence: int) -> dict[str, Any]:
+    """Filing n as served."""
+    return filing_json(sequence, **_shape(sequence))
 
 
 @pytest_asyncio.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    index = FilingIndex(1000)
-    for sequence in range(1, RECORDS + 1):
-        index.add(record(sequence))
+async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    records = [filing_record(n, **_shape(n)) for n in range(1, RECORDS + 1)]
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[RestState]:
-        yield {"index": index}
+        async with store_of(tmp_path / "store.sqlite3", records) as store:
+            yield {"store": store}
 
     app = Starlette(
         routes=[*REST_ROUTES, OPENAPI_ROUTE],
@@ -183,6 +189,36 @@ async def test_an_accession_followed_by_a_newline_is_a_400(client: httpx.AsyncCl
     assert response.status_code == 400
 
 
+@pytest.mark.asyncio
+async def test_pages_follow_next_and_every_answer_says_its_as_of(
+    client: httpx.AsyncClient,
+) -> None:
+    seen: list[str] = []
+    params: dict[str, str] = {"tickers": "GS", "limit": "7"}
+    while True:
+        body = (await client.get("/api/filings", params=params)).json()
+        assert body["as_of"] == f"0:{RECORDS}"  # partition 0 read up to offset 70
+        seen += accessions(body)
+        if body["next"] is None:
+            break
+        params["before"] = body["next"]
+    assert seen == [accession(s) for s in range(RECORDS, 0, -1) if s % 2 == 0]
+
+
+@pytest.mark.asyncio
+async def test_full_text_and_its_bad_input(client: httpx.AsyncClient) -> None:
+    body = (await client.get("/api/filings", params={"q": "Filing 7 of JPM"})).json()
+    assert accessions(body) == [accession(7)]
+    assert (await client.get("/api/filings", params={"q": '" * ('})).status_code == 400
+    for hostile in ('NEAR("a" "b")', "x" * 500, "a AND (b OR c)"):
+        response = await client.get("/api/filings", params={"q": hostile})
+        assert response.status_code == 200
+        assert response.json()["count"] == 0
+    refused = await client.get("/api/filings", params={"q": "x" * 501})
+    assert refused.status_code == 400
+    assert refused.json()["message"].startswith("q: ")
+
+
 def component_validator(document: dict[str, Any], name: str) -> OAS31Validator:
     """A validator of `#/components/schemas/<name>` with the document's references resolved."""
     schema = {"$ref": f"#/components/schemas/{name}", "components": document["components"]}
@@ -199,7 +235,12 @@ async def test_the_openapi_document_is_valid_and_describes_what_is_served(
     validate(document)  # OpenAPI 3.1, by openapi-spec-validator
     assert document == openapi_document()
     operation = document["paths"]["/api/filings"]["get"]
-    assert {p["name"] for p in operation["parameters"]} == {"ticker", "form", "since", "limit"}
+    # Every stream filter, and the store's own parameters.
+    assert {p["name"] for p in operation["parameters"]} == {
+        *LIST_FILTERS,
+        *VALUE_FILTERS,
+        *("ticker", "form", "cik", "q", "since", "until", "limit", "before"),
+    }
     limit = next(p for p in operation["parameters"] if p["name"] == "limit")
     assert limit["schema"] | {"type": "integer"} == {
         "type": "integer",
@@ -207,12 +248,13 @@ async def test_the_openapi_document_is_valid_and_describes_what_is_served(
         "maximum": 1000,
         "default": 50,
     }
-    assert set(operation["responses"]) == {"200", "400", "401"}
+    assert set(operation["responses"]) == {"200", "400", "401", "503"}
     assert set(document["paths"]["/api/filings/{accession}"]["get"]["responses"]) == {
         "200",
         "400",
         "401",
         "404",
+        "503",
     }
 
     listed = (await client.get("/api/filings", params={"limit": 1000})).json()

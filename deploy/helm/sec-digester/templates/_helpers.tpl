@@ -163,7 +163,7 @@ GATEWAY_CORS_ORIGINS: {{ . | quote }}
 {{- end }}
 GATEWAY_CLIENT_QUEUE: {{ .Values.gateway.clientQueue | toString | quote }}
 GATEWAY_MAX_FRAME_BYTES: {{ .Values.gateway.maxFrameBytes | toString | quote }}
-GATEWAY_INDEX_SIZE: {{ .Values.gateway.indexSize | toString | quote }}
+STORE_PATH: {{ .Values.gateway.store.path | quote }}
 GATEWAY_REPLAY_PROCESSES: {{ .Values.gateway.replayProcesses | toString | quote }}
 LOG_LEVEL: {{ .Values.logging.level | quote }}
 LOG_FORMAT: {{ .Values.logging.format | quote }}
