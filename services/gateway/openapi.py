@@ -21,7 +21,13 @@ from services.common.filters import INSIDER_ROLES, PRIORITIES, STAKE_KINDS, TRAN
 from services.common.schemas import SchemaName, schema_dict
 from services.gateway.errors import HTTP_ERROR_CODES
 from services.gateway.json_schema import record_schemas
-from services.store.query import LIMIT_DEFAULT, LIMIT_MAX, Q_MAX_CHARS, Q_MAX_WORDS
+from services.store.query import (
+    CIK_PATTERN,
+    LIMIT_DEFAULT,
+    LIMIT_MAX,
+    NEXT_PATTERN,
+    Q_MAX_CHARS,
+)
 
 ACCESSION_PATTERN = r"^\d{10}-\d{2}-\d{6}$"
 _SCHEMAS = "#/components/schemas/"
@@ -45,36 +51,51 @@ def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any
     }
 
 
-_LIST = {"type": "string", "description": "Comma-separated."}
+def _listed(name: str, description: str, items: dict[str, Any]) -> dict[str, Any]:
+    """A comma-separated list (`?tickers=JPM,GS`): an array, not exploded."""
+    return _query(name, description, {"type": "array", "items": items}) | {
+        "style": "form",
+        "explode": False,
+    }
+
+
+_TICKER = {"type": "string", "pattern": r"^[A-Za-z0-9.\-]{1,12}$"}
+_FORM = {"type": "string", "pattern": r"^[A-Za-z0-9 ./\-]{1,20}$"}
 _LIST_PARAMETERS = [
-    _query("tickers", "Filings listing any of these tickers (any case).", _LIST),
-    _query("ticker", "The same as tickers (one or more).", _LIST),
-    _query(
+    _listed("tickers", "Filings listing any of these tickers (any case).", _TICKER),
+    _listed("ticker", "The same as tickers.", _TICKER),
+    _listed(
         "forms",
         "Filings of any of these forms or their amendments (any case; SC 13D and SCHEDULE 13D "
         "are one form): 8-K also matches 8-K/A.",
-        _LIST,
+        _FORM,
     ),
-    _query("form", "The same as forms (one or more).", _LIST),
+    _listed("form", "The same as forms.", _FORM),
     _query(
-        "cik", "Filings with this CIK among their entities (1 to 10 digits).", {"type": "string"}
+        "cik",
+        "Filings with this CIK among their entities (1 to 10 digits).",
+        {"type": "string", "pattern": CIK_PATTERN},
     ),
     _query("min_priority", "At least this priority.", {"type": "string", "enum": list(PRIORITIES)}),
-    _query("items", "8-Ks with any of these items (5.02, ...).", _LIST),
-    _query(
+    _listed(
+        "items",
+        "8-Ks with any of these items (5.02, ...).",
+        {"type": "string", "pattern": r"^[0-9]{1,2}\.[0-9]{2}$"},
+    ),
+    _listed(
         "transaction_codes",
-        f"Forms 3/4/5 with a transaction of any of these codes ({', '.join(TRANSACTION_CODES)}).",
-        _LIST,
+        "Forms 3/4/5 with a transaction of any of these codes.",
+        {"type": "string", "enum": list(TRANSACTION_CODES)},
     ),
     _query(
         "min_value_usd",
         "Forms 3/4/5 with a transaction worth at least this many dollars.",
         {"type": "number", "minimum": 0},
     ),
-    _query(
+    _listed(
         "insider_roles",
-        f"Forms 3/4/5 with a reporting owner in any of these roles ({', '.join(INSIDER_ROLES)}).",
-        _LIST,
+        "Forms 3/4/5 with a reporting owner in any of these roles.",
+        {"type": "string", "enum": list(INSIDER_ROLES)},
     ),
     _query(
         "min_stake_pct",
@@ -88,9 +109,9 @@ _LIST_PARAMETERS = [
     ),
     _query(
         "q",
-        f"Full text over the summary and the names (entities, insiders, holders, seller): every "
-        f"word (letters and digits) must appear; at most {Q_MAX_CHARS} characters and "
-        f"{Q_MAX_WORDS} words.",
+        "Full text over the summary and the names (entities, insiders, holders, seller): every "
+        "word (letters and digits; anything else separates them) must appear; a q without a "
+        f"word matches nothing. At most {Q_MAX_CHARS} characters.",
         {"type": "string", "maxLength": Q_MAX_CHARS},
     ),
     _query(
@@ -110,8 +131,8 @@ _LIST_PARAMETERS = [
     ),
     _query(
         "before",
-        "The `next` token of the previous page: the page after it (the same other parameters).",
-        {"type": "string"},
+        "The `next` of the previous answer: the page after it (the same other parameters).",
+        {"type": "string", "pattern": NEXT_PATTERN},
     ),
 ]
 

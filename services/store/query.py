@@ -8,14 +8,12 @@ Parsing raises BadParameterError naming the parameter; `sql` is the parameterize
 
 Full text: `q` is read as words (letters and digits; everything else separates them), each
 searched for as a quoted FTS5 term and all of them required, so FTS syntax in the input
-(quotes, NEAR, *, column filters, parentheses) is only ever text. At most 500 characters and 16
-words; a `q` with no word in it is refused.
+(quotes, NEAR, *, column filters, parentheses) is only ever text. At most 500 characters (a
+400 beyond); a `q` with no word in it matches nothing.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import re
 from collections.abc import Mapping
@@ -29,19 +27,22 @@ from services.store.rows import stored_time
 LIMIT_DEFAULT = 50
 LIMIT_MAX = 1000
 Q_MAX_CHARS = 500
-Q_MAX_WORDS = 16
 _WORD = re.compile(r"\w+")
 _DIGITS = re.compile(r"\d{1,7}", re.ASCII)
-_CIK = re.compile(r"\d{1,10}", re.ASCII)
-_TOKEN = re.compile(
-    r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z)\|(\d{10}-\d{2}-\d{6})", re.ASCII
+CIK_PATTERN = r"^[0-9]{1,10}$"
+_CIK = re.compile(CIK_PATTERN)
+# The `next` token: the last filing's accepted_at and accession, readable (nothing secret in it).
+NEXT_PATTERN = (
+    r"^([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z)"
+    r"_([0-9]{10}-[0-9]{2}-[0-9]{6})$"
 )
+_NEXT = re.compile(NEXT_PATTERN)
 
 
 @dataclass(frozen=True, slots=True)
 class StoreQuery:
     filter: Filter = field(default_factory=Filter)
-    words: tuple[str, ...] = ()
+    words: tuple[str, ...] | None = None  # of `q`; None without one
     since: dt.datetime | None = None
     until: dt.datetime | None = None
     cik: str | None = None  # ten digits
@@ -58,7 +59,7 @@ class StoreQuery:
                 given[listed] = ",".join(v for v in (given.get(listed), given.pop(single)) if v)
         return cls(
             filter=parse_filter(given, analyzed=True),
-            words=_words(given["q"]) if "q" in given else (),
+            words=_words(given["q"]) if "q" in given else None,
             since=_time(given, "since"),
             until=_time(given, "until"),
             cik=_cik(given["cik"]) if "cik" in given else None,
@@ -113,7 +114,9 @@ class StoreQuery:
         if self.until is not None:
             where.append("accepted_at < ?")
             args.append(stored_time(self.until))
-        if self.words:
+        if self.words == ():
+            where.append("0")  # a q with no word in it matches nothing
+        elif self.words:
             where.append("id IN (SELECT rowid FROM filings_text WHERE filings_text MATCH ?)")
             args.append(" ".join(f'"{word}"' for word in self.words))
         if self.before is not None:
@@ -129,16 +132,11 @@ class StoreQuery:
 
 
 def next_token(accepted_at: str, accession: str) -> str:
-    raw = f"{accepted_at}|{accession}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return f"{accepted_at}_{accession}"
 
 
 def _token(value: str) -> tuple[str, str]:
-    try:
-        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode("ascii")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raw = ""
-    match = _TOKEN.fullmatch(raw)
+    match = _NEXT.match(value)
     if match is None:
         raise BadParameterError("before", "not a `next` token of this API's answers")
     return match.group(1), match.group(2)
@@ -147,12 +145,7 @@ def _token(value: str) -> tuple[str, str]:
 def _words(value: str) -> tuple[str, ...]:
     if len(value) > Q_MAX_CHARS:
         raise BadParameterError("q", f"longer than {Q_MAX_CHARS} characters")
-    words = tuple(_WORD.findall(value))
-    if not words:
-        raise BadParameterError("q", "no word to search for (letters or digits)")
-    if len(words) > Q_MAX_WORDS:
-        raise BadParameterError("q", f"more than {Q_MAX_WORDS} words")
-    return words
+    return tuple(_WORD.findall(value))
 
 
 def _time(params: Mapping[str, str], name: str) -> dt.datetime | None:
@@ -166,11 +159,16 @@ def _time(params: Mapping[str, str], name: str) -> dt.datetime | None:
         raise BadParameterError(
             name, f"{value[:60]!r} is not an ISO-8601 time such as 2025-12-12T18:00:00Z{hint}"
         ) from None
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment  # naive = UTC
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=dt.UTC)  # naive = UTC
+    try:
+        return moment.astimezone(dt.UTC)
+    except OverflowError:  # year 1 or 9999 with an offset that leaves the calendar: its end
+        return (dt.datetime.min if moment.year == 1 else dt.datetime.max).replace(tzinfo=dt.UTC)
 
 
 def _cik(value: str) -> str:
-    if not _CIK.fullmatch(value):
+    if not _CIK.match(value):
         raise BadParameterError("cik", f"{value[:60]!r} is not a CIK (1 to 10 digits)")
     return value.zfill(10)
 

@@ -209,8 +209,7 @@ async def test_pages_follow_next_and_every_answer_says_its_as_of(
 async def test_full_text_and_its_bad_input(client: httpx.AsyncClient) -> None:
     body = (await client.get("/api/filings", params={"q": "Filing 7 of JPM"})).json()
     assert accessions(body) == [accession(7)]
-    assert (await client.get("/api/filings", params={"q": '" * ('})).status_code == 400
-    for hostile in ('NEAR("a" "b")', "x" * 500, "a AND (b OR c)"):
+    for hostile in ('NEAR("a" "b")', "x" * 500, "a AND (b OR c)", '" * (', "x " * 200):
         response = await client.get("/api/filings", params={"q": hostile})
         assert response.status_code == 200
         assert response.json()["count"] == 0

@@ -162,6 +162,8 @@ async def test_full_text_finds_summaries_and_names(tmp_path: Path) -> None:
         kushner = await _answer(store, {"q": "Jared Kushner"})
         insider = await _answer(store, {"q": "mcguirk", "transaction_codes": "P"})
         nothing = await _answer(store, {"q": "zzzz"})
+        no_word = await _answer(store, {"q": "!!! ** ()"})
+    assert no_word == []  # not every filing: a q without a word matches nothing
     assert kushner == ["0000019617-26-000103"]
     assert insider == ["0000019617-26-000101"]
     assert nothing == []
@@ -200,9 +202,7 @@ async def test_hostile_q_is_refused_or_finds_nothing_never_an_error(tmp_path: Pa
 
 def test_bad_parameters_name_themselves() -> None:
     for params, name in [
-        ({"q": "x " * 17}, "q"),
         ({"q": "y" * 501}, "q"),
-        ({"q": "!!!"}, "q"),
         ({"limit": "0"}, "limit"),
         ({"limit": "1001"}, "limit"),
         ({"since": "yesterday"}, "since"),
