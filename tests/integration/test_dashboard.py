@@ -354,7 +354,7 @@ async def test_dashboard_history_live_and_filters(
     await expect(rows.first).to_have_attribute("data-accession", accession(live))
     await expect(rows).to_have_count(len(history) + 1)
 
-    # Typing a ticker: history reloaded with ticker=, and the open stream told the new filter
+    # Typing a ticker: history reloaded with tickers=, and the open stream told the new filter
     # with a subscribe frame, not reopened.
     await page.get_by_label("Ticker").fill("jpm")
     jpm_history = [r for r in history if r["filing"]["tickers"] == ["JPM"]]
@@ -362,7 +362,7 @@ async def test_dashboard_history_live_and_filters(
     for record in jpm_history:
         await expect(row(page, record)).to_be_visible()
     await expect(page.locator("#connection-text")).to_have_text("live", timeout=TIMEOUT_MS)
-    assert any("ticker=JPM" in url for url in history_urls)
+    assert any("tickers=JPM" in url for url in history_urls)
     subscribes = [frame for frame in sent if frame["type"] == "subscribe"]
     assert subscribes == [{"type": "subscribe", "tickers": ["JPM"], "forms": []}]
 

@@ -6,7 +6,6 @@
 (() => {
   const MAX_ROWS = 500;
   const HISTORY_LIMIT = 100;
-  const MAX_HISTORY_REQUESTS = 12; // REST filters take one value: one request per combination
   const PING_INTERVAL_MS = 25_000;
   const BACKOFF_BASE_MS = 1_000;
   const BACKOFF_CAP_MS = 30_000;
@@ -870,22 +869,15 @@
 
   // ---------------------------------------------------------------------- history (REST)
 
+  // One request: the filings store takes the stream's filters, lists included.
   function historyRequests(limit = HISTORY_LIMIT, since = "") {
     const f = state.filters;
-    const tickers = f.tickers.length ? f.tickers : [null];
-    let forms = f.forms.length ? f.forms : [null];
-    if (tickers.length * forms.length > MAX_HISTORY_REQUESTS) forms = [null]; // filtered here
-    const urls = [];
-    for (const ticker of tickers.slice(0, MAX_HISTORY_REQUESTS)) {
-      for (const form of forms) {
-        const params = [["limit", String(limit)]];
-        if (since) params.push(["since", since]);
-        if (ticker) params.push(["ticker", ticker]);
-        if (form) params.push(["form", form]);
-        urls.push(endpoint("api/filings", params));
-      }
-    }
-    return urls;
+    const params = [["limit", String(limit)]];
+    if (since) params.push(["since", since]);
+    if (f.tickers.length) params.push(["tickers", f.tickers.join(",")]);
+    if (f.forms.length) params.push(["forms", f.forms.join(",")]);
+    if (f.minPriority) params.push(["min_priority", f.minPriority]);
+    return [endpoint("api/filings", params)];
   }
 
   class HttpError extends Error {
@@ -940,6 +932,12 @@
       if (error instanceof HttpError && error.status === 401) {
         askForKey(Boolean(currentKey()));
         return false;
+      }
+      if (error instanceof HttpError && error.status === 400) {
+        // The same filters the stream is refused: said once, in the stream's words.
+        state.refusal = `The gateway refused the filters: ${error.message}`;
+        showNotice(state.refusal);
+        return true;
       }
       showNotice(`Could not load recent filings: ${error.message || error}`);
       return true;
