@@ -338,3 +338,25 @@ IA
         ),
     )
     assert stake.incomplete_reason is None
+
+
+def test_title_page_values_joined_to_their_caption_by_text_extraction() -> None:
+    # A plain-text 13G/A in a complete submission (Trinity Industries, 2024, a held-out
+    # document): its title page reads, once extracted, value, rule and caption on one line.
+    title = (
+        "SCHEDULE 13G\nUnder the Securities Exchange Act of 1934\n(Amendment No: 3)\n"
+        "TRINITY INDUSTRIES INC ------------------------------ (Name of Issuer)\n"
+        "Common Stock ------------------------------ (Title of Class of Securities)\n"
+        "896522109 ------------------------------ (CUSIP Number)\n"
+        "December 31, 2023 ----------------------- (Date of Event Which Requires Filing of "
+        "this Statement)\n"
+    )
+    record = read_stake_text(title, "SC 13G/A").to_avro()
+    assert (record["issuer_name"], record["security_class"]) == (
+        "TRINITY INDUSTRIES INC",
+        "Common Stock",
+    )
+    assert (record["issuer_cusip"], record["event_date"]) == ("896522109", "2023-12-31")
+    # A rule on a line of its own is no value: the line above it is taken, as before.
+    alone = read_stake_text("ACME CORP\n------------------\n(Name of Issuer)\n", "SC 13G").to_avro()
+    assert alone["issuer_name"] == "ACME CORP"

@@ -495,7 +495,16 @@ def _text_number(region: str) -> float | None:
 
 
 def _caption_line(text: str, caption: str) -> str | None:
-    """The non-empty line just above a title-page caption such as "(Name of Issuer)"."""
+    """The non-empty line just above a title-page caption such as "(Name of Issuer)", or the
+    value before it on its own line when text extraction joined them across the rule of dashes
+    ("TRINITY INDUSTRIES INC ------ (Name of Issuer)")."""
+    joined = re.search(
+        rf"^[ \t]*([^\n]*?[0-9A-Za-z][^\n]*?)[ \t]*[-_]{{3,}}[ \t]*\(\s*{caption}",
+        text,
+        re.IGNORECASE | re.MULTILINE,
+    )
+    if joined is not None:
+        return " ".join(joined.group(1).split())
     match = re.search(rf"^(.*)\n\s*\(\s*{caption}", text, re.IGNORECASE | re.MULTILINE)
     if match is None:
         return None
