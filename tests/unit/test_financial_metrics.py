@@ -193,6 +193,47 @@ def test_special_items_are_not_the_net_loss() -> None:
     assert not [f for f in figures if f[1] in (-396.8e6, 396.8e6, 6.65, -6.65)]
 
 
+# The held-out releases that were read wrong (James River Group and ManTech, Q1 2020, 8-K
+# EX-99.1 from wp1122/edgar-fillings-parser's test data), shortened to the lines that matter.
+def test_an_adjusted_measure_named_after_a_gaap_figure_leaves_that_figure_gaap() -> None:
+    figures = _figures(
+        "JAMES RIVER ANNOUNCES FIRST QUARTER 2020 RESULTS\n"
+        "First Quarter 2020 Net Loss of $36.8 million -- $1.21 per diluted share and Adjusted Net"
+        " Operating Income of $15.4 million -- $0.50 per diluted share\n"
+    )
+    assert ("net_income", -36.8e6, "quarter", True) in figures
+    assert ("eps_diluted", -1.21, "quarter", True) in figures
+    assert ("eps_diluted", 0.50, "quarter", False) in figures  # income per share: positive
+    assert not [f for f in figures if f[1] in (-36.8e6, -1.21) and not f[3]]
+
+
+def test_a_table_rows_basis_is_no_heading_of_the_prose_after_the_table() -> None:
+    figures = _figures(
+        "ManTech Reports First Quarter 2020 Results\n"
+        "Non-GAAP Financial Measures*\nAdjusted Diluted EPS\n$0.81\n$0.62\n"
+        "*Information about ManTech's use of non-GAAP financial measures, including a"
+        " reconciliation of the non-GAAP financial measures to the most comparable financial"
+        ' measures calculated in accordance with GAAP, is provided under "Non-GAAP Measures."\n'
+        "As a result of strong continued demand for our services and solutions, revenue was"
+        " $611 million, up 22% from the first quarter of 2019.\n"
+    )
+    assert ("revenue", 611e6, "quarter", True) in figures
+    assert not [f for f in figures if f[0] == "revenue" and not f[3]]
+
+
+def test_changes_paired_by_respectively_are_left_out() -> None:
+    earnings = extract_earnings(
+        "ManTech Reports First Quarter 2020 Results\n"
+        "Net income was $28.7 million and diluted EPS was $0.71, up 36% and 34% from the first"
+        " quarter of 2019, respectively.\n"
+    )
+    assert earnings is not None
+    by_name = {figure.name: figure for figure in earnings.figures}
+    assert (by_name["net_income"].value, by_name["eps_diluted"].value) == (28.7e6, 0.71)
+    assert by_name["eps_diluted"].change_percent is None  # not 36: that is net income's
+    assert by_name["net_income"].change_percent is None
+
+
 def test_the_statement_table_gives_innovivas_net_income_and_eps() -> None:
     path = CORPUS / "documents" / "earnings" / "inva-8k-ex991-1.html"
     earnings = extract_earnings(extract_text(path.read_bytes(), path.name).text)

@@ -142,6 +142,9 @@ _PART_OF_RESULT = re.compile(
 _NON_GAAP_AFTER = re.compile(
     r"\b(?:excluding|non-gaap|adjusted|on an? (?:adjusted|non-gaap|core) basis)\b", re.I
 )
+# A basis word as the adjective of the measure after it: "Adjusted Net Operating Income",
+# "non-GAAP EPS" (not "on an adjusted basis", nor "excluding ...").
+_NAMES_A_MEASURE = re.compile(r"(?:adjusted|non-gaap)\s+(?!basis\b)[a-z]", re.I)
 _NON_GAAP_CONTEXT = re.compile(
     r"\bnon-gaap\b|\badjusted\b|\bexcluding\b|\bon an? (?:adjusted|core) basis\b", re.I
 )
@@ -160,6 +163,7 @@ _NARROWING = re.compile(
 )
 _NON_GAAP = re.compile(r"\b(?:adjusted|non-gaap|excluding|core|pro forma)\b", re.IGNORECASE)
 _EARNINGS_SUBJECT = re.compile(r"\b(?:net (?:income|earnings|loss)|earnings|eps|loss)\b", re.I)
+_SIGN_SUBJECT = re.compile(r"\b(?:loss(?:es)?|income|earnings|profit)\b", re.I)
 _NOT_EARNINGS = re.compile(
     r"\b(?:dividends?|price|consideration|offering|exercise|purchase|tender|distributions?"
     r"|book value)\b",
@@ -430,7 +434,11 @@ def _per_share(clause: str, whole: str) -> Iterator[_Found]:
         ):
             continue
         seen_starts.add(number_start)
-        if subjects and "loss" in subjects[-1].lower():
+        # The sign is the nearest measure's before the figure: "Net Loss of $36.8 million --
+        # $1.21 per diluted share and Adjusted Net Operating Income of $15.4 million -- $0.50
+        # per diluted share" is a loss per share, then an income per share.
+        measures = _SIGN_SUBJECT.findall(prefix)
+        if measures and "loss" in measures[-1].lower():
             value = -abs(value)
         phrase = match.group(0).strip()
         if match.groupdict().get("open") and not match.group("close"):  # "($0.88 per share..."
@@ -524,8 +532,11 @@ def _clause_figures(
         if not _PART_OF_RESULT.search(current[: figure.start])
     ]
     # The basis said after the figures in the current part, or by the sentence or heading
-    # before when this sentence names none, is theirs.
-    if _NON_GAAP_AFTER.search(current[min((f.start for f in found), default=0) :]) or (
+    # before when this sentence names none, is theirs. "Adjusted" or "non-GAAP" naming a
+    # measure ("... and Adjusted Net Operating Income of $15.4 million") is that measure's
+    # basis, not a qualifier of the figures before it.
+    after = _NON_GAAP_AFTER.search(current, min((f.start for f in found), default=0))
+    if (after is not None and not _NAMES_A_MEASURE.match(current, after.start())) or (
         context_non_gaap and not _GAAP_CONTEXT.search(sentence)
     ):
         found = [replace(figure, gaap=False) for figure in found]
@@ -554,11 +565,17 @@ def _clause_figures(
             index = next((i for i, start in enumerate(positions) if start >= figure.start), None)
             if index is not None and index < len(priors):
                 prior = priors[index]
-        # The change stated between this figure's noun and the next figure belongs to it.
+        # The change stated between this figure's noun and the next figure belongs to it;
+        # "up 36% and 34% ..., respectively" pairs changes with figures by order, which is not
+        # read: left out rather than given to the wrong figure.
         later = [start for start in starts if start > figure.start]
         segment_end = later[0] if later else len(current)
         segment_start = figure.start - len(figure.text) + 1 if figure.unit == USD else figure.start
-        change = _change(current[max(0, segment_start) : segment_end])
+        change = (
+            None
+            if _RESPECTIVELY.search(sentence)
+            else _change(current[max(0, segment_start) : segment_end])
+        )
         period = (
             _period(current, figure.start)
             or _period(current)
@@ -839,6 +856,7 @@ def _table_figures(text: str) -> dict[tuple[str, FiscalPeriod, bool], EarningsFi
     return found
 
 
+_RESPECTIVELY = re.compile(r"\brespectively\b", re.I)
 _SETS_BASIS = re.compile(
     r"^\W*(?:on\s+an?\s+(?:non-gaap|adjusted|core)\s+basis|excluding\b|adjusted\b|non-gaap\b)", re.I
 )
@@ -856,6 +874,9 @@ def _sentences_with_basis(text: str) -> Iterator[tuple[str, bool]]:
         for sentence in sentences(line):
             yield sentence, heading_non_gaap or previous_non_gaap
             previous_non_gaap = bool(_SETS_BASIS.search(sentence))
+        # A heading's basis is the paragraph's under it, not the rest of the release: a table's
+        # "Adjusted Diluted EPS" row is no heading of the prose after the table.
+        heading_non_gaap = False
 
 
 def extract_earnings(text: str) -> Earnings | None:
