@@ -31,10 +31,11 @@ _WORD = re.compile(r"\w+")
 _DIGITS = re.compile(r"\d{1,7}", re.ASCII)
 CIK_PATTERN = r"^[0-9]{1,10}$"
 _CIK = re.compile(CIK_PATTERN)
-# The `next` token: the last filing's accepted_at and accession, readable (nothing secret in it).
+# The `next` token, readable (nothing secret in it): the last filing's accepted_at and
+# accession, and the as_of of the walk's first page, which every later page keeps to.
 NEXT_PATTERN = (
     r"^([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z)"
-    r"_([0-9]{10}-[0-9]{2}-[0-9]{6})$"
+    r"_([0-9]{10}-[0-9]{2}-[0-9]{6})_([0-9]{1,9}:[0-9]{1,19}(?:,[0-9]{1,9}:[0-9]{1,19}){0,999})$"
 )
 _NEXT = re.compile(NEXT_PATTERN)
 
@@ -47,7 +48,8 @@ class StoreQuery:
     until: dt.datetime | None = None
     cik: str | None = None  # ten digits
     limit: int = LIMIT_DEFAULT
-    before: tuple[str, str] | None = None  # (accepted_at, accession) of the last one seen
+    # The next token: accepted_at and accession of the last one seen, and the walk's as_of.
+    before: tuple[str, str, dict[int, int]] | None = None
 
     @classmethod
     def from_params(cls, params: Mapping[str, str]) -> StoreQuery:
@@ -120,8 +122,18 @@ class StoreQuery:
             where.append("id IN (SELECT rowid FROM filings_text WHERE filings_text MATCH ?)")
             args.append(" ".join(f'"{word}"' for word in self.words))
         if self.before is not None:
+            accepted_at, accession, as_of = self.before
             where.append("(accepted_at < ? OR (accepted_at = ? AND accession < ?))")
-            args.extend([self.before[0], self.before[0], self.before[1]])
+            args.extend([accepted_at, accepted_at, accession])
+            # Only what the first page's snapshot held: a filing stored since (even one older
+            # by accepted_at) is after as_of, so the stream from as_of gives it, not this walk.
+            where.append(
+                "(" + " OR ".join('(partition = ? AND "offset" < ?)' for _ in as_of) + ")"
+                if as_of
+                else "0"
+            )
+            for partition, offset in sorted(as_of.items()):
+                args.extend([partition, offset])
         condition = f"WHERE {' AND '.join(where)} " if where else ""
         # The SQL text is fixed fragments and ? marks; every value of the user's is an argument.
         statement = (
@@ -131,15 +143,19 @@ class StoreQuery:
         return statement, [*args, self.limit + 1]
 
 
-def next_token(accepted_at: str, accession: str) -> str:
-    return f"{accepted_at}_{accession}"
+def next_token(accepted_at: str, accession: str, as_of: str) -> str:
+    return f"{accepted_at}_{accession}_{as_of}"
 
 
-def _token(value: str) -> tuple[str, str]:
+def _token(value: str) -> tuple[str, str, dict[int, int]]:
     match = _NEXT.match(value)
     if match is None:
         raise BadParameterError("before", "not a `next` token of this API's answers")
-    return match.group(1), match.group(2)
+    as_of = {}
+    for pair in match.group(3).split(","):
+        partition, offset = pair.split(":")
+        as_of[int(partition)] = int(offset)
+    return match.group(1), match.group(2), as_of
 
 
 def _words(value: str) -> tuple[str, ...]:

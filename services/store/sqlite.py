@@ -264,8 +264,10 @@ class SqliteStore:
         rows = db.execute(statement, args).fetchall()
         more = len(rows) > query.limit
         rows = rows[: query.limit]
-        token = next_token(rows[-1][0], rows[-1][1]) if more and rows else None
-        return Page([bytes(body) for _, _, body in rows], token, self._as_of(db))
+        # A walk's later pages answer as of its first: the snapshot the walk continues.
+        as_of = cursor_of(query.before[2]) if query.before else self._as_of(db)
+        token = next_token(rows[-1][0], rows[-1][1], as_of) if more and rows else None
+        return Page([bytes(body) for _, _, body in rows], token, as_of)
 
     def _get(self, db: sqlite3.Connection, accession: str) -> tuple[bytes | None, str]:
         found = db.execute("SELECT body FROM filings WHERE accession = ?", (accession,)).fetchone()

@@ -242,3 +242,27 @@ async def test_positions_persist_and_another_layout_or_topic_is_rebuilt(tmp_path
     with pytest.raises(RuntimeError):
         async with store_once:
             pass
+
+
+@pytest.mark.asyncio
+async def test_a_walk_through_pages_is_one_snapshot(tmp_path: Path) -> None:
+    records = _records()
+    rows = _rows(records)
+    async with SqliteStore(tmp_path / "store.sqlite3", TOPIC) as store:
+        await store.write(rows, _positions(rows))
+        first = await store.query(StoreQuery.from_params({"limit": "5"}))
+        # Stored after the first page: older by accepted_at than anything on it.
+        late = sample_analysis(999, ticker="JPM")
+        late["filing"]["accepted_at"] = START - dt.timedelta(days=1)
+        await store.write([FilingRow.of(0, 11, late)], {0: 12})
+        pages = [first]
+        while pages[-1].next is not None:
+            params = {"limit": "5", "before": pages[-1].next}
+            pages.append(await store.query(StoreQuery.from_params(params)))
+        fresh = await store.query(StoreQuery.from_params({"limit": "1000"}))
+    walked = [body for page in pages for body in page.filings]
+    assert {page.as_of for page in pages} == {"0:11,1:11,2:11"}
+    assert len(walked) == len(records)  # the late one is after as_of: the stream's, not ours
+    assert all(b"0000019617-26-000999" not in body for body in walked)
+    assert fresh.as_of == "0:12,1:11,2:11"
+    assert len(fresh.filings) == len(records) + 1
