@@ -69,9 +69,14 @@ class StoreQuery:
             before=_token(given["before"]) if "before" in given else None,
         )
 
-    def sql(self) -> tuple[str, list[object]]:
+    def sql(self, *, common_words: bool = False) -> tuple[str, list[object]]:
         """SELECT accepted_at, accession, body, newest first, one more than `limit` (to know
-        whether there is a next page)."""
+        whether there is a next page).
+
+        `common_words`: `q` matches many filings (the store counts before it asks). The newest
+        are then found by walking the time index and testing each against the matches (it
+        stops after a page); otherwise the few matches are looked up and sorted. Either way
+        the sort and the page carry ids only; the bodies are read for the page's rows."""
         where: list[str] = []
         args: list[object] = []
         chosen = self.filter
@@ -119,8 +124,11 @@ class StoreQuery:
         if self.words == ():
             where.append("0")  # a q with no word in it matches nothing
         elif self.words:
-            where.append("id IN (SELECT rowid FROM filings_text WHERE filings_text MATCH ?)")
-            args.append(" ".join(f'"{word}"' for word in self.words))
+            # `+id` keeps the planner from driving the query by the matches (see common_words).
+            column = "+id" if common_words else "id"
+            matching = " IN (SELECT rowid FROM filings_text WHERE filings_text MATCH ?)"
+            where.append(column + matching)
+            args.append(self.match_expression)
         if self.before is not None:
             accepted_at, accession, as_of = self.before
             where.append("(accepted_at < ? OR (accepted_at = ? AND accession < ?))")
@@ -136,11 +144,17 @@ class StoreQuery:
                 args.extend([partition, offset])
         condition = f"WHERE {' AND '.join(where)} " if where else ""
         # The SQL text is fixed fragments and ? marks; every value of the user's is an argument.
+        order = "ORDER BY accepted_at DESC, accession DESC"
         statement = (
-            f"SELECT accepted_at, accession, body FROM filings {condition}"  # noqa: S608
-            "ORDER BY accepted_at DESC, accession DESC LIMIT ?"
+            "SELECT accepted_at, accession, body FROM filings WHERE id IN"  # noqa: S608
+            f" (SELECT id FROM filings {condition}{order} LIMIT ?) {order}"
         )
         return statement, [*args, self.limit + 1]
+
+    @property
+    def match_expression(self) -> str:
+        """The FTS5 query of `q`: every word, each a quoted term."""
+        return " ".join(f'"{word}"' for word in self.words or ())
 
 
 def next_token(accepted_at: str, accession: str, as_of: str) -> str:

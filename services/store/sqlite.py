@@ -34,6 +34,8 @@ from services.store.rows import FilingRow
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
 _READERS = 4
+# Past this many matches, a full-text query walks the time index instead of sorting matches.
+_COMMON_MATCHES = 2000
 
 
 class StoreError(SecDigesterError):
@@ -260,7 +262,15 @@ class SqliteStore:
         return cursor_of(dict(db.execute("SELECT partition, next_offset FROM positions")))
 
     def _query(self, db: sqlite3.Connection, query: StoreQuery) -> Page:
-        statement, args = query.sql()
+        common = bool(query.words) and (
+            db.execute(
+                "SELECT count(*) FROM (SELECT rowid FROM filings_text WHERE filings_text MATCH ?"
+                " LIMIT ?)",
+                (query.match_expression, _COMMON_MATCHES + 1),
+            ).fetchone()[0]
+            > _COMMON_MATCHES
+        )
+        statement, args = query.sql(common_words=common)
         rows = db.execute(statement, args).fetchall()
         more = len(rows) > query.limit
         rows = rows[: query.limit]

@@ -266,3 +266,33 @@ async def test_a_walk_through_pages_is_one_snapshot(tmp_path: Path) -> None:
     assert all(b"0000019617-26-000999" not in body for body in walked)
     assert fresh.as_of == "0:12,1:11,2:11"
     assert len(fresh.filings) == len(records) + 1
+
+
+@pytest.mark.asyncio
+async def test_a_common_word_walks_the_time_index_and_answers_the_same(tmp_path: Path) -> None:
+    # More matches than the store sorts (2,000): the newest are found by the time index.
+    records = []
+    for n in range(1, 2301):
+        record = sample_analysis(n, ticker=("JPM", "GS")[n % 2])
+        record["filing"]["accepted_at"] = START + dt.timedelta(seconds=n * 7 % 2300)
+        record["analysis"]["summary"] = "dividend declared" if n % 10 else "buyback announced"
+        records.append(record)
+    rows = [FilingRow.of(0, n, record) for n, record in enumerate(records)]
+    async with SqliteStore(tmp_path / "store.sqlite3", TOPIC) as store:
+        await store.write(rows, {0: len(rows)})
+        for params in (
+            {"q": "dividend"},
+            {"q": "dividend", "tickers": "GS", "limit": "7"},
+            {"q": "buyback", "limit": "1000"},
+        ):
+            want = [
+                r["filing"]["accession_number"]
+                for r in sorted(
+                    records,
+                    key=lambda r: (r["filing"]["accepted_at"], r["filing"]["accession_number"]),
+                    reverse=True,
+                )
+                if params["q"] in r["analysis"]["summary"]
+                and r["filing"]["tickers"][0] in params.get("tickers", "JPM,GS").split(",")
+            ][: int(params.get("limit", "50"))]
+            assert await _answer(store, params) == want, params
