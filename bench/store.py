@@ -7,9 +7,10 @@ The records are the project's own sample analyses made various: 5,000 tickers (e
 one), twelve forms, four priorities, one in twelve a Form 4 with a transaction code and a
 value, a summary of eight words out of a vocabulary of 2,000 (four drawn Zipf-like, so a few
 words are in most filings, and four uniformly, so a rare word is in about 0.2% of them).
-Written in transactions of 1,000 (the feeder's default batch), the way the feeder writes them. Then each query kind 200 times at random parameters: p50 and p99,
-the goals being a filtered p99 at most 50 ms and a full-text p99 at most 100 ms. The reference
-in the same run is the plainest read of the same file: one row by primary key.
+Written in transactions of 1,000 (the feeder's default batch), the way the feeder writes them.
+Then each query kind 200 times at random parameters: p50 and p99, the goals being a filtered
+p99 at most 50 ms and a full-text p99 at most 100 ms. The reference in the same run is the
+plainest read of the same file: one row by primary key.
 """
 
 from __future__ import annotations
