@@ -21,7 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sec_digester_client import ClientConfig, FactRole, PeriodLabel, StakeKind, StreamClient
+from sec_digester_client import (
+    ClientConfig,
+    DocumentStatus,
+    FactRole,
+    PeriodLabel,
+    StakeKind,
+    StreamClient,
+)
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
@@ -37,6 +44,8 @@ from tests.support.ownership_corpus import (
     SAMPLE_SALE_NOTICE,
     TESLA_10Q,
     ZIPRECRUITER_VESTING,
+    OwnershipSubmission,
+    PeriodicReport,
     WrappedFiling,
     corpus_with_ownership,
 )
@@ -254,10 +263,30 @@ async def test_a_13d_a_144_and_a_10q_reach_a_client_with_their_typed_facts(
     """ingest replays a feed of a Schedule 13D (XML), a Form 144 (XML) and a 10-Q whose real
     XBRL instance is in its complete submission; analyze reads each family's facts at the
     default settings (which fetch these forms); a client-library client gets all three typed,
-    and one filtered with min_stake_pct=5&stake_kind=active only the 13D."""
+    and one filtered with min_stake_pct=5&stake_kind=active only the 13D. Among them, bad
+    input that moves the partition on with its reason: a hostile 13D (an entity declaration)
+    and a 10-Q whose instance has no context at its period end (an 8-K's cover-page instance)."""
     topics = topic_settings(infra, partitions=3)
     await provision(topics)
-    filings: list[WrappedFiling] = [QXO_STAKE, SAMPLE_SALE_NOTICE, TESLA_10Q]
+    hostile_dir = tmp_path / "hostile"
+    hostile_dir.mkdir()
+    (hostile_dir / "13d.xml").write_bytes(
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]>'
+        b'<edgarSubmission xmlns="http://www.sec.gov/edgar/schedule13D">&a;</edgarSubmission>'
+    )
+    hostile = OwnershipSubmission(
+        "13d.xml", "0000000001-25-000001", "0000000001", "HOSTILE", "SCHEDULE 13D", hostile_dir
+    )
+    no_period = PeriodicReport(
+        "WatersCorp.8-K.xbrl.xml", "0000000002-24-000002", "0000000002", "NO PERIOD"
+    )
+    filings: list[WrappedFiling] = [
+        hostile,
+        QXO_STAKE,
+        no_period,
+        SAMPLE_SALE_NOTICE,
+        TESLA_10Q,
+    ]
     corpus = corpus_with_ownership(tmp_path, filings, feed=True)
     with run_emulator(corpus) as emulator, GatewayProcess(topics, tmp_path) as gateway:
         ingest, analyze = _ingest_and_analyze(topics, corpus, emulator, tmp_path)
@@ -321,3 +350,13 @@ async def test_a_13d_a_144_and_a_10q_reach_a_client_with_their_typed_facts(
     assert half.value == 46_801_000_000.0
     assert a_year_ago.value == 0.78
     assert len(financials.facts) == 22
+
+    refused = records[hostile.accession]
+    assert refused.stake is None
+    assert refused.document_status is DocumentStatus.ERROR
+    assert refused.document_detail is not None
+    assert "DTD" in refused.document_detail or "entit" in refused.document_detail.lower()
+    unread = records[no_period.accession].financials
+    assert unread is not None
+    assert unread.facts == ()
+    assert unread.incomplete_reason  # says why: no current period
