@@ -124,10 +124,14 @@ class StoreQuery:
         if self.words == ():
             where.append("0")  # a q with no word in it matches nothing
         elif self.words:
-            # `+id` keeps the planner from driving the query by the matches (see common_words).
-            column = "+id" if common_words else "id"
-            matching = " IN (SELECT rowid FROM filings_text WHERE filings_text MATCH ?)"
-            where.append(column + matching)
+            # Many matches: each row the time index gives is tested by its rowid (a seek in the
+            # term's list), and the walk stops after a page. Few: they are looked up and sorted.
+            where.append(
+                "EXISTS (SELECT 1 FROM filings_text WHERE filings_text MATCH ?"
+                " AND filings_text.rowid = filings.id)"
+                if common_words
+                else "id IN (SELECT rowid FROM filings_text WHERE filings_text MATCH ?)"
+            )
             args.append(self.match_expression)
         if self.before is not None:
             accepted_at, accession, as_of = self.before
