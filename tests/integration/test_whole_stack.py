@@ -44,10 +44,10 @@ from tests.support.ownership_corpus import (
     SAMPLE_SALE_NOTICE,
     TESLA_10Q,
     ZIPRECRUITER_VESTING,
-    OwnershipSubmission,
     PeriodicReport,
     WrappedFiling,
     corpus_with_ownership,
+    hostile_stake,
 )
 from tests.support.processes import ServiceProcess, free_port
 from tests.support.records import CORPUS_DIR
@@ -268,15 +268,7 @@ async def test_a_13d_a_144_and_a_10q_reach_a_client_with_their_typed_facts(
     and a 10-Q whose instance has no context at its period end (an 8-K's cover-page instance)."""
     topics = topic_settings(infra, partitions=3)
     await provision(topics)
-    hostile_dir = tmp_path / "hostile"
-    hostile_dir.mkdir()
-    (hostile_dir / "13d.xml").write_bytes(
-        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]>'
-        b'<edgarSubmission xmlns="http://www.sec.gov/edgar/schedule13D">&a;</edgarSubmission>'
-    )
-    hostile = OwnershipSubmission(
-        "13d.xml", "0000000001-25-000001", "0000000001", "HOSTILE", "SCHEDULE 13D", hostile_dir
-    )
+    hostile = hostile_stake(tmp_path / "hostile")
     no_period = PeriodicReport(
         "WatersCorp.8-K.xbrl.xml", "0000000002-24-000002", "0000000002", "NO PERIOD"
     )

@@ -215,6 +215,18 @@ class PeriodicReport:
 WrappedFiling = OwnershipSubmission | PeriodicReport
 
 
+def hostile_stake(directory: Path) -> OwnershipSubmission:
+    """A Schedule 13D with an entity declaration (written into `directory`): refused."""
+    directory.mkdir(exist_ok=True)
+    (directory / "13d.xml").write_bytes(
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]>'
+        b'<edgarSubmission xmlns="http://www.sec.gov/edgar/schedule13D">&a;</edgarSubmission>'
+    )
+    return OwnershipSubmission(
+        "13d.xml", "0000000001-25-000001", "0000000001", "HOSTILE", "SCHEDULE 13D", directory
+    )
+
+
 def filing_of(wrapped: WrappedFiling, size_bytes: int | None = 20_000) -> Filing:
     """The Filing ingest would emit for it. A known size below analyze's max_document_bytes
     has the complete submission read (one request); None has the index page read."""

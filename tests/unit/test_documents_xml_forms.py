@@ -23,10 +23,10 @@ from tests.support.ownership_corpus import (
     SPIRIT_STAKE,
     TESLA_10Q,
     ZIVO_TRUNCATED_STAKE,
-    OwnershipSubmission,
     PeriodicReport,
     corpus_with_ownership,
     filing_of,
+    hostile_stake,
 )
 from tests.support.xbrl_documents import INLINE_10Q
 
@@ -37,15 +37,7 @@ QXO, ZIVO, SPIRIT, SALE = QXO_STAKE, ZIVO_TRUNCATED_STAKE, SPIRIT_STAKE, SAMPLE_
 async def test_xml_forms_are_read_into_their_familys_facts(
     edgar: EdgarClient, tmp_path: Path
 ) -> None:
-    hostile_dir = tmp_path / "hostile"
-    hostile_dir.mkdir()
-    (hostile_dir / "13d.xml").write_bytes(
-        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]>'
-        b'<edgarSubmission xmlns="http://www.sec.gov/edgar/schedule13D">&a;</edgarSubmission>'
-    )
-    hostile = OwnershipSubmission(
-        "13d.xml", "0000000001-25-000001", "0000000001", "HOSTILE", "SCHEDULE 13D", hostile_dir
-    )
+    hostile = hostile_stake(tmp_path / "hostile")
     corpus = corpus_with_ownership(tmp_path, [QXO, ZIVO, SPIRIT, SALE, hostile])
     with run_emulator(corpus) as emulator:
         fetcher = DocumentFetcher(
