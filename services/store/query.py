@@ -69,36 +69,41 @@ class StoreQuery:
             before=_token(given["before"]) if "before" in given else None,
         )
 
-    def sql(self, *, common_words: bool = False) -> tuple[str, list[object]]:
+    def tags(self) -> list[tuple[str, frozenset[str]]]:
+        """The multi-valued filters asked for: (tag kind, any of these values)."""
+        chosen = self.filter
+        wanted = [
+            (TICKER, chosen.tickers),
+            (CIK, frozenset({self.cik}) if self.cik is not None else frozenset()),
+            (ITEM, chosen.items),
+            (CODE, chosen.transaction_codes),
+            (ROLE, chosen.insider_roles),
+        ]
+        return [(kind, values) for kind, values in wanted if values]
+
+    def sql(
+        self, *, common_words: bool = False, common_tags: frozenset[str] = frozenset()
+    ) -> tuple[str, list[object]]:
         """SELECT accepted_at, accession, body, newest first, one more than `limit` (to know
         whether there is a next page).
 
-        `common_words`: `q` matches many filings (the store counts before it asks). The newest
-        are then found by walking the time index and testing each against the matches (it
-        stops after a page); otherwise the few matches are looked up and sorted. Either way
-        the sort and the page carry ids only; the bodies are read for the page's rows."""
+        `common_words`, `common_tags` (kinds): `q`, or a tag filter, matches many filings (the
+        store counts before it asks). The newest are then found by walking the time index and
+        testing each row (a seek by its id; the walk stops after a page); otherwise the few
+        matches are looked up and sorted. Either way the sort and the page carry ids only; the
+        bodies are read for the page's rows."""
         where: list[str] = []
         args: list[object] = []
         chosen = self.filter
 
-        def tagged(kind: str, values: frozenset[str] | set[str]) -> None:
-            marks = ",".join("?" * len(values))
+        for kind, values in self.tags():
+            matches, tag_args = tag_matches(kind, values)
             where.append(
-                "id IN (SELECT filing_id FROM filing_tags"  # noqa: S608 (only ? marks are added)
-                f" WHERE kind = ? AND value IN ({marks}))"
+                f"EXISTS ({matches} AND filing_id = filings.id)"
+                if kind in common_tags
+                else f"id IN ({matches})"
             )
-            args.extend([kind, *sorted(values)])
-
-        if chosen.tickers:
-            tagged(TICKER, chosen.tickers)
-        if self.cik is not None:
-            tagged(CIK, {self.cik})
-        if chosen.items:
-            tagged(ITEM, chosen.items)
-        if chosen.transaction_codes:
-            tagged(CODE, chosen.transaction_codes)
-        if chosen.insider_roles:
-            tagged(ROLE, chosen.insider_roles)
+            args.extend(tag_args)
         if chosen.forms:
             marks = ",".join("?" * len(chosen.forms))
             # A form's amendments go with it, as on the stream.
@@ -159,6 +164,13 @@ class StoreQuery:
     def match_expression(self) -> str:
         """The FTS5 query of `q`: every word, each a quoted term."""
         return " ".join(f'"{word}"' for word in self.words or ())
+
+
+def tag_matches(kind: str, values: frozenset[str]) -> tuple[str, list[object]]:
+    """The SELECT of the filing ids with any of these tag values, and its arguments."""
+    marks = ",".join("?" * len(values))
+    select = f"SELECT filing_id FROM filing_tags WHERE kind = ? AND value IN ({marks})"  # noqa: S608
+    return select, [kind, *sorted(values)]
 
 
 def next_token(accepted_at: str, accession: str, as_of: str) -> str:

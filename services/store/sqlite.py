@@ -28,13 +28,14 @@ import structlog
 
 from services.common.errors import SecDigesterError
 from services.store.layout import CREATE, DROP, LAYOUT_VERSION
-from services.store.query import StoreQuery, next_token
+from services.store.query import StoreQuery, next_token, tag_matches
 from services.store.rows import FilingRow
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
 _READERS = 4
-# Past this many matches, a full-text query walks the time index instead of sorting matches.
+# Past this many matches, a full-text or tag filter walks the time index instead of sorting
+# every match.
 _COMMON_MATCHES = 2000
 
 
@@ -262,15 +263,15 @@ class SqliteStore:
         return cursor_of(dict(db.execute("SELECT partition, next_offset FROM positions")))
 
     def _query(self, db: sqlite3.Connection, query: StoreQuery) -> Page:
-        common = bool(query.words) and (
-            db.execute(
-                "SELECT count(*) FROM (SELECT rowid FROM filings_text WHERE filings_text MATCH ?"
-                " LIMIT ?)",
-                (query.match_expression, _COMMON_MATCHES + 1),
-            ).fetchone()[0]
-            > _COMMON_MATCHES
+        common_words = bool(query.words) and _many(
+            db,
+            "SELECT rowid FROM filings_text WHERE filings_text MATCH ?",
+            [query.match_expression],
         )
-        statement, args = query.sql(common_words=common)
+        common_tags = frozenset(
+            kind for kind, values in query.tags() if _many(db, *tag_matches(kind, values))
+        )
+        statement, args = query.sql(common_words=common_words, common_tags=common_tags)
         rows = db.execute(statement, args).fetchall()
         more = len(rows) > query.limit
         rows = rows[: query.limit]
@@ -282,6 +283,15 @@ class SqliteStore:
     def _get(self, db: sqlite3.Connection, accession: str) -> tuple[bytes | None, str]:
         found = db.execute("SELECT body FROM filings WHERE accession = ?", (accession,)).fetchone()
         return (bytes(found[0]) if found else None), self._as_of(db)
+
+
+def _many(db: sqlite3.Connection, matches: str, args: list[object]) -> bool:
+    """Whether `matches` (a SELECT) has more than _COMMON_MATCHES rows; it stops counting there."""
+    counted = db.execute(
+        f"SELECT count(*) FROM ({matches} LIMIT ?)",  # noqa: S608 (fixed SQL of query.py's)
+        [*args, _COMMON_MATCHES + 1],
+    ).fetchone()[0]
+    return bool(counted > _COMMON_MATCHES)
 
 
 def _count(db: sqlite3.Connection) -> int:

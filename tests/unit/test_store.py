@@ -269,8 +269,11 @@ async def test_a_walk_through_pages_is_one_snapshot(tmp_path: Path) -> None:
 
 
 @pytest.mark.asyncio
-async def test_a_common_word_walks_the_time_index_and_answers_the_same(tmp_path: Path) -> None:
+async def test_a_common_word_or_tag_walks_the_time_index_and_answers_the_same(
+    tmp_path: Path,
+) -> None:
     # More matches than the store sorts (2,000): the newest are found by the time index.
+    # "dividend" is in 2,070 summaries; JPM or GS is every filing's ticker.
     records = []
     for n in range(1, 2301):
         record = sample_analysis(n, ticker=("JPM", "GS")[n % 2])
@@ -284,6 +287,8 @@ async def test_a_common_word_walks_the_time_index_and_answers_the_same(tmp_path:
             {"q": "dividend"},
             {"q": "dividend", "tickers": "GS", "limit": "7"},
             {"q": "buyback", "limit": "1000"},
+            {"tickers": "JPM,GS", "limit": "30"},
+            {"q": "buyback", "tickers": "GS,JPM", "limit": "100"},
         ):
             want = [
                 r["filing"]["accession_number"]
@@ -292,7 +297,7 @@ async def test_a_common_word_walks_the_time_index_and_answers_the_same(tmp_path:
                     key=lambda r: (r["filing"]["accepted_at"], r["filing"]["accession_number"]),
                     reverse=True,
                 )
-                if params["q"] in r["analysis"]["summary"]
+                if params.get("q", "") in r["analysis"]["summary"]
                 and r["filing"]["tickers"][0] in params.get("tickers", "JPM,GS").split(",")
             ][: int(params.get("limit", "50"))]
             assert await _answer(store, params) == want, params
