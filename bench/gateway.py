@@ -65,7 +65,7 @@ from services.common.record_json import record_json
 from services.common.registry import open_registry, subject_for
 from services.common.schemas import SchemaName
 from services.common.settings import TopicSettings
-from services.gateway.fanout import filing_frame
+from services.gateway.stream.fanout import filing_frame
 from tests.support.gateway import GatewayProcess
 from tests.support.infra import provision
 from tests.support.records import sample_analysis

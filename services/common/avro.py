@@ -49,7 +49,7 @@ def split_wire(data: bytes | None) -> tuple[int, memoryview]:
 
 class AvroReader:
     """Reads records as `schema` from the writer schemas it was given: no registry, no I/O, so
-    it works anywhere, a worker process included (services/gateway/transcoding.py).
+    it works anywhere, a worker process included (services/gateway/stream/transcoding.py).
 
     cavro reads, fastavro writes: cavro's reader takes half the time of fastavro's for our
     records (bench/serialization.py), and reading is what replays and every consumer do, once

@@ -21,7 +21,7 @@ def create_app(
     metrics: CollectorRegistry = REGISTRY,
 ) -> Starlette:
     """`lifespan`: the caller's, to ask after the app stopped why it did (gave_up); `metrics`:
-    what /metrics exposes (a worker's: every worker's, services/gateway/workers.py)."""
+    what /metrics exposes (a worker's: every worker's, services/gateway/process/workers.py)."""
     lifespan = lifespan or GatewayLifespan(settings)
     return Starlette(
         routes=gateway_routes(settings, lifespan.tails_running, metrics),

@@ -4,8 +4,8 @@ It opens the registry client, one shared tail consumer per topic (analyzed, raw)
 client (offsets of partitions), the pool of consumers that commit and read durable client
 positions (services/common/kafka/group_offsets.py), the filings store REST answers from (and,
 in the process that feeds it, the store's feeder: services/store), and fills the tails' rings
-from the recent end of each topic (services/gateway/warmup.py) before the tail takes over from
-exactly where that stopped. What the endpoints use is yielded as the lifespan state
+from the recent end of each topic (services/gateway/stream/warmup.py) before the tail takes
+over from exactly where that stopped. What the endpoints use is yielded as the lifespan state
 (services/gateway/state.py); the readiness probe asks the lifespan whether its tails still run.
 
 While Kafka is away the gateway keeps its clients: the tails and replays poll on (librdkafka
@@ -39,15 +39,15 @@ from services.common.outage import watch_kafka_outages
 from services.common.positions import PositionResolver, format_cursor
 from services.common.registry import RegistryClient, open_registry, subject_for
 from services.common.schemas import SchemaName
-from services.gateway.acks import AckCommitter
 from services.gateway.auth import ConnectionLimiter
-from services.gateway.fanout import TopicTail, buffer_record
-from services.gateway.ring import RecordRing
 from services.gateway.settings import GatewaySettings
 from services.gateway.state import GatewayState
-from services.gateway.streams import Streams, TopicStream
-from services.gateway.transcoding import TranscoderPool
-from services.gateway.warmup import read_recent, recent_starts
+from services.gateway.stream.acks import AckCommitter
+from services.gateway.stream.fanout import TopicTail, buffer_record
+from services.gateway.stream.ring import RecordRing
+from services.gateway.stream.streams import Streams, TopicStream
+from services.gateway.stream.transcoding import TranscoderPool
+from services.gateway.stream.warmup import read_recent, recent_starts
 from services.store.feeder import StoreFeeder
 from services.store.sqlite import SqliteStore
 

@@ -1,7 +1,7 @@
 """What an operator watches on the gateway (Prometheus, served on /metrics).
 
-With several workers (services/gateway/workers.py) each writes prometheus_client's multiprocess
-files and /metrics merges them: counters and histograms add up, the gauges say how.
+With several workers (services/gateway/process/workers.py) each writes prometheus_client's
+multiprocess files and /metrics merges them: counters and histograms add up, the gauges say how.
 """
 
 from __future__ import annotations

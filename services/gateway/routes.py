@@ -14,11 +14,11 @@ from starlette.staticfiles import StaticFiles
 
 from services.common.health import health_routes
 from services.common.probes import kafka_reachable, registry_reachable
-from services.gateway.openapi import OPENAPI_ROUTE
-from services.gateway.rest import REST_ROUTES
 from services.gateway.settings import GatewaySettings
-from services.gateway.sse import stream_sse
-from services.gateway.ws import stream_websocket
+from services.gateway.transports.openapi import OPENAPI_ROUTE
+from services.gateway.transports.rest import REST_ROUTES
+from services.gateway.transports.sse import stream_sse
+from services.gateway.transports.ws import stream_websocket
 
 STATIC = Path(__file__).parent / "static"
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TypedDict
 
 from services.gateway.auth import ConnectionLimiter
-from services.gateway.streams import Streams
+from services.gateway.stream.streams import Streams
 from services.store.sqlite import SqliteStore
 
 

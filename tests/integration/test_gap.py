@@ -33,7 +33,7 @@ from services.common.errors import KafkaClientError
 from services.common.kafka import KafkaConsumer, partitions_at
 from services.common.positions import Positions, format_cursor
 from services.common.settings import TopicSettings
-from services.gateway.streams import replay_consumer_config
+from services.gateway.stream.streams import replay_consumer_config
 from tests.support.cli import environment_for, run_cli
 from tests.support.gateway import GatewayProcess, publish_analyses
 from tests.support.records import sample_analysis

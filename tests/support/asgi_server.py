@@ -12,7 +12,7 @@ from starlette.types import ASGIApp
 
 from services.common.health import EmbeddedServer
 from services.emulator.server import bind_socket
-from services.gateway.wire import FanoutWebSocketProtocol
+from services.gateway.stream.wire import FanoutWebSocketProtocol
 
 
 @contextlib.asynccontextmanager

@@ -18,7 +18,7 @@ from services.common.filters import Filter
 from services.common.positions import RunningCursor, format_cursor
 from services.common.record_json import record_json
 from services.common.schemas import SchemaName, schema_dict
-from services.gateway.transcoding import Undecodable, transcode
+from services.gateway.stream.transcoding import Undecodable, transcode
 from tests.support.facts_records import SALE_DOCUMENT, insider_record
 from tests.support.records import sample_analysis, sample_filing
 

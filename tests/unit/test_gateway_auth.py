@@ -29,9 +29,9 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from services.gateway.auth import ApiKeyMiddleware, ConnectionLimiter, auth_outcome, cors_options
-from services.gateway.openapi import OPENAPI_ROUTE
-from services.gateway.rest import REST_ROUTES
 from services.gateway.state import RestState
+from services.gateway.transports.openapi import OPENAPI_ROUTE
+from services.gateway.transports.rest import REST_ROUTES
 from tests.support.asgi_server import serve_app
 from tests.support.store import store_of
 

@@ -24,10 +24,10 @@ from starlette.middleware import Middleware
 
 from services.common.filters import LIST_FILTERS, VALUE_FILTERS
 from services.gateway.auth import ApiKeyMiddleware
-from services.gateway.json_schema import record_schemas
-from services.gateway.openapi import OPENAPI_ROUTE, openapi_document
-from services.gateway.rest import REST_ROUTES
 from services.gateway.state import RestState
+from services.gateway.transports.json_schema import record_schemas
+from services.gateway.transports.openapi import OPENAPI_ROUTE, openapi_document
+from services.gateway.transports.rest import REST_ROUTES
 from tests.support.asgi_server import serve_app
 from tests.support.filing_json import filing_json, filing_record
 from tests.support.store import store_of

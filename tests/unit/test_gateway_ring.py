@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from services.common.filters import RecordFacts
-from services.gateway.ring import BufferedRecord, RecordRing
+from services.gateway.stream.ring import BufferedRecord, RecordRing
 
 _FACTS = RecordFacts(frozenset(), "8-K", 0, frozenset())
 

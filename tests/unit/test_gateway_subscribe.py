@@ -19,7 +19,7 @@ from services.common.filters import (
     parse_filter,
     parse_filter_fields,
 )
-from services.gateway.client_frames import Subscribe, parse_client_frame
+from services.gateway.transports.client_frames import Subscribe, parse_client_frame
 
 
 def test_a_subscribe_frame_carries_its_fields() -> None:

@@ -9,7 +9,7 @@ import pytest
 from websockets.frames import Frame, Opcode
 from websockets.streams import StreamReader
 
-from services.gateway.wire import text_frame
+from services.gateway.stream.wire import text_frame
 
 
 def _parse(data: bytes) -> Frame:

@@ -27,8 +27,8 @@ from services.common.filters import (
     parse_filter,
 )
 from services.common.positions import StartSpec, format_cursor, parse_cursor, parse_from
-from services.gateway.client_frames import Ack, Ping, Subscribe, parse_client_frame
-from services.gateway.streams import parse_client_id
+from services.gateway.stream.streams import parse_client_id
+from services.gateway.transports.client_frames import Ack, Ping, Subscribe, parse_client_frame
 
 
 def assert_names(refusal: BadParameterError, parameters: set[str]) -> None:

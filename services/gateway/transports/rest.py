@@ -23,8 +23,8 @@ from starlette.routing import Route
 
 from services.common.errors import BadParameterError
 from services.gateway.errors import ErrorCode, GatewayError, as_gateway_error, error_response
-from services.gateway.openapi import ACCESSION_PATTERN
 from services.gateway.state import RestState
+from services.gateway.transports.openapi import ACCESSION_PATTERN
 from services.store.query import StoreQuery
 from services.store.sqlite import StoreError
 

@@ -4,8 +4,8 @@ every live client.
 Each record is decoded once, turned into JSON once, and — since every live client has seen
 everything up to the tail — framed once: the same `filing` frame, with the tail's cursor, goes
 to every live client whose filter matches, already framed for WebSocket so that an idle
-client's socket just takes the bytes (services/gateway/wire.py). Recent records stay in a ring
-(services/gateway/ring.py), so a client that is a little behind catches up from memory.
+client's socket just takes the bytes (services/gateway/stream/wire.py). Recent records stay in a
+ring (services/gateway/stream/ring.py), so a client that is a little behind catches up from memory.
 
 The tail works a batch at a time (what one consume returned; at high rates many records): the
 live clients are grouped by filter, each group's matching frames are matched and joined once,
@@ -35,8 +35,8 @@ from services.common.kafka import Consumed, KafkaConsumer, PartitionEnd, partiti
 from services.common.positions import Positions, format_cursor
 from services.common.record_json import record_json
 from services.gateway.metrics import DELIVERIES, FRESHNESS, TAIL_POSITION
-from services.gateway.ring import BufferedRecord, RecordRing
-from services.gateway.wire import text_frame
+from services.gateway.stream.ring import BufferedRecord, RecordRing
+from services.gateway.stream.wire import text_frame
 
 log = structlog.get_logger(__name__)
 

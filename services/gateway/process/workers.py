@@ -1,11 +1,12 @@
 """`sec-digester gateway --workers N`: N gateway processes sharing one port.
 
-One process's fan-out is bound by one core (a write per client and record, services/gateway/
-fanout.py). Each worker is a whole gateway — its own shared tail of the topics, ring, index and
-lifespan — listening on the port with SO_REUSEPORT, so the kernel spreads new connections over
-the workers and each fans out to its share of the clients. Nothing is shared between them: a
-client's stream, cursor and acknowledgements live in the worker it connected to, and a durable
-client that reconnects to another worker resumes from Kafka as it would on another instance.
+One process's fan-out is bound by one core (a write per client and record,
+services/gateway/stream/fanout.py). Each worker is a whole gateway — its own shared tail of
+the topics, ring, index and lifespan — listening on the port with SO_REUSEPORT, so the kernel
+spreads new connections over the workers and each fans out to its share of the clients.
+Nothing is shared between them: a client's stream, cursor and acknowledgements live in the
+worker it connected to, and a durable client that reconnects to another worker resumes from
+Kafka as it would on another instance.
 
 The parent only starts the workers, passes SIGTERM (and Ctrl-C) on, and waits. A worker that
 ends on its own ends the others too (the gateway is then restarted as a whole, by systemd or
@@ -38,7 +39,7 @@ from prometheus_client.multiprocess import MultiProcessCollector, mark_process_d
 from services.command import event_loop_factory
 from services.common.errors import SecDigesterError
 from services.common.logging import configure_logging
-from services.gateway.server import serve
+from services.gateway.process.server import serve
 from services.gateway.settings import GatewaySettings
 
 log = structlog.get_logger(__name__)

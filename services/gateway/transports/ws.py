@@ -18,13 +18,13 @@ import structlog
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from services.common.errors import BadParameterError, SecDigesterError
-from services.gateway.client_frames import Ack, Ping, Subscribe, parse_client_frame
-from services.gateway.connections import stream_slot
 from services.gateway.errors import ErrorCode, GatewayError, as_gateway_error, close_websocket
-from services.gateway.session import SlowConsumerError, StreamRequest, StreamSession
 from services.gateway.state import StreamState
-from services.gateway.streams import Streams
-from services.gateway.wire import WireWriter, text_frame, write_all, writer_in
+from services.gateway.stream.session import SlowConsumerError, StreamRequest, StreamSession
+from services.gateway.stream.streams import Streams
+from services.gateway.stream.wire import WireWriter, text_frame, write_all, writer_in
+from services.gateway.transports.client_frames import Ack, Ping, Subscribe, parse_client_frame
+from services.gateway.transports.connections import stream_slot
 
 log = structlog.get_logger(__name__)
 
@@ -86,7 +86,7 @@ async def _watch_speed(session: StreamSession) -> None:
 async def _send(
     websocket: WebSocket[StreamState], session: StreamSession, writer: WireWriter | None
 ) -> None:
-    """What could not go straight to the socket (services/gateway/wire.py), in order."""
+    """What could not go straight to the socket (services/gateway/stream/wire.py), in order."""
     async for frame in session.frames():
         assert frame is not None  # no keep-alive on WebSocket: ping/pong is the client's
         if writer is None:

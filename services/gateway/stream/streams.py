@@ -19,13 +19,13 @@ from services.common.filters import Filter, parse_filter, parse_filter_fields
 from services.common.kafka import KafkaConsumer, consumer_config
 from services.common.positions import PositionResolver, parse_cursor, parse_from
 from services.common.settings import CommonSettings
-from services.gateway.acks import AckCommitter
 from services.gateway.errors import ErrorCode, GatewayError
-from services.gateway.fanout import TopicTail
-from services.gateway.session import StreamRequest, StreamSession
 from services.gateway.settings import GatewaySettings
-from services.gateway.transcoding import TranscoderPool
-from services.gateway.wire import WireWriter
+from services.gateway.stream.acks import AckCommitter
+from services.gateway.stream.fanout import TopicTail
+from services.gateway.stream.session import StreamRequest, StreamSession
+from services.gateway.stream.transcoding import TranscoderPool
+from services.gateway.stream.wire import WireWriter
 
 _CLIENT_ID = re.compile(r"[A-Za-z0-9._-]{1,100}")
 

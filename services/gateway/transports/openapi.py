@@ -20,7 +20,7 @@ from starlette.routing import Route
 from services.common.filters import INSIDER_ROLES, PRIORITIES, STAKE_KINDS, TRANSACTION_CODES
 from services.common.schemas import SchemaName, schema_dict
 from services.gateway.errors import HTTP_ERROR_CODES
-from services.gateway.json_schema import record_schemas
+from services.gateway.transports.json_schema import record_schemas
 from services.store.query import (
     CIK_PATTERN,
     LIMIT_DEFAULT,

@@ -15,7 +15,6 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from services.common.errors import BadParameterError, SecDigesterError
-from services.gateway.connections import stream_slot
 from services.gateway.errors import (
     ErrorCode,
     GatewayError,
@@ -25,6 +24,7 @@ from services.gateway.errors import (
     error_response,
 )
 from services.gateway.state import StreamState
+from services.gateway.transports.connections import stream_slot
 
 _KEEPALIVE_S = 15.0
 

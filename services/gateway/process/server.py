@@ -15,10 +15,10 @@ import uvicorn
 from prometheus_client import REGISTRY, CollectorRegistry
 
 from services.gateway.app import create_app
-from services.gateway.http_protocol import with_head_deadline
 from services.gateway.lifespan import GatewayLifespan
+from services.gateway.process.http_protocol import with_head_deadline
 from services.gateway.settings import GatewaySettings
-from services.gateway.wire import FanoutWebSocketProtocol
+from services.gateway.stream.wire import FanoutWebSocketProtocol
 
 
 async def serve(

@@ -9,7 +9,7 @@ slow, and told the cursor to resume from.
 
 Frames reach the client one of two ways. A WebSocket client that is idle (nothing queued,
 nothing being sent) and whose socket has room takes pre-encoded frames straight away
-(services/gateway/wire.py); otherwise frames wait in the session's bounded queue, which the
+(services/gateway/stream/wire.py); otherwise frames wait in the session's bounded queue, which the
 transport drains through `frames()` (SSE always does).
 
 A WebSocket client may change its filter on the way (`subscribe`, `resubscribe`): the session
@@ -42,12 +42,12 @@ from services.common.positions import (
     format_cursor,
     parse_cursor,
 )
-from services.gateway.acks import group_of
 from services.gateway.errors import UNDECODABLE_RECORD, ErrorCode, GatewayError, error_frame
-from services.gateway.fanout import LiveRecord, TopicTail, filing_frame, filing_head
 from services.gateway.metrics import CLIENT_LAG, DELIVERIES, GAPS, REPLAYING
-from services.gateway.transcoding import Transcoded, TranscoderPool, Undecodable
-from services.gateway.wire import WireWriter, text_frame
+from services.gateway.stream.acks import group_of
+from services.gateway.stream.fanout import LiveRecord, TopicTail, filing_frame, filing_head
+from services.gateway.stream.transcoding import Transcoded, TranscoderPool, Undecodable
+from services.gateway.stream.wire import WireWriter, text_frame
 
 log = structlog.get_logger(__name__)
 
