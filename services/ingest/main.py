@@ -36,6 +36,7 @@ from services.common.ratelimit import RequestLimiter
 from services.common.registry import open_registry, subject_for
 from services.common.retry import RetryPolicy
 from services.common.schemas import SchemaName
+from services.common.startup import Needs, wait_for_infrastructure
 from services.ingest.backfill import backfill_days, days_between
 from services.ingest.emitted import emitted_accessions, written_since
 from services.ingest.handoff import ControlListener, hand_over_backfill, live_ingest_running
@@ -111,18 +112,55 @@ async def run_ingest(settings: IngestSettings) -> int:
     structlog.contextvars.bind_contextvars(
         service="ingest", source=source_name, topic=settings.topic_raw
     )
-    if source_name == "index" and await _handed_over(settings):
-        return 0
-    if source_name == "replay" and await live_ingest_running(
-        settings, settings.ingest_handoff_timeout_s
-    ):
-        raise ConfigurationError(
-            f"a live ingest is writing TOPIC_RAW={settings.topic_raw}: a replay of recorded "
-            "filings needs topics of its own (TOPIC_RAW, TOPIC_INGEST_CONTROL)"
-        )
-    limiter = RequestLimiter(settings.ingest_max_requests_per_second)
     started = time.time()
+    poller: LivePoller | None = None
+
+    def alive() -> bool:
+        # Live: a poll has succeeded recently (EDGAR failing for long is worth a restart
+        # only if it is us; readiness reports it, liveness allows 10 minutes).
+        last = poller.last_success if poller is not None else started
+        return time.time() - last < 600
+
+    async def source_healthy() -> bool:
+        interval = settings.ingest_poll_interval_s
+        return poller is None or time.time() - poller.last_success < 30 * interval + 30
+
+    running = asyncio.Event()  # set once the clients are open and the sources run
+
+    async def sources_started() -> bool:
+        return running.is_set()
+
     async with contextlib.AsyncExitStack() as stack:
+        # Health first: while the infrastructure is awaited, /healthz is 200 and /readyz 503.
+        await stack.enter_async_context(
+            serve_health(
+                settings.ingest_health_host,
+                settings.ingest_health_port,
+                alive,
+                {
+                    "kafka": lambda: kafka_reachable(settings),
+                    "registry": lambda: registry_reachable(settings),
+                    "source": source_healthy,
+                    "started": sources_started,
+                },
+            )
+        )
+        needs = Needs(
+            topics=[settings.topic_raw, settings.topic_ingest_control],
+            written=[settings.topic_raw],
+        )
+        if not await wait_for_infrastructure(settings, needs, stop):
+            return 0
+        if source_name == "index" and await _handed_over(settings):
+            return 0
+        if source_name == "replay" and await live_ingest_running(
+            settings, settings.ingest_handoff_timeout_s
+        ):
+            raise ConfigurationError(
+                f"a live ingest is writing TOPIC_RAW={settings.topic_raw}: a replay of recorded "
+                "filings needs topics of its own (TOPIC_RAW, TOPIC_INGEST_CONTROL)"
+            )
+        limiter = RequestLimiter(settings.ingest_max_requests_per_second)
         registry = await stack.enter_async_context(open_registry(settings))
         codec = await AvroCodec(registry, subject_for(settings.topic_raw), SchemaName.FILING).open()
         producer = await stack.enter_async_context(
@@ -153,7 +191,6 @@ async def run_ingest(settings: IngestSettings) -> int:
                 retry=RetryPolicy(max_attempts=settings.edgar_max_attempts),
             )
         )
-        poller: LivePoller | None = None
         tasks: list[Task]
         if source_name == "replay":
             assert settings.ingest_corpus is not None
@@ -180,28 +217,7 @@ async def run_ingest(settings: IngestSettings) -> int:
                 settings, edgar, publisher, await fetch_tickers(edgar, settings.edgar_base_url)
             )
 
-        def alive() -> bool:
-            # Live: a poll has succeeded recently (EDGAR failing for long is worth a restart
-            # only if it is us; readiness reports it, liveness allows 10 minutes).
-            last = poller.last_success if poller is not None else started
-            return time.time() - last < 600
-
-        async def source_healthy() -> bool:
-            interval = settings.ingest_poll_interval_s
-            return poller is None or time.time() - poller.last_success < 30 * interval + 30
-
-        await stack.enter_async_context(
-            serve_health(
-                settings.ingest_health_host,
-                settings.ingest_health_port,
-                alive,
-                {
-                    "kafka": lambda: kafka_reachable(settings),
-                    "registry": lambda: registry_reachable(settings),
-                    "source": source_healthy,
-                },
-            )
-        )
+        running.set()
         log.info("ingest started")
         try:
             async with asyncio.TaskGroup() as group:

@@ -5,7 +5,7 @@ producer   KafkaProducer: idempotent or transactional sends, delivery reports as
 transactions  TransactionalProducer: transactions that ride out outages, fenced or fatal handles
 group_offsets GroupOffsets: durable positions committed and read through per-group consumers
 consumer   KafkaConsumer: typed async calls of librdkafka's consumer
-admin      KafkaAdmin: topics, partition offsets; probe_broker
+admin      KafkaAdmin: topics, partition offsets; probe_broker, probe_topics
 messages   consumed messages typed: SuccessfulMessage (a record), PartitionEnd
 ranges     read_range: a topic from given positions to its end, or between bounds
 metadata   does a topic exist, and its partitions
@@ -15,7 +15,7 @@ Each client is an async context manager (the admin client excepted: it holds no 
 closed in `__aexit__` whatever happened, and cannot be reopened.
 """
 
-from services.common.kafka.admin import KafkaAdmin, probe_broker
+from services.common.kafka.admin import KafkaAdmin, probe_broker, probe_topics
 from services.common.kafka.config import connection_config, consumer_config, producer_config
 from services.common.kafka.consumer import Consumed, KafkaConsumer
 from services.common.kafka.group_offsets import GroupOffsets
@@ -46,6 +46,7 @@ __all__ = [
     "partitions_at",
     "partitions_of",
     "probe_broker",
+    "probe_topics",
     "producer_config",
     "read_range",
     "successful",

@@ -156,6 +156,15 @@ class KafkaAdmin:
 
 def probe_broker(config: dict[str, Any], wait_s: float) -> int:
     """Blocking metadata request; the number of brokers that answered. For health checks."""
+    return len(_cluster_metadata(config, wait_s).brokers)
+
+
+def probe_topics(config: dict[str, Any], wait_s: float) -> set[str]:
+    """Blocking metadata request; the names of the cluster's topics. For start-up checks."""
+    return set(_cluster_metadata(config, wait_s).topics)
+
+
+def _cluster_metadata(config: dict[str, Any], wait_s: float) -> Any:
     try:
         # A refused connection is the expected answer while a broker starts: no log lines.
         metadata = AdminClient(config | {"log_level": 0}).list_topics(timeout=wait_s)
@@ -163,4 +172,4 @@ def probe_broker(config: dict[str, Any], wait_s: float) -> int:
         raise translate(exc, f"metadata request to {config['bootstrap.servers']}") from exc
     if not metadata.brokers:
         raise KafkaClientError(f"{config['bootstrap.servers']} answered with no brokers")
-    return len(metadata.brokers)
+    return metadata
