@@ -262,7 +262,12 @@ def test_health_and_metrics_endpoints(
         assert httpx.get(f"{health}/healthz", timeout=5).status_code == 200
         ready = httpx.get(f"{health}/readyz", timeout=10)
         assert ready.status_code == 200, ready.text
-        assert ready.json()["checks"] == {"kafka": True, "registry": True, "source": True}
+        assert ready.json()["checks"] == {
+            "kafka": True,
+            "registry": True,
+            "source": True,
+            "started": True,
+        }
         metrics = httpx.get(f"{health}/metrics", timeout=5).text
     assert 'ingest_filings_emitted_total{form_type="4",source="live"}' in metrics
     assert 'ingest_polls_total{outcome="ok"}' in metrics
