@@ -1,6 +1,7 @@
 // The filters: read from the form, kept in the page's address (so a filtered view can be
 // bookmarked), matched against records here and sent to the gateway as the stream's and the
-// REST API's parameters (the same names for both).
+// REST API's parameters (the same names for both). The search (`q`, full text) is the REST
+// API's alone: the stream has no text to match, so it filters the history only.
 
 import { $ } from "./dom.js";
 import { setKey } from "./key.js";
@@ -11,6 +12,7 @@ const inputs = {
   ticker: $("filter-ticker"),
   formType: $("filter-form"),
   priority: $("filter-priority"),
+  search: $("filter-q"),
 };
 
 function splitList(text, upper) {
@@ -27,9 +29,11 @@ export function filtersFromInputs() {
     tickers: splitList(inputs.ticker.value.replace(/\s+/g, ","), true),
     forms: splitList(inputs.formType.value, true),
     minPriority: PRIORITIES.includes(inputs.priority.value) ? inputs.priority.value : "",
+    q: inputs.search.value.trim(),
   };
 }
 
+// Whether the stream's filters are the same (the search is not one of them).
 export const sameFilters = (a, b) =>
   a.tickers.join() === b.tickers.join() &&
   a.forms.join() === b.forms.join() &&
@@ -52,10 +56,13 @@ export function matchesFilters(rec, f) {
 
 export function filtersToAddress(f) {
   const url = new URL(location.href);
-  for (const name of ["ticker", "form", "min_priority", "api_key"]) url.searchParams.delete(name);
+  for (const name of ["ticker", "form", "min_priority", "q", "api_key"]) {
+    url.searchParams.delete(name);
+  }
   if (f.tickers.length) url.searchParams.set("ticker", f.tickers.join(","));
   if (f.forms.length) url.searchParams.set("form", f.forms.join(","));
   if (f.minPriority) url.searchParams.set("min_priority", f.minPriority);
+  if (f.q) url.searchParams.set("q", f.q);
   history.replaceState(null, "", url);
 }
 
@@ -66,14 +73,16 @@ export function filtersFromAddress() {
   inputs.priority.value = PRIORITIES.includes(params.get("min_priority"))
     ? params.get("min_priority")
     : "";
+  inputs.search.value = params.get("q") || "";
   const key = params.get("api_key");
   if (key) setKey(key); // then dropped from the address by filtersToAddress
 }
 
-export function clearInputs() {
+function clearInputs() {
   inputs.ticker.value = "";
   inputs.formType.value = "";
   inputs.priority.value = "";
+  inputs.search.value = "";
 }
 
 // The filters as query parameters of /stream and /api/filings (lists comma-separated).
@@ -104,7 +113,7 @@ export function onFilterChange(onChange, debounceMs) {
     event.preventDefault();
     now();
   });
-  for (const input of [inputs.ticker, inputs.formType]) {
+  for (const input of [inputs.ticker, inputs.formType, inputs.search]) {
     input.addEventListener("input", () => {
       clearTimeout(timer);
       timer = setTimeout(now, debounceMs);

@@ -1,8 +1,8 @@
 // sec-digester dashboard: the newest filings from GET /api/filings, then live over the
-// WebSocket /stream, with charts and each filing's facts. Native ES modules, no build step, no
-// dependencies (docs/dashboard.md lists them). This module is the seam between the views: it
-// holds the filters and the key, and tells each view what arrived; the views do not import
-// each other.
+// WebSocket /stream, with charts and each filing's facts; the history pages through the filings
+// store with a search. Native ES modules, no build step, no dependencies (docs/dashboard.md
+// lists them). This module is the seam between the views: it holds the filters and the key,
+// and tells each view what arrived or changed; the views do not import each other.
 
 import { HttpError, endpoint, fetchJson, recordsOf } from "./api.js";
 import { chartAdd, chartsChanged, startCharts } from "./charts.js";
@@ -20,10 +20,12 @@ import {
   sameFilters,
 } from "./filters.js";
 import { HOUR_MS } from "./format.js";
+import { historyChanged, historyEntry, historyRows, showHistory, startHistory } from "./history.js";
 import { currentKey, setKey } from "./key.js";
 import { normalize } from "./record.js";
 import { setConnection, showNotice } from "./status.js";
 import { openStream } from "./stream.js";
+import { showView, shownView, startTabs } from "./tabs.js";
 
 const RECENT_LIMIT = 100;
 const CHART_HISTORY_LIMIT = 1_000; // the REST maximum
@@ -36,7 +38,7 @@ const auth = {
 };
 
 const state = {
-  filters: { tickers: [], forms: [], minPriority: "" },
+  filters: { tickers: [], forms: [], minPriority: "", q: "" },
   generation: 0, // bumped on every filter or key change; stale async work checks it
   recentLoaded: false,
   loading: false,
@@ -190,19 +192,32 @@ async function restart() {
 }
 
 // `force`: the key changed, so the stream must be opened again; a filter change alone goes to
-// the open stream as a `subscribe` frame.
+// the open stream as a `subscribe` frame. The search is the history's alone: a new one shows
+// the history, and leaves the feed as it is.
 function applyFilters(force) {
   cancelPendingChange();
   const next = filtersFromInputs();
-  if (!force && sameFilters(next, state.filters)) return;
+  const sameStream = !force && sameFilters(next, state.filters);
+  const sameSearch = next.q === state.filters.q;
+  if (sameStream && sameSearch) return;
   state.filters = next;
   filtersToAddress(next);
+  const toHistory = !sameSearch && next.q && shownView() !== "history";
+  historyChanged(shownView() === "history");
+  if (toHistory) showView("history");
+  if (sameStream) return;
   if (!force && stream.isOpen()) refilter();
   else restart();
 }
 
 const cancelPendingChange = onFilterChange(() => applyFilters(false), FILTER_DEBOUNCE_MS);
 openDetailsIn(feedRows, feedEntry);
+openDetailsIn(historyRows, historyEntry);
+startHistory(
+  () => state.filters,
+  () => state.needKey,
+  () => askForKey(Boolean(currentKey())),
+);
 
 auth.form.addEventListener("submit", (event) => {
   event.preventDefault();
@@ -220,4 +235,7 @@ state.filters = filtersFromInputs();
 filtersToAddress(state.filters);
 startCharts(() => state.filters);
 restart();
+startTabs((view) => {
+  if (view === "history") showHistory();
+}, state.filters.q ? "history" : "live");
 document.documentElement.dataset.dashboard = "started"; // boot.js stands down

@@ -13,10 +13,10 @@ const MAIN_ROLES = new Map([
 ]);
 
 export const text = (v) => (typeof v === "string" ? v : v == null ? "" : String(v));
-export const strings = (v) => (Array.isArray(v) ? v.map(text).filter(Boolean) : []);
+const strings = (v) => (Array.isArray(v) ? v.map(text).filter(Boolean) : []);
 // Plain objects and arrays of objects only (a v1 record, or another form: null / empty).
 export const objects = (v) => (Array.isArray(v) ? v.filter((x) => x && typeof x === "object") : []);
-export const objectOrNull = (v) => (v && typeof v === "object" && !Array.isArray(v) ? v : null);
+const objectOrNull = (v) => (v && typeof v === "object" && !Array.isArray(v) ? v : null);
 
 function toMillis(value) {
   if (typeof value === "number") return value;
