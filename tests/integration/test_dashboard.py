@@ -863,3 +863,178 @@ async def test_dashboard_says_so_when_retention_removed_what_it_had_not_shown(
         for record in missed:
             await expect(row(page, record)).to_have_count(0)
         assert errors == []
+
+
+def history_row(page: Page, record: dict[str, Any]) -> Locator:
+    return page.locator(f'#history-rows tr[data-accession="{accession(record)}"]')
+
+
+async def shown_history(page: Page) -> list[str]:
+    rows = page.locator("#history-rows tr[data-accession]")
+    return [str(a) for a in await rows.evaluate_all("rs => rs.map(r => r.dataset.accession)")]
+
+
+@pytest.mark.asyncio
+async def test_dashboard_history_searches_and_pages_through_the_store(
+    gateway: Gateway, chromium_context: BrowserContext
+) -> None:
+    filings = Filings()
+    # More than two pages at the REST API's default size (50), each a minute apart.
+    paged = [
+        filings.make(i + 1, ticker="PAGE", company=f"PAGED {i} INC", summary=f"Page filer {i}.")
+        for i in range(121)
+    ]
+    airship = filings.make(
+        0.5,
+        ticker="ZEPP",
+        company="LIGHTER THAN AIR CORP",
+        summary="The company agreed to buy a zeppelin hangar in Friedrichshafen.",
+    )
+    others = [
+        filings.make(0.4, ticker="BLMP", company="BLIMP WORKS", summary="A blimp was leased."),
+        filings.make(0.3, ticker="ZEP", company="ZEP INC", summary="Quarterly dividend declared."),
+    ]
+    await publish_all(gateway, [*paged, airship, *others])
+    await wait_until_indexed(gateway, [*paged, airship, *others])
+
+    page = await chromium_context.new_page()
+    history_urls: list[str] = []
+    page.on(
+        "request",
+        lambda request: history_urls.append(request.url) if "/api/filings" in request.url else None,
+    )
+    await page.goto(gateway.base_url + "/?ticker=PAGE")
+    await expect(page.locator("#connection-text")).to_have_text("live", timeout=TIMEOUT_MS)
+    assert await page.locator("#view-history").is_hidden()
+
+    # The History tab asks the store with the filters, at its default page size.
+    await page.get_by_role("tab", name="History").click()
+    await expect(page.get_by_role("tab", name="History")).to_have_attribute("aria-selected", "true")
+    assert "view=history" in page.url
+    newest_first = [accession(r) for r in paged]  # one minute older each
+    older = page.get_by_role("button", name="Older")
+    await expect(page.locator("#history-rows tr[data-accession]")).to_have_count(
+        50, timeout=TIMEOUT_MS
+    )
+    assert await shown_history(page) == newest_first[:50]
+    walk_urls = [u for u in history_urls if "limit=" not in u]
+    assert len(walk_urls) == 1
+    assert "tickers=PAGE" in walk_urls[0]
+    async with httpx.AsyncClient(base_url=gateway.base_url, timeout=5) as client:
+        as_of = (await client.get("/api/filings", params={"ticker": "PAGE"})).json()["as_of"]
+    status = page.locator("#history-status")
+    await expect(status).to_have_text(
+        f"50 filings, newest first, as of topic position {as_of}; older ones with Older."
+    )
+
+    # Older follows `next` until there is none: every record once, in order, then no control.
+    await older.click()
+    await expect(page.locator("#history-rows tr[data-accession]")).to_have_count(
+        100, timeout=TIMEOUT_MS
+    )
+    await older.click()
+    await expect(status).to_have_text(
+        f"121 filings, newest first, as of topic position {as_of}; that is all of them.",
+        timeout=TIMEOUT_MS,
+    )
+    assert await shown_history(page) == newest_first
+    await expect(older).to_be_hidden()
+    assert sum("before=" in u for u in history_urls) == 2
+
+    # A history row opens its facts as a feed row does, under ids of its own.
+    await history_row(page, paged[-1]).click()
+    await expect(page.locator(f"#history-facts-{accession(paged[-1])} .facts-none")).to_be_visible()
+
+    # The search: a word of one summary finds that filing and not the others (nor the
+    # filers whose names are near it); the feed, which has no text to match, stays.
+    await page.get_by_role("button", name="Clear").click()
+    await page.get_by_label("Search history").fill("zeppelin")
+    await expect(page.locator("#history-rows tr[data-accession]")).to_have_count(
+        1, timeout=TIMEOUT_MS
+    )
+    await expect(history_row(page, airship)).to_be_visible()
+    await expect(status).to_contain_text("1 filing, newest first")
+    await expect(older).to_be_hidden()
+    assert "q=zeppelin" in page.url
+    assert any("q=zeppelin" in u for u in history_urls)
+    await expect(row(page, others[0])).to_have_count(1)  # in the feed, under the Live tab
+    await page.get_by_label("Search history").fill("dirigible")
+    await expect(page.locator("#history-rows tr.empty")).to_have_text(
+        "No filing in the store matches this search and these filters.", timeout=TIMEOUT_MS
+    )
+
+    # A filter the REST API refuses: its answer, naming the parameter, on the page.
+    await page.get_by_label("Search history").fill("")
+    await page.get_by_label("Ticker").fill("zepp$")
+    error = page.locator("#history-error")
+    await expect(error).to_be_visible(timeout=TIMEOUT_MS)
+    await expect(error).to_contain_text("The gateway refused the filters or the search: tickers:")
+    await expect(page.get_by_role("button", name="Try again")).to_be_hidden()
+    await page.get_by_label("Ticker").fill("zepp")
+    await expect(history_row(page, airship)).to_be_visible(timeout=TIMEOUT_MS)
+    await expect(error).to_be_hidden()
+    await page.screenshot(path=str(ARTIFACTS / "dashboard-history.png"), full_page=True)
+
+
+@pytest.mark.asyncio
+async def test_dashboard_loads_as_modules_and_says_when_one_is_missing(
+    gateway: Gateway, chromium_context: BrowserContext
+) -> None:
+    record = Filings().make(1, ticker="MODS", company="MODULES INC")
+    await publish(gateway, record)
+    await wait_until_indexed(gateway, [record])
+
+    page = await chromium_context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    scripts: dict[str, str] = {}
+    page.on(
+        "response",
+        lambda response: (
+            scripts.__setitem__(response.url, response.headers["content-type"])
+            if response.url.endswith(".js")
+            else None
+        ),
+    )
+    document = await page.goto(gateway.base_url + "/?view=history")
+    assert document is not None
+    csp = document.headers["content-security-policy"]
+    assert "default-src 'self'" in csp  # scripts, styles and the WebSocket: this origin only
+    await expect(page.locator("#connection-text")).to_have_text("live", timeout=TIMEOUT_MS)
+    await expect(history_row(page, record)).to_be_visible(timeout=TIMEOUT_MS)
+    await expect(row(page, record)).to_be_attached()  # the feed, under the Live tab
+    await page.get_by_role("tab", name="Live").press("ArrowRight")  # keys move between tabs
+    await expect(page.get_by_role("tab", name="History")).to_be_focused()
+    assert await page.evaluate("document.documentElement.dataset.dashboard") == "started"
+    served = {url.rsplit("/static/", 1)[1]: kind for url, kind in scripts.items()}
+    assert set(served) >= {"js/main.js", "js/boot.js", "js/feed.js", "js/history.js"}
+    assert set(served.values()) == {"text/javascript; charset=utf-8"}
+    assert problems == []
+
+    # One module missing (a 404, as from an incomplete deployment): the page says so.
+    broken = await chromium_context.new_page()
+    await broken.route("**/static/js/charts.js", lambda route: route.fulfill(status=404))
+    await broken.goto(gateway.base_url + "/")
+    notice = broken.locator("#notice")
+    await expect(notice).to_contain_text(
+        "The dashboard could not start: one of its scripts did not load", timeout=TIMEOUT_MS
+    )
+    await expect(broken.locator("#connection-text")).to_have_text("error")
+
+
+@pytest.mark.asyncio
+async def test_dashboard_history_says_when_the_store_cannot_answer(
+    topics: TopicSettings, tmp_path: Path, chromium_context: BrowserContext
+) -> None:
+    # A gateway that only reads a store nobody has created yet: GET /api/filings is a 503.
+    with GatewayProcess(topics, tmp_path, GATEWAY_STORE_FEEDER="false") as process:
+        page = await chromium_context.new_page()
+        await page.goto(process.base_url + "/?view=history")
+        error = page.locator("#history-error")
+        await expect(error).to_contain_text(
+            "The filings store cannot answer now: the filings store:", timeout=TIMEOUT_MS
+        )
+        await expect(page.get_by_role("button", name="Try again")).to_be_visible()
+        await page.get_by_role("button", name="Try again").click()
+        await expect(error).to_contain_text("The filings store cannot answer now")

@@ -59,7 +59,7 @@ def gateway_like_app(keys: frozenset[str], origins: Sequence[str] = ()) -> Starl
     routes = [
         *REST_ROUTES,
         OPENAPI_ROUTE,
-        *(Route(path, text) for path in ("/", "/healthz", "/readyz", "/static/app.js")),
+        *(Route(path, text) for path in ("/", "/healthz", "/readyz", "/static/js/main.js")),
         Route("/metrics", text),
         WebSocketRoute("/stream", whoami),
     ]
@@ -158,7 +158,7 @@ async def test_a_right_key_opens_the_api_as_header_or_query() -> None:
 @pytest.mark.asyncio
 async def test_probes_and_the_dashboard_page_need_no_key() -> None:
     async with served() as client:
-        for path in ("/healthz", "/readyz", "/", "/static/app.js"):
+        for path in ("/healthz", "/readyz", "/", "/static/js/main.js"):
             response = await client.get(path)
             assert response.status_code == 200
             assert response.text == path

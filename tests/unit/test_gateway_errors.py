@@ -31,7 +31,7 @@ from services.gateway.errors import (
 
 ROOT = Path(__file__).parents[2]
 PROTOCOL_DOC = ROOT / "docs" / "gateway-protocol.md"
-DASHBOARD_SCRIPT = ROOT / "services" / "gateway" / "static" / "app.js"
+DASHBOARD_SCRIPT = ROOT / "services" / "gateway" / "static" / "js" / "stream.js"
 TABLE_HEADER = "| close code | `error.code` | HTTP status | retry | meaning |"
 
 
