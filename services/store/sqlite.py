@@ -300,7 +300,10 @@ class SqliteStore:
     @staticmethod
     def _take_text(db: sqlite3.Connection, row: FilingRow) -> str:
         """The waiting text of the row's analysis ("" when none), and no text older than it
-        left waiting."""
+        left waiting. A row that announces no text has none waiting: a text waits only for a
+        row not written yet, and an accession's rows are written in their topic's order."""
+        if not row.awaits_text:
+            return ""
         found = db.execute(
             "SELECT text FROM waiting_texts WHERE accession = ? AND analyzed_at = ?", row.text_key
         ).fetchone()
