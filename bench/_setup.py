@@ -43,6 +43,7 @@ def local_topics() -> TopicSettings:
         topic_dlq=f"bench.{suffix}.dlq",
         topic_llm_cache=f"bench.{suffix}.llm-cache",
         topic_ingest_control=f"bench.{suffix}.ingest-control",
+        topic_text=f"bench.{suffix}.text",
     )
 
 

@@ -129,7 +129,7 @@ async def _run(count: int) -> None:
     words = _vocabulary(rng)
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "store.sqlite3"
-        async with SqliteStore(path, "bench.analyzed") as store:
+        async with SqliteStore(path, "bench.analyzed", "bench.text") as store:
             started = time.perf_counter()
             build_s = write_s = 0.0
             for first in range(0, count, _BATCH):

@@ -25,8 +25,9 @@ from bench._setup import local_topics, print_header
 from services.common.avro import AvroCodec
 from services.common.kafka import KafkaConsumer, consumer_config
 from services.common.registry import open_registry, register_subjects, subject_for, subjects
+from services.common.schemas import SchemaName
 from services.common.topics import create_topics
-from services.store.feeder import StoreFeeder
+from services.store.feeder import FeederTopics, StoreFeeder
 from services.store.sqlite import SqliteStore
 from tests.support.gateway import publish_analyses
 from tests.support.records import sample_analysis
@@ -86,10 +87,20 @@ async def _run(count: int) -> None:
             }
             async with (
                 KafkaConsumer(config) as consumer,
-                SqliteStore(Path(directory) / "store.sqlite3", topic) as store,
+                SqliteStore(Path(directory) / "store.sqlite3", topic, settings.topic_text) as store,
             ):
+                text_codec = await AvroCodec(
+                    registry, subject_for(settings.topic_text), SchemaName.FILING_TEXT
+                ).open()
                 feeder = StoreFeeder(
-                    store, consumer, codec, topic, batch_size=1000, progress_interval_s=60
+                    store,
+                    consumer,
+                    (codec, text_codec),
+                    FeederTopics(topic, settings.topic_text),
+                    batch_size=1000,
+                    progress_interval_s=60,
+                    text_wait_s=10,
+                    held_max=10_000,
                 )
                 stop = asyncio.Event()
                 started = time.perf_counter()

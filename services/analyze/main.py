@@ -22,7 +22,7 @@ from services.analyze.judgement.offline import OfflineAnalyzer
 from services.analyze.pipeline import FilingAnalyzer
 from services.analyze.reading.documents import DocumentFetcher
 from services.analyze.settings import AnalyzeSettings
-from services.analyze.stream.processor import Codecs, TransactionalProcessor
+from services.analyze.stream.processor import Codecs, Topics, TransactionalProcessor
 from services.common.avro import AvroCodec
 from services.common.edgar import EdgarClient
 from services.common.health import serve_health
@@ -55,6 +55,7 @@ async def _codecs(registry: RegistryClient, settings: AnalyzeSettings) -> Codecs
         raw=await codec(settings.topic_raw, SchemaName.FILING),
         analysis=await codec(settings.topic_analyzed, SchemaName.FILING_ANALYSIS),
         dead_letter=await codec(settings.topic_dlq, SchemaName.DEAD_LETTER),
+        text=await codec(settings.topic_text, SchemaName.FILING_TEXT),
     )
 
 
@@ -129,13 +130,17 @@ async def run_analyze(settings: AnalyzeSettings) -> int:
             fetch_forms=settings.fetch_forms,
             max_document_bytes=settings.analyze_max_document_bytes,
         )
-        analyzer = FilingAnalyzer(fetcher, OfflineAnalyzer(), llm)
+        analyzer = FilingAnalyzer(
+            fetcher, OfflineAnalyzer(), llm, text_max_bytes=settings.analyze_text_max_bytes
+        )
         processor = TransactionalProcessor(
             open_consumer=open_consumer,
             producer=producer,
             codecs=codecs,
             analyzer=analyzer,
-            topics=(settings.topic_raw, settings.topic_analyzed, settings.topic_dlq),
+            topics=Topics(
+                settings.topic_raw, settings.topic_analyzed, settings.topic_dlq, settings.topic_text
+            ),
             batch_size=settings.analyze_batch_size,
             concurrency=settings.analyze_concurrency,
         )

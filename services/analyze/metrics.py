@@ -11,6 +11,12 @@ STAGE_SECONDS = Histogram(
     ["stage"],
     buckets=(0.001, 0.005, 0.02, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60),
 )
+TEXT_RECORDS = Counter(
+    "analyze_text_records_total", "FilingText records committed to the text topic"
+)
+TEXT_BYTES = Counter(
+    "analyze_text_bytes_total", "Bytes of FilingText values (Avro, before compression) committed"
+)
 LLM_TOKENS = Counter("analyze_llm_tokens_total", "LLM tokens paid for", ["kind"])
 LLM_COST = Counter("analyze_llm_cost_usd_total", "LLM cost in USD (calls litellm can price)")
 DEAD_LETTERS = Counter(

@@ -35,6 +35,9 @@ class AnalyzeSettings(EdgarSettings):
     analyze_replicas: Annotated[int, Field(ge=1, le=1000)] = 1
     analyze_fetch_forms: CommaList = comma_separated(_DEFAULT_FETCH_FORMS)
     analyze_max_document_bytes: Annotated[int, Field(ge=10_000)] = 5_000_000
+    # The bound of each filing's text on the text topic, in UTF-8 bytes (text_record.py says
+    # why 256 KiB); under Kafka's default 1 MB message limit.
+    analyze_text_max_bytes: Annotated[int, Field(ge=1024, le=900_000)] = 262_144
     analyze_health_host: str = "0.0.0.0"  # noqa: S104 (probes come from outside the pod)
     analyze_health_port: Port = 8002
     llm_model: str | None = None

@@ -54,6 +54,7 @@ def subjects(settings: CommonSettings) -> dict[str, SchemaName]:
         subject_for(settings.topic_raw): SchemaName.FILING,
         subject_for(settings.topic_analyzed): SchemaName.FILING_ANALYSIS,
         subject_for(settings.topic_dlq): SchemaName.DEAD_LETTER,
+        subject_for(settings.topic_text): SchemaName.FILING_TEXT,
     }
 
 

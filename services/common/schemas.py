@@ -25,6 +25,7 @@ class SchemaName(StrEnum):
     FILING = "io.secdigester.Filing"
     FILING_ANALYSIS = "io.secdigester.FilingAnalysis"
     DEAD_LETTER = "io.secdigester.DeadLetter"
+    FILING_TEXT = "io.secdigester.FilingText"
 
 
 @functools.cache

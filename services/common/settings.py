@@ -83,6 +83,8 @@ class CommonSettings(BaseSettings):
     topic_raw: TopicName = "sec.filings.raw"
     topic_analyzed: TopicName = "sec.filings.analyzed"
     topic_dlq: TopicName = "sec.filings.dlq"
+    # The document text analyze read, per filing (FilingText), written with each analysis.
+    topic_text: TopicName = "sec.filings.text"
     # Compacted; analyze's LLM answers by accession and model, so nothing is paid for twice.
     topic_llm_cache: TopicName = "sec.filings.llm-cache"
     # One partition; backfills handed over to the running live ingest (services/ingest/handoff.py).
@@ -99,13 +101,14 @@ class CommonSettings(BaseSettings):
             self.topic_raw,
             self.topic_analyzed,
             self.topic_dlq,
+            self.topic_text,
             self.topic_llm_cache,
             self.topic_ingest_control,
         ]
         if len(set(names)) != len(names):
             raise ValueError(
-                "TOPIC_RAW, TOPIC_ANALYZED, TOPIC_DLQ, TOPIC_LLM_CACHE and TOPIC_INGEST_CONTROL "
-                f"must differ, got {names}"
+                "TOPIC_RAW, TOPIC_ANALYZED, TOPIC_DLQ, TOPIC_TEXT, TOPIC_LLM_CACHE and "
+                f"TOPIC_INGEST_CONTROL must differ, got {names}"
             )
         return self
 
@@ -156,7 +159,7 @@ class EdgarSettings(CommonSettings):
 
 
 class TopicSettings(CommonSettings):
-    """`topics create`: partition counts, replication and retention of the three topics."""
+    """`topics create`: partition counts, replication and retention of the topics."""
 
     topic_partitions: Annotated[int, Field(ge=1, le=10_000)] = 3
     topic_replication_factor: Annotated[int, Field(ge=1, le=32)] = 1
@@ -182,6 +185,7 @@ def shared_environment(settings: CommonSettings) -> dict[str, str]:
         "TOPIC_RAW": settings.topic_raw,
         "TOPIC_ANALYZED": settings.topic_analyzed,
         "TOPIC_DLQ": settings.topic_dlq,
+        "TOPIC_TEXT": settings.topic_text,
         "TOPIC_LLM_CACHE": settings.topic_llm_cache,
         "TOPIC_INGEST_CONTROL": settings.topic_ingest_control,
     }

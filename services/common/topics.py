@@ -46,6 +46,8 @@ def _wanted(settings: TopicSettings) -> list[NewTopic]:
         topic(settings.topic_raw, settings.topic_retention_ms),
         topic(settings.topic_analyzed, settings.topic_retention_ms),
         topic(settings.topic_dlq, settings.topic_dlq_retention_ms),
+        # Kept as long as the analyses it goes with: any consumer replays every filing's text.
+        topic(settings.topic_text, settings.topic_retention_ms),
         # Compaction keeps the latest answer per (accession, model) for ever.
         topic(settings.topic_llm_cache, -1, cleanup_policy="compact"),
         # Requests and answers between ingest processes: one partition keeps them in order.

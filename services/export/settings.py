@@ -9,11 +9,11 @@ from pydantic import Field
 
 from services.common.settings import CommonSettings
 
-TopicRole = Literal["analyzed", "raw", "dlq"]
+TopicRole = Literal["analyzed", "raw", "dlq", "text"]
 
 
 class ExportSettings(CommonSettings):
-    # Which of the configured topics (TOPIC_ANALYZED, TOPIC_RAW, TOPIC_DLQ) to read.
+    # Which of the configured topics (TOPIC_ANALYZED, TOPIC_RAW, TOPIC_DLQ, TOPIC_TEXT) to read.
     export_topic: TopicRole = "analyzed"
     # earliest | latest | an offset (single partition) | a cursor P:O,... | an ISO-8601 time.
     export_from: str = "earliest"
@@ -34,5 +34,10 @@ class ExportSettings(CommonSettings):
     }
 
     def topic_name(self) -> str:
-        names = {"analyzed": self.topic_analyzed, "raw": self.topic_raw, "dlq": self.topic_dlq}
+        names = {
+            "analyzed": self.topic_analyzed,
+            "raw": self.topic_raw,
+            "dlq": self.topic_dlq,
+            "text": self.topic_text,
+        }
         return names[self.export_topic]

@@ -48,7 +48,7 @@ from services.gateway.stream.ring import RecordRing
 from services.gateway.stream.streams import Streams, TopicStream
 from services.gateway.stream.transcoding import TranscoderPool
 from services.gateway.stream.warmup import read_recent, recent_starts
-from services.store.feeder import StoreFeeder
+from services.store.feeder import FeederTopics, StoreFeeder
 from services.store.sqlite import SqliteStore
 
 log = structlog.get_logger(__name__)
@@ -87,6 +87,7 @@ class GatewayLifespan:
                 SqliteStore(
                     settings.store_file,
                     settings.topic_analyzed,
+                    settings.topic_text,
                     writer=settings.gateway_store_feeder,
                 )
             )
@@ -124,10 +125,17 @@ class GatewayLifespan:
                             | {"enable.partition.eof": True}
                         )
                     ),
-                    topics["analyzed"].codec,
-                    settings.topic_analyzed,
+                    (
+                        topics["analyzed"].codec,
+                        await AvroCodec(
+                            registry, subject_for(settings.topic_text), SchemaName.FILING_TEXT
+                        ).open(),
+                    ),
+                    FeederTopics(settings.topic_analyzed, settings.topic_text),
                     batch_size=settings.store_batch_size,
                     progress_interval_s=settings.store_progress_interval_s,
+                    text_wait_s=settings.store_text_wait_s,
+                    held_max=settings.store_held_max,
                 )
                 tasks.append(asyncio.create_task(_logged(feeder.run(stop), "store feeder")))
             state: GatewayState = {

@@ -5,18 +5,25 @@
   see it); the record's JSON as the gateway sends it, and a column per scalar stream filter.
 - `filing_tags`: the multi-valued ones (tickers, CIKs, 8-K items, transaction codes, insider
   roles), one row per value, indexed by (kind, value) for the filters' lookups.
-- `filings_text`: FTS5 over the summary and the names (entities, insiders, holders, seller),
-  its rowid the filing's id.
+- `filings_text`: FTS5 over the summary, the names (entities, insiders, holders, seller) and
+  the document text (the FilingText of the text topic paired with the row's analysis: same
+  accession and analyzed_at; empty when there is none), its rowid the filing's id.
 - `positions`: per partition of the analyzed topic, the next offset to read: what the store
   reflects, written in the same transaction as the rows (exactly once).
-- `meta`: the layout version and the topic the store is a view of. Either differing from what
-  this code expects means the store is rebuilt from the topic's beginning: it is a view, and
-  rebuilding gives the same answers.
+- Since layout 2, the text topic:
+  - `text_positions`: per partition of the text topic, the next offset to read, written in the
+    same transaction as what was read;
+  - `waiting_texts`: texts read before the analysis they go with, by (accession, analyzed_at);
+    moved into `filings_text` when it is written;
+  - `filings.analyzed_at`: what a text is paired by.
+- `meta`: the layout version and the topics the store is a view of (analyzed, text). Any of
+  them differing from what this code expects means the store is rebuilt from the topics'
+  beginning: it is a view, and rebuilding gives the same answers.
 """
 
 from __future__ import annotations
 
-LAYOUT_VERSION = "1"
+LAYOUT_VERSION = "2"
 
 # Tag kinds of filing_tags.
 TICKER, CIK, ITEM, CODE, ROLE = "ticker", "cik", "item", "code", "role"
@@ -39,6 +46,7 @@ CREATE TABLE IF NOT EXISTS filings (
     max_value_usd REAL,
     stake_percent REAL,
     stake_kind TEXT,
+    analyzed_at TEXT NOT NULL,          -- stored_time: pairs the row with its text
     body BLOB NOT NULL                  -- the record's JSON
 );
 CREATE INDEX IF NOT EXISTS filings_newest ON filings (accepted_at DESC, accession DESC);
@@ -50,10 +58,22 @@ CREATE TABLE IF NOT EXISTS filing_tags (
     PRIMARY KEY (kind, value, filing_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS filing_tags_of ON filing_tags (filing_id);
-CREATE VIRTUAL TABLE IF NOT EXISTS filings_text USING fts5 (summary, names);
+CREATE VIRTUAL TABLE IF NOT EXISTS filings_text USING fts5 (summary, names, text);
+CREATE TABLE IF NOT EXISTS text_positions (
+    partition INTEGER PRIMARY KEY,
+    next_offset INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS waiting_texts (
+    accession TEXT NOT NULL,
+    analyzed_at TEXT NOT NULL,          -- stored_time
+    text TEXT NOT NULL,
+    PRIMARY KEY (accession, analyzed_at)
+) WITHOUT ROWID;
 """
 
 DROP = """
+DROP TABLE IF EXISTS waiting_texts;
+DROP TABLE IF EXISTS text_positions;
 DROP TABLE IF EXISTS filings_text;
 DROP TABLE IF EXISTS filing_tags;
 DROP TABLE IF EXISTS filings;

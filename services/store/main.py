@@ -11,8 +11,9 @@ from services.common.health import serve_health
 from services.common.kafka import KafkaConsumer, consumer_config
 from services.common.lifecycle import shutdown_event
 from services.common.probes import kafka_reachable, registry_reachable
-from services.common.registry import open_registry, subject_for, subjects
-from services.store.feeder import StoreFeeder
+from services.common.registry import open_registry, subject_for
+from services.common.schemas import SchemaName
+from services.store.feeder import FeederTopics, StoreFeeder
 from services.store.settings import FeederSettings
 from services.store.sqlite import SqliteStore
 
@@ -22,7 +23,6 @@ log = structlog.get_logger(__name__)
 async def run_feeder(settings: FeederSettings) -> int:
     stop = shutdown_event()
     topic = settings.topic_analyzed
-    subject = subject_for(topic)
     config = consumer_config(settings, client_id="sec-digester-store") | {
         "enable.partition.eof": True
     }
@@ -30,16 +30,23 @@ async def run_feeder(settings: FeederSettings) -> int:
     async with (
         open_registry(settings) as registry,
         KafkaConsumer(config) as consumer,
-        SqliteStore(settings.store_file, topic) as store,
+        SqliteStore(settings.store_file, topic, settings.topic_text) as store,
     ):
-        codec = await AvroCodec(registry, subject, subjects(settings)[subject]).open()
+        codecs = (
+            await AvroCodec(registry, subject_for(topic), SchemaName.FILING_ANALYSIS).open(),
+            await AvroCodec(
+                registry, subject_for(settings.topic_text), SchemaName.FILING_TEXT
+            ).open(),
+        )
         feeder = StoreFeeder(
             store,
             consumer,
-            codec,
-            topic,
+            codecs,
+            FeederTopics(topic, settings.topic_text),
             batch_size=settings.store_batch_size,
             progress_interval_s=settings.store_progress_interval_s,
+            text_wait_s=settings.store_text_wait_s,
+            held_max=settings.store_held_max,
         )
         async with serve_health(
             settings.store_health_host,

@@ -5,13 +5,24 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge
 
 WRITTEN = Counter("store_records_written_total", "Records of the analyzed topic written")
+TEXTS_WRITTEN = Counter("store_texts_written_total", "Records of the text topic written")
 SKIPPED = Counter(
-    "store_records_skipped_total", "Records that could not be decoded, logged and passed over"
+    "store_records_skipped_total",
+    "Records that could not be decoded, logged and passed over, per topic",
+    ["topic"],
 )
 LAG = Gauge(
     "store_lag_records",
-    "Per partition, offsets of the analyzed topic the store does not reflect yet",
-    ["partition"],
+    "Per topic (analyzed, text) and partition, offsets the store does not reflect yet",
+    ["topic", "partition"],
+)
+HELD = Gauge(
+    "store_held_records",
+    "Analyses read and held back until their text is read (not in as_of yet)",
+)
+TEXTS_MISSING = Counter(
+    "store_texts_missing_total",
+    "Analyses stored without the text they announce: none came within STORE_TEXT_WAIT_S",
 )
 REBUILDS = Counter(
     "store_rebuilds_total", "Times the store was emptied to be fed again from the beginning"

@@ -1,6 +1,7 @@
 """A record of the analyzed topic as the store's row: its JSON, the columns every stream
 filter is answered from (the same facts the stream's filters look at: RecordFacts), and the
-text the full-text index searches."""
+text the full-text index searches; and a record of the text topic as the document text of the
+row it pairs with (same accession and analyzed_at)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,10 @@ class FilingRow:
     summary: str
     names: str
     body: bytes
+    analyzed_at: str  # stored_time
+    # The analysis says a FilingText was written with it (text_bytes not null): the feeder
+    # stores the row once that text is in, so an answer never holds it without its text.
+    awaits_text: bool
 
     @classmethod
     def of(cls, partition: int, offset: int, record: Mapping[str, Any]) -> FilingRow:
@@ -64,7 +69,29 @@ class FilingRow:
             summary=(record.get("analysis") or {}).get("summary") or "",
             names=" ".join(dict.fromkeys(_names(record))),
             body=record_json(dict(record)),
+            analyzed_at=stored_time(record["analyzed_at"]),
+            awaits_text=record.get("text_bytes") is not None,
         )
+
+    @property
+    def text_key(self) -> tuple[str, str]:
+        return self.accession, self.analyzed_at
+
+
+@dataclass(frozen=True, slots=True)
+class TextRow:
+    accession: str
+    analyzed_at: str  # stored_time, of the analysis it was written with
+    text: str
+
+    @classmethod
+    def of(cls, record: Mapping[str, Any]) -> TextRow:
+        """The row of a decoded FilingText."""
+        return cls(record["accession_number"], stored_time(record["analyzed_at"]), record["text"])
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.accession, self.analyzed_at
 
 
 def _names(record: Mapping[str, Any]) -> Iterator[str]:

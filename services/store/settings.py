@@ -18,6 +18,11 @@ class StoreSettings(CommonSettings):
     store_batch_size: Annotated[int, Field(ge=1, le=100_000)] = 1000
     # How often the feeder logs its progress and measures its lag while it is behind.
     store_progress_interval_s: Annotated[float, Field(gt=0)] = 5.0
+    # How long an analysis that announces a text waits, once the text topic has nothing more
+    # to read, before it is stored without it (feeder.py: a text retention removed, say).
+    store_text_wait_s: Annotated[float, Field(ge=0)] = 10.0
+    # Analyses held for their texts at most; past it the analyzed topic pauses.
+    store_held_max: Annotated[int, Field(ge=1, le=1_000_000)] = 10_000
 
     @property
     def store_file(self) -> Path:

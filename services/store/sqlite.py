@@ -29,7 +29,7 @@ import structlog
 from services.common.errors import SecDigesterError
 from services.store.layout import CREATE, DROP, LAYOUT_VERSION
 from services.store.query import StoreQuery, next_token, tag_matches
-from services.store.rows import FilingRow
+from services.store.rows import FilingRow, TextRow
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -58,10 +58,12 @@ def cursor_of(positions: Mapping[int, int]) -> str:
 
 
 class SqliteStore:
-    def __init__(self, path: Path, topic: str, *, writer: bool = True) -> None:
-        """`writer=False`: only reads (another process feeds the file)."""
+    def __init__(self, path: Path, topic: str, text_topic: str, *, writer: bool = True) -> None:
+        """A view of `topic` (analyzed) and `text_topic`. `writer=False`: only reads (another
+        process feeds the file)."""
         self.path = path
         self.topic = topic
+        self.text_topic = text_topic
         self._writes = writer
         self._writer_pool = ThreadPoolExecutor(1, thread_name_prefix="store-writer")
         self._reader_pool = ThreadPoolExecutor(_READERS, thread_name_prefix="store-reader")
@@ -99,11 +101,29 @@ class SqliteStore:
 
     async def positions(self) -> dict[int, int]:
         """Per partition, the next offset to read: where the feeder resumes."""
-        return await self._write(self._positions)
+        return await self._write(self._positions, "positions")
 
-    async def write(self, rows: Sequence[FilingRow], positions: Mapping[int, int]) -> None:
-        """The rows and the positions after them, in one transaction: both or neither."""
-        await self._write(self._write_batch, rows, positions)
+    async def text_positions(self) -> dict[int, int]:
+        """Per partition of the text topic, the next offset to read."""
+        return await self._write(self._positions, "text_positions")
+
+    async def waiting_texts(self) -> set[tuple[str, str]]:
+        """(accession, analyzed_at) of the texts stored before their analysis."""
+        return await self._write(
+            lambda: set(self._db().execute("SELECT accession, analyzed_at FROM waiting_texts"))
+        )
+
+    async def write(
+        self,
+        rows: Sequence[FilingRow],
+        positions: Mapping[int, int],
+        texts: Sequence[TextRow] = (),
+        text_positions: Mapping[int, int] | None = None,
+    ) -> None:
+        """The texts, the rows and the positions after them (of both topics), in one
+        transaction: all or nothing. A text pairs with the row of its accession and
+        analyzed_at, written before or after it."""
+        await self._write(self._write_batch, rows, positions, texts, text_positions or {})
 
     async def rebuild(self, reason: str) -> None:
         """Empty the store (positions included) for a feed from the topic's beginning."""
@@ -161,7 +181,7 @@ class SqliteStore:
         db.execute("PRAGMA foreign_keys=ON")
         self._writer = db
         meta = self._meta()
-        expected = {"layout": LAYOUT_VERSION, "topic": self.topic}
+        expected = self._expected_meta()
         if meta != expected:
             if meta:
                 log.warning(
@@ -191,32 +211,43 @@ class SqliteStore:
             return {}
         return dict(db.execute("SELECT key, value FROM meta").fetchall())
 
+    def _expected_meta(self) -> dict[str, str]:
+        return {"layout": LAYOUT_VERSION, "topic": self.topic, "text_topic": self.text_topic}
+
     def _recreate(self) -> None:
         db = self._db()
         db.executescript(f"BEGIN; {DROP} {CREATE} COMMIT;")
         with _transaction(db):
             db.executemany(
-                "INSERT INTO meta (key, value) VALUES (?, ?)",
-                [("layout", LAYOUT_VERSION), ("topic", self.topic)],
+                "INSERT INTO meta (key, value) VALUES (?, ?)", self._expected_meta().items()
             )
 
-    def _positions(self) -> dict[int, int]:
-        return dict(self._db().execute("SELECT partition, next_offset FROM positions").fetchall())
+    def _positions(self, table: str) -> dict[int, int]:
+        select = f"SELECT partition, next_offset FROM {table}"  # noqa: S608 (one of two names)
+        return dict(self._db().execute(select).fetchall())
 
-    def _write_batch(self, rows: Sequence[FilingRow], positions: Mapping[int, int]) -> None:
+    def _write_batch(
+        self,
+        rows: Sequence[FilingRow],
+        positions: Mapping[int, int],
+        texts: Sequence[TextRow],
+        text_positions: Mapping[int, int],
+    ) -> None:
         db = self._db()
         with _transaction(db):
+            for text in texts:
+                self._write_text(db, text)
             for row in rows:
                 (filing_id,) = db.execute(
                     'INSERT INTO filings (accession, partition, "offset", accepted_at, form,'
-                    " base_form, priority, max_value_usd, stake_percent, stake_kind, body)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    " base_form, priority, max_value_usd, stake_percent, stake_kind, analyzed_at,"
+                    " body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                     " ON CONFLICT (accession) DO UPDATE SET partition = excluded.partition,"
                     ' "offset" = excluded."offset", accepted_at = excluded.accepted_at,'
                     " form = excluded.form, base_form = excluded.base_form,"
                     " priority = excluded.priority, max_value_usd = excluded.max_value_usd,"
                     " stake_percent = excluded.stake_percent, stake_kind = excluded.stake_kind,"
-                    " body = excluded.body RETURNING id",
+                    " analyzed_at = excluded.analyzed_at, body = excluded.body RETURNING id",
                     (
                         row.accession,
                         row.partition,
@@ -228,6 +259,7 @@ class SqliteStore:
                         row.max_value_usd,
                         row.stake_percent,
                         row.stake_kind,
+                        row.analyzed_at,
                         row.body,
                     ),
                 ).fetchone()
@@ -239,14 +271,46 @@ class SqliteStore:
                     [(filing_id, kind, value) for kind, value in row.tags],
                 )
                 db.execute(
-                    "INSERT INTO filings_text (rowid, summary, names) VALUES (?, ?, ?)",
-                    (filing_id, row.summary, row.names),
+                    "INSERT INTO filings_text (rowid, summary, names, text) VALUES (?, ?, ?, ?)",
+                    (filing_id, row.summary, row.names, self._take_text(db, row)),
                 )
-            db.executemany(
-                "INSERT INTO positions (partition, next_offset) VALUES (?, ?) ON CONFLICT"
-                " (partition) DO UPDATE SET next_offset = excluded.next_offset",
-                sorted(positions.items()),
+            for table, moved in (("positions", positions), ("text_positions", text_positions)):
+                upsert = (
+                    f"INSERT INTO {table} (partition, next_offset) VALUES (?, ?) ON CONFLICT"  # noqa: S608
+                    " (partition) DO UPDATE SET next_offset = excluded.next_offset"
+                )
+                db.executemany(upsert, sorted(moved.items()))
+
+    @staticmethod
+    def _write_text(db: sqlite3.Connection, text: TextRow) -> None:
+        """Into the index of its row when that row is its analysis's; waiting for its row when
+        the analysis is not stored yet; dropped when the row is of a later analysis."""
+        found = db.execute(
+            "SELECT id, analyzed_at FROM filings WHERE accession = ?", (text.accession,)
+        ).fetchone()
+        if found is not None and found[1] == text.analyzed_at:
+            db.execute("UPDATE filings_text SET text = ? WHERE rowid = ?", (text.text, found[0]))
+        elif found is None or found[1] < text.analyzed_at:
+            db.execute(
+                "INSERT OR REPLACE INTO waiting_texts (accession, analyzed_at, text)"
+                " VALUES (?, ?, ?)",
+                (text.accession, text.analyzed_at, text.text),
             )
+
+    @staticmethod
+    def _take_text(db: sqlite3.Connection, row: FilingRow) -> str:
+        """The waiting text of the row's analysis ("" when none), and no text older than it
+        left waiting. A row that announces no text has none waiting: a text waits only for a
+        row not written yet, and an accession's rows are written in their topic's order."""
+        if not row.awaits_text:
+            return ""
+        found = db.execute(
+            "SELECT text FROM waiting_texts WHERE accession = ? AND analyzed_at = ?", row.text_key
+        ).fetchone()
+        db.execute(
+            "DELETE FROM waiting_texts WHERE accession = ? AND analyzed_at <= ?", row.text_key
+        )
+        return str(found[0]) if found else ""
 
     def _reader(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)

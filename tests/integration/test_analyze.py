@@ -178,6 +178,37 @@ def test_documents_present_absent_and_skipped(
     assert missing["document_status"] == "not_found"
     assert missing["analysis"]["summary"]  # analyzed from its metadata
     assert by_key[skipped.accession_number]["document_status"] == "skipped"
+    # The text analyze read is on the text topic, committed with its analysis; the filings
+    # whose documents were not read have none, and their analyses say so (text_bytes null).
+    texts = topic_records(topics, topics.topic_text)
+    assert [r.key for r in texts] == ["0000019617-26-000241"]
+    text = texts[0].value
+    assert text["document_url"] == jpm["document_url"]
+    assert text["analyzed_at"] == jpm["analyzed_at"]  # what pairs the two
+    assert "Protection-based Vesting" in text["text"]  # the document's words, not the summary's
+    assert text["truncated"] is False  # an 8-K is well under the default bound
+    assert text["full_bytes"] == len(text["text"].encode()) == jpm["text_bytes"]
+    assert text["max_bytes"] == 262_144
+    assert missing["text_bytes"] is None
+    assert by_key[skipped.accession_number]["text_bytes"] is None
+
+
+def test_the_text_bound_cuts_a_long_document_and_marks_it(
+    topics: TopicSettings, emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    asyncio.run(publish_filings(topics, [_jpmorgan_8k()]))
+    env = analyze_env(topics, emulator, ANALYZE_TEXT_MAX_BYTES="2048")
+    with ServiceProcess("analyze", ["analyze"], env, tmp_path):
+        wait_for_count(topics, topics.topic_text, 1)
+    (analysis,) = topic_records(topics, topics.topic_analyzed)
+    (text,) = topic_records(topics, topics.topic_text)
+    cut = text.value["text"]
+    assert text.value["truncated"] is True
+    assert len(cut.encode()) <= 2048 < text.value["full_bytes"]
+    assert len(cut.encode()) > 2048 - 1024  # cut at a space near the bound, not far from it
+    assert text.value["max_bytes"] == 2048
+    assert analysis.value["text_bytes"] == len(cut.encode())
+    assert analysis.value["analysis"]["summary"]  # the analyzer read the whole text
 
 
 def test_three_partitions_and_two_processes_share_the_work(
@@ -302,6 +333,11 @@ def test_a_form_4_is_analyzed_from_its_transactions(topics: TopicSettings, tmp_p
     assert value["analysis"]["priority"] == "medium"
     assert "insider_purchase" in value["analysis"]["event_types"]
     assert (value["earnings"], value["item_facts"]) == (None, [])
+    # An XML form's text is the prose analyze kept of it (footnotes, remarks).
+    (text,) = topic_records(topics, topics.topic_text)
+    assert (text.key, text.value["analyzed_at"]) == (_ISBA_ACCESSION, value["analyzed_at"])
+    assert text.value["form_type"] == "4"
+    assert value["text_bytes"] == len(text.value["text"].encode())
 
 
 def test_a_fenced_analyze_rebuilds_its_producer_and_reprocesses_from_its_offsets(

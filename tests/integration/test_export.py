@@ -29,7 +29,7 @@ from tests.support.cli import environment_for, run_cli
 from tests.support.facts_records import earnings_record, insider_record
 from tests.support.filing_json import as_served
 from tests.support.gateway import publish_analyses
-from tests.support.records import sample_analysis
+from tests.support.records import sample_analysis, with_text
 from tests.support.topic_reader import TopicRecord, read_topic
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.timeout(240)]
@@ -148,6 +148,38 @@ async def test_offset_ranges(
     expected = [r for r in several if start[r.partition] <= r.offset < end[r.partition]]
     assert expected
     assert _by_accession(_jsonl(tmp_path / "several.jsonl")) == _served(expected)
+
+
+async def test_the_text_topic_exports_as_json_lines_and_typed_parquet(
+    topics: TopicSettings, tmp_path: Path
+) -> None:
+    records = _analyses(1, 3)
+    texts = [
+        with_text(record, f"Document {n} text: going concern doubt é漢.")
+        for n, record in enumerate(records)
+    ]
+    await publish_analyses(topics, records, texts)
+    on_topic = read_topic(
+        topics.kafka_bootstrap_servers, topics.schema_registry_url, topics.topic_text
+    )
+    assert len(on_topic) == 3
+    _export(topics, tmp_path / "text.jsonl", "--topic", "text")
+    exported = sorted(_jsonl(tmp_path / "text.jsonl"), key=lambda r: str(r["accession_number"]))
+    assert [r["text"] for r in exported] == [t["text"] for t in texts]
+    assert exported[0]["analyzed_at"].endswith("Z")
+    assert {r["accession_number"] for r in exported} == {r.key for r in on_topic}
+
+    _export(topics, tmp_path / "text.parquet", "--topic", "text", "--format", "parquet")
+    schema = pq.read_schema(tmp_path / "text.parquet")
+    assert schema.field("text").type == pa.string()
+    assert schema.field("truncated").type == pa.bool_()
+    assert schema.field("full_bytes").type == pa.int64()
+    assert schema.field("analyzed_at").type == pa.timestamp("ms", tz="UTC")
+    rows = sorted(
+        pq.read_table(tmp_path / "text.parquet").to_pylist(),
+        key=lambda r: str(r["accession_number"]),
+    )
+    assert rows == sorted((r.value for r in on_topic), key=lambda r: str(r["accession_number"]))
 
 
 async def test_dead_letters_keep_their_bytes_as_base64(

@@ -70,10 +70,13 @@ def test_up_twice_is_harmless_and_down_up_keeps_topics_records_and_schemas(
     assert again.returncode == 0, again.stderr
     assert _pids(settings) == pids
 
-    assert run_cli("topics", "create", env=env).returncode == 0
+    created = run_cli("topics", "create", env=env)
+    assert created.returncode == 0, created.stderr
+    assert "sec.filings.text: created, 2 partitions, retention.ms=-1" in created.stderr
     registered = run_cli("schemas", "register", env=env)
     assert registered.returncode == 0, registered.stderr
     assert "sec.filings.raw-value: io.secdigester.Filing has id" in registered.stderr
+    assert "sec.filings.text-value: io.secdigester.FilingText has id" in registered.stderr
 
     down = run_cli("infra", "down", env=env)
     assert down.returncode == 0
@@ -90,6 +93,7 @@ def test_up_twice_is_harmless_and_down_up_keeps_topics_records_and_schemas(
     check = run_cli("schemas", "check", env=env)
     assert check.returncode == 0, check.stderr
     assert "sec.filings.raw-value: compatible with 1 version(s)" in check.stderr
+    assert "sec.filings.text-value: compatible with 1 version(s)" in check.stderr
     # Registering again after the restart finds the same ids: the schemas survived.
     assert run_cli("schemas", "register", env=env).stderr == registered.stderr
 

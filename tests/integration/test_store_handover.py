@@ -1,6 +1,7 @@
 """Query, then subscribe: a REST answer from the filings store and `/stream?from=<as_of>` with
 the same filters, while records keep arriving, give every matching record exactly once: none
-missing at the seam, none twice."""
+missing at the seam, none twice. With a full-text `q` over the document texts (a topic of their
+own) too."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from services.common.settings import TopicSettings
 from services.infra.settings import InfraSettings
 from tests.support.gateway import GatewayProcess, publish_analyses
 from tests.support.infra import provision, topic_settings
-from tests.support.records import sample_analysis
+from tests.support.records import sample_analysis, with_text
+from tests.support.topic_reader import read_topic
+from tests.support.waiting import wait_for_async
 
 TICKERS = ("JPM", "AAPL", "MSFT")
 
@@ -85,3 +88,77 @@ async def test_query_then_subscribe_has_no_gap_and_no_duplicate_under_live_traff
     assert len(answered) == len(set(answered))
     assert not set(answered) & set(streamed)  # nothing twice at the seam
     assert set(answered) | set(streamed) == wanted  # nothing missing
+
+
+def _with_texts(first: int, count: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Analyses, each with a text; every other text has a word no summary or name has."""
+    records = _batch(first, count)
+    texts = [
+        with_text(r, "Management has substantial doubt: zetaword." if n % 2 else "Nothing here.")
+        for n, r in enumerate(records, start=first)
+    ]
+    return records, texts
+
+
+@pytest.mark.asyncio
+async def test_a_full_text_answer_holds_every_match_before_its_as_of_under_live_traffic(
+    infra: InfraSettings, tmp_path: Path
+) -> None:
+    """analyze commits an analysis and its text together, the feeder may read either first:
+    an answer to a q only the texts match holds every filing before its as_of (none of them
+    stored without its text yet), and /stream?from=<as_of> gives the rest, none twice."""
+    topics: TopicSettings = topic_settings(infra, partitions=3)
+    await provision(topics)
+    await publish_analyses(topics, *_with_texts(1, 300))
+    with GatewayProcess(topics, tmp_path) as gateway:
+        url = f"{gateway.base_url}/api/filings"
+        await wait_for_async(  # the store has read the first ones, texts included
+            lambda: httpx.get(url, params={"q": "zetaword"}, timeout=10).json()["filings"],
+            timeout_s=60,
+            what="the first texts in the store",
+        )
+        published = 300
+        stop = asyncio.Event()
+
+        async def traffic() -> None:
+            nonlocal published
+            while not stop.is_set():
+                await publish_analyses(topics, *_with_texts(published + 1, 25))
+                published += 25
+                await asyncio.sleep(0.05)
+
+        publisher = asyncio.create_task(traffic())
+        await asyncio.sleep(1.0)
+        answers = []
+        for _ in range(3):  # a few answers while both topics move
+            answers.append(
+                await _query_everything(gateway.base_url, {"q": "zetaword", "limit": "100"})
+            )
+            await asyncio.sleep(0.3)
+        answered, as_of = answers[-1]
+        streamed: list[str] = []
+        async with connect(f"{gateway.ws_url}?from={as_of}") as ws:
+            await asyncio.sleep(1.0)
+            stop.set()
+            await publisher
+            matching = {
+                t["accession_number"]
+                for t in _with_texts(1, published)[1]
+                if "zetaword" in t["text"]
+            }
+            async with asyncio.timeout(60):
+                while not matching <= set(answered) | set(streamed):
+                    frame = json.loads(await ws.recv())
+                    if frame["type"] == "filing":
+                        streamed.append(frame["data"]["filing"]["accession_number"])
+    on_topic = read_topic(infra.bootstrap_servers, infra.registry_url, topics.topic_analyzed)
+    for seen, cursor in answers:
+        before = {
+            r.key
+            for r in on_topic
+            if r.offset < int(dict(p.split(":") for p in cursor.split(","))[str(r.partition)])
+        }
+        assert set(seen) == matching & before  # every match the as_of holds, nothing more
+    assert answered
+    assert not set(answered) & set(streamed)  # nothing twice at the seam
+    assert set(answered) | (set(streamed) & matching) == matching  # nothing missing

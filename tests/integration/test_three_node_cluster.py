@@ -125,7 +125,7 @@ def test_topics_create_makes_three_copies_two_in_sync_and_names_a_difference(
     created = run_cli("topics", "create", env=env)
     assert created.returncode == 0, created.stderr
     admin = AdminClient({"bootstrap.servers": infra3.bootstrap_servers})
-    names = [settings.topic_raw, settings.topic_analyzed, settings.topic_dlq]
+    names = [settings.topic_raw, settings.topic_analyzed, settings.topic_dlq, settings.topic_text]
     names += [settings.topic_llm_cache, settings.topic_ingest_control]
     for name in names:
         assert _replication(admin, name) == ({3}, "2"), name

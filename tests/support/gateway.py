@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,11 +53,19 @@ class GatewayProcess(ServiceProcess):
         return self
 
 
-async def publish_analyses(settings: CommonSettings, records: list[dict[str, Any]]) -> None:
-    """Put FilingAnalysis records on the analyzed topic, as analyze does (transactional)."""
+async def publish_analyses(
+    settings: CommonSettings,
+    records: list[dict[str, Any]],
+    texts: Sequence[dict[str, Any]] = (),
+) -> None:
+    """Put FilingAnalysis records on the analyzed topic, and FilingText records on the text
+    topic, in one transaction as analyze does."""
     async with open_registry(settings) as registry:
         codec = await AvroCodec(
             registry, subject_for(settings.topic_analyzed), SchemaName.FILING_ANALYSIS
+        ).open()
+        text_codec = await AvroCodec(
+            registry, subject_for(settings.topic_text), SchemaName.FILING_TEXT
         ).open()
         config = producer_config(
             settings,
@@ -68,4 +77,7 @@ async def publish_analyses(settings: CommonSettings, records: list[dict[str, Any
             for record in records:
                 key = record["filing"]["accession_number"].encode()
                 producer.enqueue(settings.topic_analyzed, key=key, value=codec.encode(record))
+            for text in texts:
+                key = text["accession_number"].encode()
+                producer.enqueue(settings.topic_text, key=key, value=text_codec.encode(text))
             await producer.commit_transaction()

@@ -92,6 +92,7 @@ def topic_settings(infra: InfraSettings, partitions: int = 1) -> TopicSettings:
         topic_raw=f"test.{suffix}.raw",
         topic_analyzed=f"test.{suffix}.analyzed",
         topic_dlq=f"test.{suffix}.dlq",
+        topic_text=f"test.{suffix}.text",
         topic_llm_cache=f"test.{suffix}.llm-cache",
         topic_ingest_control=f"test.{suffix}.ingest-control",
         topic_partitions=partitions,

@@ -74,3 +74,21 @@ def sample_analysis(
         },
         "analyzed_at": dt.datetime.now(dt.UTC),
     }
+
+
+def with_text(record: dict[str, Any], text: str, max_bytes: int = 262_144) -> dict[str, Any]:
+    """The FilingText analyze writes with `record` (a fetched filing's), whose text_bytes it
+    sets: the two pair on accession number and analyzed_at."""
+    filing = record["filing"]
+    url = filing["index_url"].replace("-index.htm", ".txt")
+    record.update(document_status="fetched", document_url=url, text_bytes=len(text.encode()))
+    return {
+        "accession_number": filing["accession_number"],
+        "form_type": filing["form_type"],
+        "document_url": url,
+        "text": text,
+        "truncated": False,
+        "full_bytes": len(text.encode()),
+        "max_bytes": max_bytes,
+        "analyzed_at": record["analyzed_at"],
+    }

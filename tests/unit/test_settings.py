@@ -50,7 +50,8 @@ def test_partitions_must_be_positive() -> None:
 def test_topics_must_differ() -> None:
     with pytest.raises(
         ConfigurationError,
-        match="TOPIC_RAW, TOPIC_ANALYZED, TOPIC_DLQ, TOPIC_LLM_CACHE and TOPIC_INGEST_CONTROL",
+        match="TOPIC_RAW, TOPIC_ANALYZED, TOPIC_DLQ, TOPIC_TEXT, TOPIC_LLM_CACHE and "
+        "TOPIC_INGEST_CONTROL",
     ):
         load_settings(CommonSettings, {"topic_raw": "same", "topic_analyzed": "same"})
 

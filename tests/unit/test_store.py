@@ -17,13 +17,14 @@ import pytest
 from services.common.errors import BadParameterError
 from services.common.filters import RecordFacts
 from services.store.query import StoreQuery
-from services.store.rows import FilingRow
+from services.store.rows import FilingRow, TextRow
 from services.store.sqlite import SqliteStore
 from tests.support.facts_corpus import parsed_record
 from tests.support.facts_records import earnings_record, insider_record
-from tests.support.records import sample_analysis
+from tests.support.records import sample_analysis, with_text
 
 TOPIC = "sec.filings.analyzed"
+TEXT_TOPIC = "sec.filings.text"
 START = dt.datetime(2026, 6, 1, 14, 0, tzinfo=dt.UTC)
 
 
@@ -104,7 +105,7 @@ async def test_answers_equal_the_streams_filter_over_the_records(
 ) -> None:
     records = _records()
     rows = _rows(records)
-    async with SqliteStore(tmp_path / "store.sqlite3", TOPIC) as store:
+    async with SqliteStore(tmp_path / "store.sqlite3", TOPIC, TEXT_TOPIC) as store:
         await store.write(rows[:10], _positions(rows[:10]))
         await store.write(rows[10:], _positions(rows))
         answer = await _answer(store, params)
@@ -116,7 +117,7 @@ async def test_answers_equal_the_streams_filter_over_the_records(
 async def test_pages_walk_the_answer_once_and_as_of_is_what_was_written(tmp_path: Path) -> None:
     records = _records()
     rows = _rows(records)
-    async with SqliteStore(tmp_path / "store.sqlite3", TOPIC) as store:
+    async with SqliteStore(tmp_path / "store.sqlite3", TOPIC, TEXT_TOPIC) as store:
         await store.write(rows, _positions(rows))
         seen: list[bytes] = []
         before: str | None = None
@@ -141,7 +142,7 @@ async def test_a_record_analyzed_again_replaces_its_row(tmp_path: Path) -> None:
     first = sample_analysis(1, ticker="JPM")
     again = sample_analysis(1, ticker="JPM")
     again["analysis"]["summary"] = "Dividend raised again."
-    async with SqliteStore(tmp_path / "store.sqlite3", TOPIC) as store:
+    async with SqliteStore(tmp_path / "store.sqlite3", TOPIC, TEXT_TOPIC) as store:
         await store.write([FilingRow.of(0, 0, first)], {0: 1})
         await store.write([FilingRow.of(0, 5, again)], {0: 6})
         assert await store.count() == 1
@@ -157,7 +158,7 @@ async def test_a_record_analyzed_again_replaces_its_row(tmp_path: Path) -> None:
 async def test_full_text_finds_summaries_and_names(tmp_path: Path) -> None:
     records = _records()
     rows = _rows(records)
-    async with SqliteStore(tmp_path / "store.sqlite3", TOPIC) as store:
+    async with SqliteStore(tmp_path / "store.sqlite3", TOPIC, TEXT_TOPIC) as store:
         await store.write(rows, _positions(rows))
         kushner = await _answer(store, {"q": "Jared Kushner"})
         insider = await _answer(store, {"q": "mcguirk", "transaction_codes": "P"})
@@ -185,7 +186,7 @@ async def test_full_text_finds_summaries_and_names(tmp_path: Path) -> None:
 )
 async def test_hostile_q_is_refused_or_finds_nothing_never_an_error(tmp_path: Path, q: str) -> None:
     rows = _rows(_records())
-    async with SqliteStore(tmp_path / "store.sqlite3", TOPIC) as store:
+    async with SqliteStore(tmp_path / "store.sqlite3", TOPIC, TEXT_TOPIC) as store:
         await store.write(rows, _positions(rows))
         try:
             query = StoreQuery.from_params({"q": q})
@@ -221,22 +222,22 @@ def test_bad_parameters_name_themselves() -> None:
 async def test_positions_persist_and_another_layout_or_topic_is_rebuilt(tmp_path: Path) -> None:
     path = tmp_path / "store.sqlite3"
     rows = _rows(_records())
-    async with SqliteStore(path, TOPIC) as store:
+    async with SqliteStore(path, TOPIC, TEXT_TOPIC) as store:
         assert store.rebuilt  # a new file
         await store.write(rows, _positions(rows))
-    async with SqliteStore(path, TOPIC) as store:
+    async with SqliteStore(path, TOPIC, TEXT_TOPIC) as store:
         assert not store.rebuilt
         assert await store.positions() == {0: 11, 1: 11, 2: 11}
         assert await store.count() == len(rows)
-    async with SqliteStore(path, "another.topic") as store:
+    async with SqliteStore(path, "another.topic", TEXT_TOPIC) as store:
         assert store.rebuilt
         assert await store.positions() == {}
         assert await store.count() == 0
     with sqlite3.connect(path) as db:
         db.execute("UPDATE meta SET value = '0' WHERE key = 'layout'")
-    async with SqliteStore(path, "another.topic") as store:
+    async with SqliteStore(path, "another.topic", TEXT_TOPIC) as store:
         assert store.rebuilt
-    store_once = SqliteStore(path, TOPIC)
+    store_once = SqliteStore(path, TOPIC, TEXT_TOPIC)
     async with store_once:
         pass
     with pytest.raises(RuntimeError):
@@ -248,7 +249,7 @@ async def test_positions_persist_and_another_layout_or_topic_is_rebuilt(tmp_path
 async def test_a_walk_through_pages_is_one_snapshot(tmp_path: Path) -> None:
     records = _records()
     rows = _rows(records)
-    async with SqliteStore(tmp_path / "store.sqlite3", TOPIC) as store:
+    async with SqliteStore(tmp_path / "store.sqlite3", TOPIC, TEXT_TOPIC) as store:
         await store.write(rows, _positions(rows))
         first = await store.query(StoreQuery.from_params({"limit": "5"}))
         # Stored after the first page: older by accepted_at than anything on it.
@@ -281,7 +282,7 @@ async def test_a_common_word_or_tag_walks_the_time_index_and_answers_the_same(
         record["analysis"]["summary"] = "dividend declared" if n % 10 else "buyback announced"
         records.append(record)
     rows = [FilingRow.of(0, n, record) for n, record in enumerate(records)]
-    async with SqliteStore(tmp_path / "store.sqlite3", TOPIC) as store:
+    async with SqliteStore(tmp_path / "store.sqlite3", TOPIC, TEXT_TOPIC) as store:
         await store.write(rows, {0: len(rows)})
         for params in (
             {"q": "dividend"},
@@ -301,3 +302,59 @@ async def test_a_common_word_or_tag_walks_the_time_index_and_answers_the_same(
                 and r["filing"]["tickers"][0] in params.get("tickers", "JPM,GS").split(",")
             ][: int(params.get("limit", "50"))]
             assert await _answer(store, params) == want, params
+
+
+async def _accessions(store: SqliteStore, q: str) -> list[str]:
+    page = await store.query(StoreQuery.from_params({"q": q}))
+    return [orjson.loads(body)["filing"]["accession_number"] for body in page.filings]
+
+
+@pytest.mark.asyncio
+async def test_full_text_finds_a_word_only_the_document_text_has_whichever_came_first(
+    tmp_path: Path,
+) -> None:
+    early, late, plain = (sample_analysis(n) for n in (1, 2, 3))
+    early_text = TextRow.of(
+        with_text(early, "Substantial doubt about its ability as a going concern.")
+    )
+    late_text = TextRow.of(with_text(late, "The Protection-based Vesting of awards."))
+    async with SqliteStore(tmp_path / "store.sqlite3", TOPIC, TEXT_TOPIC) as store:
+        # The text of `early` is read before its analysis: it waits for its row.
+        await store.write([], {}, [early_text], {0: 1})
+        assert await store.waiting_texts() == {early_text.key}
+        assert await _accessions(store, "going concern") == []  # no row, no answer
+        rows = [FilingRow.of(0, n, record) for n, record in enumerate((early, late, plain))]
+        assert [row.awaits_text for row in rows] == [True, True, False]
+        await store.write(rows, {0: 3})
+        assert await store.waiting_texts() == set()
+        assert await _accessions(store, "going concern") == [early["filing"]["accession_number"]]
+        # The text of `late` comes after its row (stored without it): the row's index takes it.
+        assert await _accessions(store, "vesting") == []
+        await store.write([], {}, [late_text], {0: 2})
+        assert await _accessions(store, "vesting") == [late["filing"]["accession_number"]]
+        assert await store.text_positions() == {0: 2}
+        # The summary and the names are searched as before.
+        assert await _accessions(store, "Filing 3") == [plain["filing"]["accession_number"]]
+
+
+@pytest.mark.asyncio
+async def test_a_filing_analyzed_again_is_searched_by_its_new_text_only(tmp_path: Path) -> None:
+    first = sample_analysis(1)
+    first_text = TextRow.of(with_text(first, "Old words: merger agreement."))
+    again = sample_analysis(1)
+    again["analyzed_at"] = first["analyzed_at"] + dt.timedelta(seconds=5)
+    again_text = TextRow.of(with_text(again, "New words: bankruptcy petition."))
+    async with SqliteStore(tmp_path / "store.sqlite3", TOPIC, TEXT_TOPIC) as store:
+        await store.write([FilingRow.of(0, 0, first)], {0: 1}, [first_text], {0: 1})
+        assert len(await _accessions(store, "merger")) == 1
+        # The new text ahead of its analysis waits; the old analysis keeps its old text.
+        await store.write([], {}, [again_text], {0: 2})
+        assert len(await _accessions(store, "merger")) == 1
+        assert await _accessions(store, "bankruptcy") == []
+        await store.write([FilingRow.of(0, 1, again)], {0: 2})
+        assert await _accessions(store, "merger") == []
+        assert len(await _accessions(store, "bankruptcy")) == 1
+        # A text older than the row (an earlier analysis's, read again) changes nothing.
+        await store.write([], {}, [first_text], {0: 3})
+        assert await _accessions(store, "merger") == []
+        assert await store.waiting_texts() == set()

@@ -338,7 +338,7 @@ class DocumentFetcher:
         return kept[:line_end] if line_end >= self._max_bytes // 2 else kept
 
 
-def _prose(parsed: XmlFacts) -> list[str]:
+def prose_of(parsed: XmlFacts) -> list[str]:
     """The prose an XML document holds, for the analyzer's text."""
     if isinstance(parsed, Ownership):
         return [*parsed.footnotes.values(), *([parsed.remarks] if parsed.remarks else [])]
@@ -349,7 +349,7 @@ def _prose(parsed: XmlFacts) -> list[str]:
 
 def _xml_documents(url: str, parsed: XmlFacts) -> FilingDocuments:
     return FilingDocuments(
-        DocumentStatus.FETCHED, document_url=url, text="\n".join(_prose(parsed)), parsed=parsed
+        DocumentStatus.FETCHED, document_url=url, text="\n".join(prose_of(parsed)), parsed=parsed
     )
 
 

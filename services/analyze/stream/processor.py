@@ -1,4 +1,6 @@
-"""Exactly-once consume-transform-produce: raw filings in, analyses (or dead letters) out.
+"""Exactly-once consume-transform-produce: raw filings in, analyses (or dead letters) out,
+and with each analysis of a filing whose documents were read, its text (FilingText) on the text
+topic, in the same transaction: a read_committed reader sees both or neither.
 
 Raw records are analyzed concurrently (up to ANALYZE_BATCH_SIZE in flight, ANALYZE_CONCURRENCY
 at once) while polling goes on. Whenever records have finished, each partition's finished
@@ -38,6 +40,8 @@ from services.analyze.metrics import (
     DEAD_LETTERS,
     RECORDS,
     STAGE_SECONDS,
+    TEXT_BYTES,
+    TEXT_RECORDS,
 )
 from services.analyze.pipeline import FilingAnalyzer
 from services.analyze.stream.in_flight import InFlight, Partition, Started
@@ -68,13 +72,29 @@ class Codecs:
     raw: AvroCodec
     analysis: AvroCodec
     dead_letter: AvroCodec
+    text: AvroCodec
+
+
+@dataclass(frozen=True)
+class Topics:
+    raw: str
+    analyzed: str
+    dead_letters: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Produced:
+    topic: str
+    key: bytes | None
+    value: bytes
 
 
 @dataclass(frozen=True)
 class Output:
-    topic: str
-    key: bytes | None
-    value: bytes
+    """What one raw record becomes: an analysis (and its text), or a dead letter."""
+
+    records: tuple[Produced, ...]
     outcome: str  # "analyzed" or "dead_lettered"
 
 
@@ -86,7 +106,7 @@ class TransactionalProcessor:
         producer: TransactionalProducer,
         codecs: Codecs,
         analyzer: FilingAnalyzer,
-        topics: tuple[str, str, str],  # raw, analyzed, dead letters
+        topics: Topics,
         batch_size: int,
         concurrency: int,
     ) -> None:
@@ -95,7 +115,8 @@ class TransactionalProcessor:
         self._producer = producer
         self._codecs = codecs
         self._analyzer = analyzer
-        self._raw_topic, self._analyzed_topic, self._dlq_topic = topics
+        self._raw_topic, self._dlq_topic = topics.raw, topics.dead_letters
+        self._topics = topics
         self._batch_size = batch_size
         self._slots = asyncio.Semaphore(concurrency)
         self._retry = RetryPolicy.forever(base_delay_s=0.5, max_delay_s=30)
@@ -199,13 +220,17 @@ class TransactionalProcessor:
             try:
                 filing = Filing.from_avro(await self._codecs.raw.decode(message.value()))
                 structlog.contextvars.bind_contextvars(accession=filing.accession_number)
-                record = await self._analyzer.analyze(filing)
-                return Output(
-                    self._analyzed_topic,
-                    message.key(),
-                    self._codecs.analysis.encode(record),
-                    "analyzed",
-                )
+                analyzed = await self._analyzer.analyze(filing)
+                key = message.key()
+                records = [
+                    Produced(
+                        self._topics.analyzed, key, self._codecs.analysis.encode(analyzed.analysis)
+                    )
+                ]
+                if analyzed.text is not None:
+                    text = self._codecs.text.encode(analyzed.text)
+                    records.append(Produced(self._topics.text, key, text))
+                return Output(tuple(records), "analyzed")
             except SecDigesterError as exc:
                 if exc.retriable:
                     raise
@@ -229,9 +254,8 @@ class TransactionalProcessor:
             "service": "analyze",
             "failed_at": dt.datetime.now(dt.UTC),
         }
-        return Output(
-            self._dlq_topic, message.key(), self._codecs.dead_letter.encode(letter), "dead_lettered"
-        )
+        value = self._codecs.dead_letter.encode(letter)
+        return Output((Produced(self._dlq_topic, message.key(), value),), "dead_lettered")
 
     async def _commit(self, ready: list[tuple[SuccessfulMessage, Output]]) -> Outcome:
         """Write outputs and offsets in one transaction."""
@@ -241,7 +265,8 @@ class TransactionalProcessor:
 
         async def write(producer: KafkaProducer) -> None:
             for output in outputs:
-                producer.enqueue(output.topic, key=output.key, value=output.value)
+                for record in output.records:
+                    producer.enqueue(record.topic, key=record.key, value=record.value)
             await producer.send_offsets_to_transaction(
                 _next_offsets(batch), self._member.group_metadata()
             )
@@ -253,6 +278,10 @@ class TransactionalProcessor:
         STAGE_SECONDS.labels(stage="produce").observe(time.perf_counter() - started)
         for output in outputs:
             RECORDS.labels(outcome=output.outcome).inc()
+            for record in output.records:
+                if record.topic == self._topics.text:
+                    TEXT_RECORDS.inc()
+                    TEXT_BYTES.inc(len(record.value))
         return outcome
 
     async def _rewind(

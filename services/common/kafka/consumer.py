@@ -105,6 +105,9 @@ class KafkaConsumer(ClientThread):
     async def pause(self, partitions: TopicPartitions) -> None:
         await self._call("pause", self._handle.pause, partitions)
 
+    async def resume(self, partitions: TopicPartitions) -> None:
+        await self._call("resume", self._handle.resume, partitions)
+
     def group_metadata(self) -> object:
         """The group's generation and member id, for `send_offsets_to_transaction` (no I/O)."""
         return self._handle.consumer_group_metadata()

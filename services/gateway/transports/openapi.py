@@ -109,9 +109,10 @@ _LIST_PARAMETERS = [
     ),
     _query(
         "q",
-        "Full text over the summary and the names (entities, insiders, holders, seller): every "
-        "word (letters and digits; anything else separates them) must appear; a q without a "
-        f"word matches nothing. At most {Q_MAX_CHARS} characters.",
+        "Full text over the summary, the names (entities, insiders, holders, seller) and the "
+        "document text analyze read (the text topic's): every word (letters and digits; "
+        "anything else separates them) must appear; a q without a word matches nothing. At "
+        f"most {Q_MAX_CHARS} characters. Every filing before as_of is searched with its text.",
         {"type": "string", "maxLength": Q_MAX_CHARS},
     ),
     _query(

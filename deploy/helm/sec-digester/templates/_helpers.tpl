@@ -123,6 +123,7 @@ SCHEMA_COMPATIBILITY: {{ .Values.schemaRegistry.compatibility | quote }}
 TOPIC_RAW: {{ .Values.topics.raw | quote }}
 TOPIC_ANALYZED: {{ .Values.topics.analyzed | quote }}
 TOPIC_DLQ: {{ .Values.topics.dlq | quote }}
+TOPIC_TEXT: {{ .Values.topics.text | quote }}
 TOPIC_LLM_CACHE: {{ .Values.topics.llmCache | quote }}
 TOPIC_INGEST_CONTROL: {{ .Values.topics.ingestControl | quote }}
 TOPIC_PARTITIONS: {{ .Values.topics.partitions | toString | quote }}
