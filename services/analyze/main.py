@@ -5,8 +5,10 @@ transactional producer (its transactional id is stable per instance, so a restar
 what the previous life left open), the consumer (closing it leaves the group at once), the
 EDGAR client and, with an LLM configured, the cache producer.
 
-A broker outage is ridden out (services/common/outage.py, processor.py): /readyz answers 503
-meanwhile, and only an outage longer than KAFKA_OUTAGE_TOLERANCE_S ends the process, non-zero.
+Started before Kafka, the registry, the topics or the subjects are there, it waits for them
+(services/common/startup.py), alive and not ready. A broker outage is ridden out
+(services/common/outage.py, processor.py): /readyz answers 503 meanwhile, and only an outage
+longer than KAFKA_OUTAGE_TOLERANCE_S ends the process, non-zero.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from services.common.ratelimit import RequestLimiter
 from services.common.registry import RegistryClient, open_registry, subject_for
 from services.common.retry import RetryPolicy
 from services.common.schemas import SchemaName
+from services.common.startup import Needs, wait_for_infrastructure
 
 if TYPE_CHECKING:
     from services.analyze.judgement.llm import LlmAnalyzer
@@ -84,10 +87,42 @@ async def _llm_analyzer(
     return LlmAnalyzer(config, cache)
 
 
+def _needs(settings: AnalyzeSettings) -> Needs:
+    """The topics analyze reads and writes, and the subjects it looks its schemas up in."""
+    topics = [settings.topic_raw, settings.topic_analyzed, settings.topic_dlq, settings.topic_text]
+    if settings.llm_model:
+        topics.append(settings.topic_llm_cache)
+    return Needs(topics=topics, schema_topics=topics[:4])
+
+
 async def run_analyze(settings: AnalyzeSettings) -> int:
     stop = shutdown_event()
     structlog.contextvars.bind_contextvars(service="analyze", group=settings.analyze_group_id)
+    processor: TransactionalProcessor | None = None
+
+    def alive() -> bool:
+        # Waiting for the infrastructure is alive; once processing, progress within 5 minutes.
+        return processor is None or time.time() - processor.last_progress < 300
+
+    async def processing() -> bool:
+        return processor is not None
+
     async with contextlib.AsyncExitStack() as stack:
+        # Health first: while the infrastructure is awaited, /healthz is 200 and /readyz 503.
+        await stack.enter_async_context(
+            serve_health(
+                settings.analyze_health_host,
+                settings.analyze_health_port,
+                alive=alive,
+                checks={
+                    "kafka": lambda: kafka_reachable(settings),
+                    "registry": lambda: registry_reachable(settings),
+                    "started": processing,
+                },
+            )
+        )
+        if not await wait_for_infrastructure(settings, _needs(settings), stop):
+            return 0
         registry = await stack.enter_async_context(open_registry(settings))
         codecs = await _codecs(registry, settings)
         llm = await _llm_analyzer(settings, stack)
@@ -143,17 +178,6 @@ async def run_analyze(settings: AnalyzeSettings) -> int:
             ),
             batch_size=settings.analyze_batch_size,
             concurrency=settings.analyze_concurrency,
-        )
-        await stack.enter_async_context(
-            serve_health(
-                settings.analyze_health_host,
-                settings.analyze_health_port,
-                alive=lambda: time.time() - processor.last_progress < 300,
-                checks={
-                    "kafka": lambda: kafka_reachable(settings),
-                    "registry": lambda: registry_reachable(settings),
-                },
-            )
         )
         log.info("analyze started", analyzer="llm" if llm else "offline", model=settings.llm_model)
         async with asyncio.TaskGroup() as group:

@@ -37,15 +37,15 @@ LONGEST_RETRY_S = 5.0
 
 @dataclass(frozen=True)
 class Needs:
-    """What a service cannot start without: its topics, and the value subjects of the topics
-    it writes (it looks its schema's id up there)."""
+    """What a service cannot start without: its topics, and the value subjects it looks its
+    schemas' ids up in (those of `schema_topics`)."""
 
     topics: Sequence[str]
-    written: Sequence[str] = ()
+    schema_topics: Sequence[str] = ()
 
     @property
     def subjects(self) -> list[str]:
-        return [subject_for(topic) for topic in self.written]
+        return [subject_for(topic) for topic in self.schema_topics]
 
 
 async def missing(settings: CommonSettings, needs: Needs) -> list[str]:

@@ -147,7 +147,7 @@ async def run_ingest(settings: IngestSettings) -> int:
         )
         needs = Needs(
             topics=[settings.topic_raw, settings.topic_ingest_control],
-            written=[settings.topic_raw],
+            schema_topics=[settings.topic_raw],
         )
         if not await wait_for_infrastructure(settings, needs, stop):
             return 0

@@ -12,7 +12,7 @@ from services.common.settings import CommonSettings
 from services.common.startup import Needs, missing, wait_for_infrastructure
 from tests.support.processes import free_port
 
-NEEDS = Needs(topics=["sec.filings.raw"], written=["sec.filings.raw"])
+NEEDS = Needs(topics=["sec.filings.raw"], schema_topics=["sec.filings.raw"])
 
 
 def _nothing_answers(tolerance_s: float = 300.0) -> CommonSettings:
