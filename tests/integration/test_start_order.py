@@ -9,6 +9,7 @@ waits for; once everything is there it starts by itself, and nothing is lost.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,50 +55,82 @@ def _health(port: int, path: str) -> int:
         return 0
 
 
+def _says(service: ServiceProcess, phrase: str) -> bool:
+    return phrase in service.output()
+
+
+def _alive_not_ready(port: int) -> bool:
+    return [_health(port, path) for path in ("/healthz", "/readyz")] == [200, 503]
+
+
 @pytest.mark.asyncio
-@pytest.mark.timeout(300)
-async def test_ingest_started_before_kafka_and_the_registry_waits_then_delivers_everything(
+@pytest.mark.timeout(420)
+async def test_services_started_before_kafka_and_the_registry_wait_then_deliver_everything(
     late_infra: InfraSettings, tmp_path: Path
 ) -> None:
     topics = topic_settings(late_infra)
-    health_port = free_port()
+    env = environment_for(topics, ANALYZE_FETCH_FORMS="")
+    ports = {"ingest": free_port(), "analyze": free_port()}
     ingest = ServiceProcess(
         "ingest",
         ["ingest", "--source", "replay", "--corpus", str(CORPUS_DIR), "--speed", "800"],
-        environment_for(topics)
-        | {"INGEST_REPLAY_MAX_GAP_S": "0.3", "INGEST_HEALTH_PORT": str(health_port)},
+        env | {"INGEST_REPLAY_MAX_GAP_S": "0.3", "INGEST_HEALTH_PORT": str(ports["ingest"])},
         tmp_path,
     )
-    with ingest:
-
-        def alive_not_ready() -> bool:
-            statuses = [_health(health_port, p) for p in ("/healthz", "/readyz")]
-            return statuses == [200, 503]
-
-        await wait_for_async(alive_not_ready, timeout_s=60, what="/healthz 200 and /readyz 503")
+    analyze = ServiceProcess(
+        "analyze",
+        ["analyze"],
+        env
+        | {
+            "ANALYZE_HEALTH_PORT": str(ports["analyze"]),
+            "ANALYZE_GROUP_ID": f"start-order-{topics.topic_raw}",
+        },
+        tmp_path,
+    )
+    services = {"ingest": ingest, "analyze": analyze}
+    with ingest, analyze:
+        for name in services:
+            await wait_for_async(
+                functools.partial(_alive_not_ready, ports[name]),
+                timeout_s=60,
+                what=f"{name}: /healthz 200 and /readyz 503",
+            )
         await asyncio.sleep(5)  # several probes and back-offs with nothing there
-        assert ingest.running(), ingest.output()[-3000:]
-        assert alive_not_ready()
-        assert "waiting for the infrastructure" in ingest.output()
-        assert "does not answer" in ingest.output()
+        for name, service in services.items():
+            assert service.running(), service.output()[-3000:]
+            assert _alive_not_ready(ports[name]), name
+            assert "waiting for the infrastructure" in service.output(), name
+            assert "does not answer" in service.output(), name
 
         await asyncio.to_thread(local.up, late_infra)
-        # The cluster answers before the Job has run: ingest names what it still waits for.
-        await wait_for_async(
-            lambda: "does not exist (`sec-digester topics create`)" in ingest.output(),
-            timeout_s=60,
-            what="ingest naming the missing topics",
-        )
-        assert alive_not_ready()  # Kafka and the registry answer, but ingest has not started
+        # The cluster answers before the Job has run: each names what it still waits for.
+        for name, service in services.items():
+            await wait_for_async(
+                functools.partial(_says, service, "does not exist (`sec-digester topics create`)"),
+                timeout_s=60,
+                what=f"{name} naming the missing topics",
+            )
+            assert _alive_not_ready(ports[name]), name  # not started: not ready
         await provision(topics)  # the chart's Job: topics, then schemas
 
         assert await asyncio.to_thread(ingest.wait, 180) == 0, ingest.output()[-3000:]
-    log = ingest.output()
-    assert "Traceback" not in log
-    assert "the infrastructure answers: starting" in log
-    records = read_topic(
-        topics.kafka_bootstrap_servers, topics.schema_registry_url, topics.topic_raw
-    )
-    counts = Counter(record.key for record in records)
-    assert set(counts) == corpus_accessions()
-    assert max(counts.values()) == 1
+        wanted = corpus_accessions()
+
+        def analyzed() -> bool:
+            records = read_topic(
+                topics.kafka_bootstrap_servers, topics.schema_registry_url, topics.topic_analyzed
+            )
+            return len(records) >= len(wanted)
+
+        await wait_for_async(analyzed, timeout_s=120, what="every filing analyzed")
+        assert _health(ports["analyze"], "/readyz") == 200
+        assert analyze.running()
+    for name, service in services.items():
+        log = service.output()
+        assert "Traceback" not in log, name
+        assert "the infrastructure answers: starting" in log, name
+    for topic in (topics.topic_raw, topics.topic_analyzed):
+        records = read_topic(topics.kafka_bootstrap_servers, topics.schema_registry_url, topic)
+        counts = Counter(record.key for record in records)
+        assert set(counts) == wanted, topic
+        assert max(counts.values()) == 1, topic
