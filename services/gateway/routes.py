@@ -1,5 +1,5 @@
-"""The gateway's routes: the stream (WebSocket and SSE on one path), REST, OpenAPI, health and
-the dashboard with its assets."""
+"""The gateway's routes: the stream (WebSocket and SSE on one path), REST, OpenAPI, MCP, health
+and the dashboard with its assets."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from starlette.staticfiles import StaticFiles
 from services.common.health import health_routes
 from services.common.probes import kafka_reachable, registry_reachable
 from services.gateway.settings import GatewaySettings
+from services.gateway.transports.mcp import MCP_ROUTE
 from services.gateway.transports.openapi import OPENAPI_ROUTE
 from services.gateway.transports.rest import REST_ROUTES
 from services.gateway.transports.sse import stream_sse
@@ -41,6 +42,7 @@ def gateway_routes(
         Route("/stream", stream_sse),
         *REST_ROUTES,
         OPENAPI_ROUTE,
+        MCP_ROUTE,
         *health_routes(
             alive=lambda: True,
             checks={

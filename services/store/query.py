@@ -35,6 +35,7 @@ Q_MAX_CHARS = 500
 _WORD = re.compile(r"\w+")
 _DIGITS = re.compile(r"\d{1,7}", re.ASCII)
 CIK_PATTERN = r"^[0-9]{1,10}$"
+ACCESSION_PATTERN = r"^\d{10}-\d{2}-\d{6}$"
 _CIK = re.compile(CIK_PATTERN)
 # The `next` token, readable (nothing secret in it): the last filing's accepted_at and
 # accession, and the as_of of the walk's first page, which every later page keeps to.
