@@ -137,7 +137,12 @@ class GatewayLifespan:
                     progress_interval_s=settings.store_progress_interval_s,
                 )
                 tasks.append(asyncio.create_task(_logged(feeder.run(stop), "store feeder")))
-            mcp = mcp_sessions(GatewayTools(store, self._metrics))
+            tools = GatewayTools(
+                store,
+                self._metrics,
+                {"analyzed": settings.topic_analyzed, "raw": settings.topic_raw},
+            )
+            mcp = mcp_sessions(tools)
             await stack.enter_async_context(mcp.run())
             state: GatewayState = {
                 "streams": Streams(settings, topics, acks, transcoder),

@@ -239,7 +239,8 @@ class FreshnessQuantile(BaseModel):
 
 
 class FreshnessSeriesOut(BaseModel):
-    topic: str
+    topic: str = Field(description="analyzed or raw.")
+    kafka_topic: str
     since: str = Field(
         description="accepted: from EDGAR's acceptance; detected: from ingest's detection."
     )
@@ -280,9 +281,13 @@ class _Insider:
 class GatewayTools:
     """The tools over one store and the registry /metrics exposes."""
 
-    def __init__(self, store: SqliteStore, metrics: CollectorRegistry) -> None:
+    def __init__(
+        self, store: SqliteStore, metrics: CollectorRegistry, topics: Mapping[str, str]
+    ) -> None:
+        """`topics`: the Kafka topic of each of FRESHNESS_TOPICS (the histogram's label)."""
         self._store = store
         self._metrics = metrics
+        self._topics = {kafka: alias for alias, kafka in topics.items()}
         self.tools = {
             tool.name: tool
             for tool in (
@@ -464,12 +469,14 @@ class GatewayTools:
             )
         series = []
         for found in freshness_series(self._metrics):
-            if arguments.topic is not None and found.topic != arguments.topic:
+            alias = self._topics.get(found.topic)
+            if alias is None or arguments.topic not in (None, alias):
                 continue
             p50, p95 = (found.quantile(q) for q in QUANTILES)
             series.append(
                 FreshnessSeriesOut(
-                    topic=found.topic,
+                    topic=alias,
+                    kafka_topic=found.topic,
                     since=found.since,
                     count=found.count,
                     mean_s=found.sum_s / found.count if found.count else None,

@@ -39,6 +39,7 @@ from tests.support.facts_records import insider_record
 from tests.support.filing_json import as_decoded, filing_record
 
 KEY = "mcp-test-key"
+ANALYZED = "sec.filings.analyzed"
 NOW = dt.datetime.now(dt.UTC)
 T0 = NOW - dt.timedelta(days=30)
 TOOLS = {"search_filings", "get_filing", "insider_activity", "whats_new", "freshness"}
@@ -114,10 +115,11 @@ async def _gateway(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[_State]:
-        async with SqliteStore(path, "sec.filings.analyzed", writer=writer) as store:
+        async with SqliteStore(path, ANALYZED, writer=writer) as store:
             if writer:
                 await store.write(rows, _ends(rows))
-            sessions = mcp_sessions(GatewayTools(store, registry))
+            tools = GatewayTools(store, registry, {"analyzed": ANALYZED, "raw": "sec.filings.raw"})
+            sessions = mcp_sessions(tools)
             async with sessions.run():
                 yield {"store": store, "mcp": sessions}
 
@@ -390,17 +392,21 @@ async def test_freshness_interpolates_within_the_histograms_buckets(
 ) -> None:
     async with served() as gateway, _session(gateway.url) as session:
         before = await _structured(session, "freshness")
-        accepted = gateway.freshness.labels("analyzed", "accepted")
+        accepted = gateway.freshness.labels(ANALYZED, "accepted")
         for _ in range(10):
             accepted.observe(0.3)  # bucket (0.25, 0.5]
             accepted.observe(1.5)  # bucket (1, 2]
-        detected = gateway.freshness.labels("analyzed", "detected")
+        detected = gateway.freshness.labels(ANALYZED, "detected")
         for seconds in (0.05, 5000, 5000):  # two past the largest bucket (3600)
             detected.observe(seconds)
+        gateway.freshness.labels("another.pipeline.topic", "accepted").observe(1)  # not ours
         answer = await _structured(session, "freshness", topic="analyzed")
+        both = await _structured(session, "freshness")
         raw = await _structured(session, "freshness", topic="raw")
     assert before["series"] == []
     assert raw["series"] == []
+    assert both == answer
+    assert {s["kafka_topic"] for s in answer["series"]} == {ANALYZED}
     series = {s["since"]: s for s in answer["series"]}
     # p50: rank 10 of 20, all 10 of the bucket (0.25, 0.5]: its upper bound. p95: rank 19, the
     # 9th of the 10 in (1, 2]: 1 + 9/10.
