@@ -49,7 +49,7 @@ def test_several_workers_observations_are_merged(tmp_path: Path) -> None:
             timeout=60,
         )
     registry = CollectorRegistry()
-    MultiProcessCollector(registry, path=str(tmp_path))
+    MultiProcessCollector(registry, path=str(tmp_path))  # type: ignore[no-untyped-call]
     (series,) = freshness_series(registry)
     assert (series.topic, series.since, series.count) == ("sec.filings.analyzed", "accepted", 20)
     assert series.sum_s == pytest.approx(18.0)
