@@ -28,6 +28,7 @@ from services.export.commands import COMMANDS as EXPORT_COMMANDS
 from services.gateway.commands import COMMANDS as GATEWAY_COMMANDS
 from services.infra.commands import COMMANDS as INFRA_COMMANDS
 from services.ingest.commands import COMMANDS as INGEST_COMMANDS
+from services.mcp_relay.commands import COMMANDS as MCP_COMMANDS
 from services.provision.commands import COMMANDS as PROVISION_COMMANDS
 from services.store.commands import COMMANDS as STORE_COMMANDS
 from services.tail.commands import COMMANDS as TAIL_COMMANDS
@@ -43,6 +44,7 @@ COMMANDS: list[Command] = [
     *EXPORT_COMMANDS,
     *ALERTS_COMMANDS,
     *STORE_COMMANDS,
+    *MCP_COMMANDS,
 ]
 
 

@@ -92,7 +92,12 @@ class RecordFacts:
 
 def _roles(owners: Iterable[Mapping[str, Any]]) -> Iterator[str]:
     for owner in owners:
-        yield from (role for flag, role in _OWNER_FLAGS if owner.get(flag))
+        yield from owner_roles(owner)
+
+
+def owner_roles(owner: Mapping[str, Any]) -> Iterator[str]:
+    """A reporting owner's roles (INSIDER_ROLES) as its flags state them."""
+    return (role for flag, role in _OWNER_FLAGS if owner.get(flag))
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +256,13 @@ def parse_filter_fields(fields: Mapping[str, object], *, analyzed: bool) -> Filt
     `min_priority` a string, `min_value_usd` a number (or its text); null or an empty list is
     no restriction, as an absent field is. Refused, naming the field: any other field, a value
     of the wrong JSON type, and whatever `parse_filter` refuses."""
+    return parse_filter(filter_params(fields), analyzed=analyzed)
+
+
+def filter_params(fields: Mapping[str, object]) -> dict[str, str]:
+    """JSON fields of filters (as `parse_filter_fields` takes them) as the query parameters'
+    text, for whatever parses parameters (`parse_filter`, the store's query): the MCP tools'
+    arguments come as JSON too."""
     params = {}
     for name, value in fields.items():
         if value is None:
@@ -262,7 +274,7 @@ def parse_filter_fields(fields: Mapping[str, object], *, analyzed: bool) -> Filt
         else:
             known = ", ".join(LIST_FILTERS + VALUE_FILTERS)
             raise BadParameterError(name[:40], f"not a filter; a subscribe frame takes {known}")
-    return parse_filter(params, analyzed=analyzed)
+    return params
 
 
 def _joined(name: str, value: object) -> str:

@@ -1,4 +1,4 @@
-"""The gateway's Starlette app: one port for WebSocket, SSE, REST, health, metrics, dashboard.
+"""The gateway's Starlette app: one port for WebSocket, SSE, REST, MCP, health, metrics, dashboard.
 
 Put together from its lifespan (what the app serves from: lifespan.py, yielding state.py's
 state), its routes (routes.py) and its middleware (middleware.py).
@@ -22,7 +22,7 @@ def create_app(
 ) -> Starlette:
     """`lifespan`: the caller's, to ask after the app stopped why it did (gave_up); `metrics`:
     what /metrics exposes (a worker's: every worker's, services/gateway/process/workers.py)."""
-    lifespan = lifespan or GatewayLifespan(settings)
+    lifespan = lifespan or GatewayLifespan(settings, metrics)
     return Starlette(
         routes=gateway_routes(settings, lifespan.tails_running, metrics),
         middleware=gateway_middleware(settings),

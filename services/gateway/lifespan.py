@@ -3,10 +3,12 @@
 It opens the registry client, one shared tail consumer per topic (analyzed, raw), the admin
 client (offsets of partitions), the pool of consumers that commit and read durable client
 positions (services/common/kafka/group_offsets.py), the filings store REST answers from (and,
-in the process that feeds it, the store's feeder: services/store), and fills the tails' rings
-from the recent end of each topic (services/gateway/stream/warmup.py) before the tail takes
-over from exactly where that stopped. What the endpoints use is yielded as the lifespan state
-(services/gateway/state.py); the readiness probe asks the lifespan whether its tails still run.
+in the process that feeds it, the store's feeder: services/store), the MCP session manager
+that serves /mcp's tools over that store and the metrics (transports/mcp.py; its task group
+runs here, for the app's lifetime), and fills the tails' rings from the recent end of each topic
+(services/gateway/stream/warmup.py) before the tail takes over from exactly where that stopped.
+What the endpoints use is yielded as the lifespan state (services/gateway/state.py); the
+readiness probe asks the lifespan whether its tails still run.
 
 While Kafka is away the gateway keeps its clients: the tails and replays poll on (librdkafka
 reconnects by itself), acknowledgements stay pending, /readyz answers 503. Only an outage
@@ -24,6 +26,7 @@ from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
 import structlog
+from prometheus_client import REGISTRY, CollectorRegistry
 from starlette.applications import Starlette
 
 from services.common.avro import AvroCodec
@@ -48,6 +51,8 @@ from services.gateway.stream.ring import RecordRing
 from services.gateway.stream.streams import Streams, TopicStream
 from services.gateway.stream.transcoding import TranscoderPool
 from services.gateway.stream.warmup import read_recent, recent_starts
+from services.gateway.tools import GatewayTools
+from services.gateway.transports.mcp import mcp_sessions
 from services.store.feeder import FeederTopics, StoreFeeder
 from services.store.sqlite import SqliteStore
 
@@ -57,8 +62,10 @@ log = structlog.get_logger(__name__)
 class GatewayLifespan:
     """Starlette's `lifespan` for one app: call it with the app for the context it runs in."""
 
-    def __init__(self, settings: GatewaySettings) -> None:
+    def __init__(self, settings: GatewaySettings, metrics: CollectorRegistry = REGISTRY) -> None:
+        """`metrics`: what /metrics exposes, which the freshness tool reads (every worker's)."""
         self._settings = settings
+        self._metrics = metrics
         self._tails: list[TopicTail] = []
         self.gave_up: KafkaOutageError | None = None
 
@@ -138,11 +145,19 @@ class GatewayLifespan:
                     held_max=settings.store_held_max,
                 )
                 tasks.append(asyncio.create_task(_logged(feeder.run(stop), "store feeder")))
+            tools = GatewayTools(
+                store,
+                self._metrics,
+                {"analyzed": settings.topic_analyzed, "raw": settings.topic_raw},
+            )
+            mcp = mcp_sessions(tools)
+            await stack.enter_async_context(mcp.run())
             state: GatewayState = {
                 "streams": Streams(settings, topics, acks, transcoder),
                 "store": store,
                 "connection_limiter": ConnectionLimiter(settings.gateway_max_connections_per_key),
                 "close_timeout_s": settings.gateway_close_timeout_s,
+                "mcp": mcp,
             }
             # Every collection stops the event loop, hence every stream, for as long as it
             # walks what it tracks (bench/gateway.py measured pauses of 50-500 ms with a

@@ -27,12 +27,14 @@ CLIENT_LAG = Histogram(
     "Frames waiting in a client's queue when one is sent (how far behind clients run)",
     buckets=(0, 1, 5, 20, 100, 500, 2000, 10000),
 )
+FRESHNESS_NAME = "gateway_freshness_seconds"  # what services/gateway/freshness.py reads
+FRESHNESS_BUCKETS = (0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600)
 FRESHNESS = Histogram(
-    "gateway_freshness_seconds",
+    FRESHNESS_NAME,
     "From EDGAR's acceptance (since=accepted) and from ingest's detection (since=detected) of a "
     "filing to its delivery to the live clients, per record",
     ["topic", "since"],
-    buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600),
+    buckets=FRESHNESS_BUCKETS,
 )
 TAIL_POSITION = Gauge(
     "gateway_tail_position",
@@ -40,4 +42,9 @@ TAIL_POSITION = Gauge(
     "it reads (the sum of the topic's end offsets minus this is how far live clients lag)",
     ["topic"],
     multiprocess_mode="livemin",  # every worker's tail reads the whole topic: the furthest behind
+)
+MCP_CALLS = Counter(
+    "gateway_mcp_calls_total",
+    "MCP tool calls (/mcp), by tool and outcome (ok, or the error code of a refused call)",
+    ["tool", "outcome"],
 )

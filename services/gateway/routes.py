@@ -1,5 +1,5 @@
-"""The gateway's routes: the stream (WebSocket and SSE on one path), REST, OpenAPI, health and
-the dashboard with its assets.
+"""The gateway's routes: the stream (WebSocket and SSE on one path), REST, OpenAPI, MCP, health
+and the dashboard with its assets.
 
 The dashboard is native ES modules (static/js/, docs/dashboard.md). A browser runs a module only
 when it comes with a JavaScript media type, so `.js` is served as `text/javascript` whatever the
@@ -26,6 +26,7 @@ from starlette.types import Scope
 from services.common.health import health_routes
 from services.common.probes import kafka_reachable, registry_reachable
 from services.gateway.settings import GatewaySettings
+from services.gateway.transports.mcp import MCP_ROUTE
 from services.gateway.transports.openapi import OPENAPI_ROUTE
 from services.gateway.transports.rest import REST_ROUTES
 from services.gateway.transports.sse import stream_sse
@@ -75,6 +76,7 @@ def gateway_routes(
         Route("/stream", stream_sse),
         *REST_ROUTES,
         OPENAPI_ROUTE,
+        MCP_ROUTE,
         *health_routes(
             alive=lambda: True,
             checks={

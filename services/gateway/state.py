@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import TypedDict
 
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+
 from services.gateway.auth import ConnectionLimiter
 from services.gateway.stream.streams import Streams
 from services.store.sqlite import SqliteStore
@@ -27,5 +29,9 @@ class StreamState(TypedDict):
     close_timeout_s: float  # how long a closing WebSocket may take to take its error frame
 
 
-class GatewayState(RestState, StreamState):
+class McpState(TypedDict):
+    mcp: StreamableHTTPSessionManager  # /mcp's (transports/mcp.py), running in the lifespan
+
+
+class GatewayState(RestState, StreamState, McpState):
     """Everything the lifespan yields (services/gateway/lifespan.py)."""

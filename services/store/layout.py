@@ -23,7 +23,7 @@
 
 from __future__ import annotations
 
-LAYOUT_VERSION = "2"
+LAYOUT_VERSION = "2"  # 2: the document text (text topic) and filings_position (after a cursor)
 
 # Tag kinds of filing_tags.
 TICKER, CIK, ITEM, CODE, ROLE = "ticker", "cik", "item", "code", "role"
@@ -51,6 +51,8 @@ CREATE TABLE IF NOT EXISTS filings (
 );
 CREATE INDEX IF NOT EXISTS filings_newest ON filings (accepted_at DESC, accession DESC);
 CREATE INDEX IF NOT EXISTS filings_form ON filings (base_form, accepted_at DESC);
+-- What the store holds after a cursor, partition by partition (services/store/query.py).
+CREATE INDEX IF NOT EXISTS filings_position ON filings (partition, "offset");
 CREATE TABLE IF NOT EXISTS filing_tags (
     filing_id INTEGER NOT NULL REFERENCES filings (id) ON DELETE CASCADE,
     kind TEXT NOT NULL,

@@ -10,6 +10,11 @@ Full text: `q` is read as words (letters and digits; everything else separates t
 searched for as a quoted FTS5 term and all of them required, so FTS syntax in the input
 (quotes, NEAR, *, column filters, parentheses) is only ever text. At most 500 characters (a
 400 beyond); a `q` with no word in it matches nothing.
+
+`AfterQuery` is the other question: what the store holds after a cursor (`P:O,...`, the
+stream's: the position just after a record), in topic order within each partition, a page at
+a time, with the cursor that continues it. "What arrived since I last asked" is a question of
+positions, not of accepted_at: a filing accepted long ago and analyzed again arrives again.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ Q_MAX_CHARS = 500
 _WORD = re.compile(r"\w+")
 _DIGITS = re.compile(r"\d{1,7}", re.ASCII)
 CIK_PATTERN = r"^[0-9]{1,10}$"
+ACCESSION_PATTERN = r"^\d{10}-\d{2}-\d{6}$"
 _CIK = re.compile(CIK_PATTERN)
 # The `next` token, readable (nothing secret in it): the last filing's accepted_at and
 # accession, and the as_of of the walk's first page, which every later page keeps to.
@@ -164,6 +170,57 @@ class StoreQuery:
     def match_expression(self) -> str:
         """The FTS5 query of `q`: every word, each a quoted term."""
         return " ".join(f'"{word}"' for word in self.words or ())
+
+
+@dataclass(frozen=True, slots=True)
+class AfterQuery:
+    """What the store holds after `after` (partition -> next offset; a partition it leaves out
+    from its beginning, as a cursor of the stream means), at most `limit` filings."""
+
+    after: dict[int, int]
+    limit: int = LIMIT_DEFAULT
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.limit <= LIMIT_MAX:
+            raise BadParameterError(
+                "limit", f"{self.limit} is not an integer from 1 to {LIMIT_MAX}"
+            )
+
+    def offsets_sql(self, partition: int) -> tuple[str, list[object]]:
+        """The first offsets of `partition` from its position on, one more than `limit` (to
+        know whether the partition has more), by the (partition, offset) index."""
+        return (
+            'SELECT "offset" FROM filings WHERE partition = ? AND "offset" >= ?'
+            ' ORDER BY "offset" LIMIT ?',
+            [partition, self.after.get(partition, 0), self.limit + 1],
+        )
+
+    def page(self, offsets: Mapping[int, list[int]]) -> tuple[list[tuple[int, int]], bool]:
+        """The page from each partition's next offsets (`offsets_sql`): partitions interleaved
+        by rank (each one's first, then each one's second, ...), so that a page moves every
+        partition on and never takes a later record of a partition before an earlier one (the
+        cursor after the page then skips nothing). Also whether any partition has more."""
+        ranked = sorted(
+            (rank, partition, offset)
+            for partition, found in offsets.items()
+            for rank, offset in enumerate(found)
+        )
+        chosen = [(partition, offset) for _, partition, offset in ranked[: self.limit]]
+        return chosen, len(ranked) > self.limit
+
+    def next_positions(
+        self, chosen: list[tuple[int, int]], more: bool, as_of: Mapping[int, int]
+    ) -> dict[int, int]:
+        """The cursor that continues after the page: past its last record in each partition
+        while there is more; once there is none, the store's as_of (past transaction markers
+        too). Never behind `after`: a cursor ahead of the store stays where it is."""
+        partitions = set(as_of) | set(self.after)
+        if not more:
+            return {p: max(self.after.get(p, 0), as_of.get(p, 0)) for p in partitions}
+        moved = {p: self.after.get(p, 0) for p in partitions}
+        for partition, offset in chosen:
+            moved[partition] = max(moved[partition], offset + 1)
+        return moved
 
 
 def tag_matches(kind: str, values: frozenset[str]) -> tuple[str, list[object]]:

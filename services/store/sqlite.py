@@ -28,7 +28,7 @@ import structlog
 
 from services.common.errors import SecDigesterError
 from services.store.layout import CREATE, DROP, LAYOUT_VERSION
-from services.store.query import StoreQuery, next_token, tag_matches
+from services.store.query import AfterQuery, StoreQuery, next_token, tag_matches
 from services.store.rows import FilingRow, TextRow
 
 log = structlog.get_logger(__name__)
@@ -51,6 +51,14 @@ class Page:
     filings: list[bytes]  # each a record's JSON, newest first
     next: str | None  # the `before` of the next page; None on the last one
     as_of: str  # the cursor the store reflects: /stream?from=<as_of> continues it
+
+
+@dataclass(frozen=True, slots=True)
+class AfterPage:
+    filings: list[bytes]  # each a record's JSON, in topic order within each partition
+    next: str  # the cursor after this page: the `after` of the next one
+    more: bool  # whether the store holds more after `next` already
+    as_of: str  # the cursor the store reflects
 
 
 def cursor_of(positions: Mapping[int, int]) -> str:
@@ -134,6 +142,10 @@ class SqliteStore:
 
     async def query(self, query: StoreQuery) -> Page:
         return await self._read(self._query, query)
+
+    async def after(self, query: AfterQuery) -> AfterPage:
+        """What the store holds after a cursor, a page of it, and the cursor after the page."""
+        return await self._read(self._after, query)
 
     async def get(self, accession: str) -> tuple[bytes | None, str]:
         """The record's JSON (None when the store has none), and the store's `as_of`."""
@@ -343,6 +355,25 @@ class SqliteStore:
         as_of = cursor_of(query.before[2]) if query.before else self._as_of(db)
         token = next_token(rows[-1][0], rows[-1][1], as_of) if more and rows else None
         return Page([bytes(body) for _, _, body in rows], token, as_of)
+
+    def _after(self, db: sqlite3.Connection, query: AfterQuery) -> AfterPage:
+        as_of = dict(db.execute("SELECT partition, next_offset FROM positions").fetchall())
+        offsets = {
+            partition: [offset for (offset,) in db.execute(*query.offsets_sql(partition))]
+            for partition in sorted(set(as_of) | set(query.after))
+        }
+        chosen, more = query.page(offsets)
+        bodies = [
+            bytes(
+                db.execute(
+                    'SELECT body FROM filings WHERE partition = ? AND "offset" = ?',
+                    (partition, offset),
+                ).fetchone()[0]
+            )
+            for partition, offset in chosen
+        ]
+        following = query.next_positions(chosen, more, as_of)
+        return AfterPage(bodies, cursor_of(following), more, cursor_of(as_of))
 
     def _get(self, db: sqlite3.Connection, accession: str) -> tuple[bytes | None, str]:
         found = db.execute("SELECT body FROM filings WHERE accession = ?", (accession,)).fetchone()

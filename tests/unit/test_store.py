@@ -16,9 +16,10 @@ import pytest
 
 from services.common.errors import BadParameterError
 from services.common.filters import RecordFacts
-from services.store.query import StoreQuery
+from services.common.positions import parse_cursor
+from services.store.query import AfterQuery, StoreQuery
 from services.store.rows import FilingRow, TextRow
-from services.store.sqlite import SqliteStore
+from services.store.sqlite import SqliteStore, cursor_of
 from tests.support.facts_corpus import parsed_record
 from tests.support.facts_records import earnings_record, insider_record
 from tests.support.records import sample_analysis, with_text
@@ -358,3 +359,51 @@ async def test_a_filing_analyzed_again_is_searched_by_its_new_text_only(tmp_path
         await store.write([], {}, [first_text], {0: 3})
         assert await _accessions(store, "merger") == []
         assert await store.waiting_texts() == set()
+
+
+@pytest.mark.asyncio
+async def test_what_came_after_a_cursor_walks_every_partition_once(tmp_path: Path) -> None:
+    """Pages after a cursor, across three partitions whose offsets have holes (transaction
+    markers), hold each record after it once; the last page's cursor is the store's as_of (past
+    the markers), and the walk goes on from there with what is stored next."""
+    records = _records()
+    # Offsets 0, 2, 4, ... in each partition: a marker after every record.
+    rows = [FilingRow.of(n % 3, (n // 3) * 2, record) for n, record in enumerate(records)]
+    ends = {partition: offset + 2 for partition, offset in _positions(rows).items()}
+    async with SqliteStore(tmp_path / "store.sqlite3", TOPIC, TEXT_TOPIC) as store:
+        await store.write(rows, ends)
+        start = {0: 4, 1: 2}  # partition 2 left out: from its beginning
+        expected = [row.body for row in rows if row.offset >= start.get(row.partition, 0)]
+        seen: list[bytes] = []
+        after = dict(start)
+        while True:
+            page = await store.after(AfterQuery(after, limit=4))
+            assert len(page.filings) <= 4
+            seen.extend(page.filings)
+            after = parse_cursor(page.next)
+            if not page.more:
+                break
+        assert sorted(seen) == sorted(expected)
+        assert len(seen) == len(expected)
+        assert page.next == page.as_of == cursor_of(ends)
+        late = sample_analysis(999, ticker="JPM")
+        await store.write([FilingRow.of(1, ends[1], late)], {1: ends[1] + 1})
+        following = await store.after(AfterQuery(after, limit=4))
+        assert [orjson.loads(body)["filing"]["accession_number"] for body in following.filings] == [
+            "0000019617-26-000999"
+        ]
+        assert following.next == cursor_of(ends | {1: ends[1] + 1})
+        # A cursor ahead of the store (the stream is ahead of it): nothing, and it stays.
+        ahead = {0: 1000, 1: 1000, 2: 1000}
+        nothing = await store.after(AfterQuery(ahead))
+        assert (nothing.filings, nothing.next, nothing.more) == ([], cursor_of(ahead), False)
+
+
+def test_a_page_after_a_cursor_keeps_each_partitions_order() -> None:
+    query = AfterQuery({0: 10}, limit=3)
+    chosen, more = query.page({0: [10, 11, 12], 1: [0, 5]})
+    assert chosen == [(0, 10), (1, 0), (0, 11)]
+    assert more
+    assert query.next_positions(chosen, more, {0: 13, 1: 6}) == {0: 12, 1: 1}
+    with pytest.raises(BadParameterError, match=r"^limit: "):
+        AfterQuery({}, limit=0)

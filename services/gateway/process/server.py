@@ -29,7 +29,7 @@ async def serve(
     """One gateway process; on `sockets` if given (a worker), else it binds host and port;
     /metrics exposes `metrics`."""
     structlog.contextvars.bind_contextvars(service="gateway")
-    lifespan = GatewayLifespan(settings)
+    lifespan = GatewayLifespan(settings, metrics)
     config = uvicorn.Config(
         create_app(settings, lifespan, metrics),
         host=settings.gateway_host,

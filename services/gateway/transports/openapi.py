@@ -22,6 +22,7 @@ from services.common.schemas import SchemaName, schema_dict
 from services.gateway.errors import HTTP_ERROR_CODES
 from services.gateway.transports.json_schema import record_schemas
 from services.store.query import (
+    ACCESSION_PATTERN,
     CIK_PATTERN,
     LIMIT_DEFAULT,
     LIMIT_MAX,
@@ -29,7 +30,6 @@ from services.store.query import (
     Q_MAX_CHARS,
 )
 
-ACCESSION_PATTERN = r"^\d{10}-\d{2}-\d{6}$"
 _SCHEMAS = "#/components/schemas/"
 _RESPONSES = "#/components/responses/"
 
