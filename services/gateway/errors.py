@@ -68,7 +68,7 @@ class ErrorCode(StrEnum):
     INTERNAL = "internal", 1011, None, True
     UNSUPPORTED_DATA = "unsupported_data", 1003, None, False
     NOT_FOUND = "not_found", None, 404, False
-    UNAVAILABLE = "unavailable", None, 503, True  # the filings store cannot answer now
+    UNAVAILABLE = "unavailable", None, 503, True  # starting, or the filings store cannot answer
 
 
 # The codes a JSON error body can carry (the OpenAPI document's enum of `error`).

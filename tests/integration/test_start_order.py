@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
 
 from services.infra import local
 from services.infra.settings import InfraSettings
@@ -70,7 +73,7 @@ async def test_services_started_before_kafka_and_the_registry_wait_then_deliver_
 ) -> None:
     topics = topic_settings(late_infra)
     env = environment_for(topics, ANALYZE_FETCH_FORMS="")
-    ports = {"ingest": free_port(), "analyze": free_port()}
+    ports = {"ingest": free_port(), "analyze": free_port(), "gateway": free_port()}
     ingest = ServiceProcess(
         "ingest",
         ["ingest", "--source", "replay", "--corpus", str(CORPUS_DIR), "--speed", "800"],
@@ -87,8 +90,19 @@ async def test_services_started_before_kafka_and_the_registry_wait_then_deliver_
         },
         tmp_path,
     )
-    services = {"ingest": ingest, "analyze": analyze}
-    with ingest, analyze:
+    gateway = ServiceProcess(
+        "gateway",
+        ["gateway"],
+        env
+        | {
+            "GATEWAY_HOST": "127.0.0.1",
+            "GATEWAY_PORT": str(ports["gateway"]),
+            "STORE_PATH": str(tmp_path / "gateway-store.sqlite3"),
+        },
+        tmp_path,
+    )
+    services = {"ingest": ingest, "analyze": analyze, "gateway": gateway}
+    with ingest, analyze, gateway:
         for name in services:
             await wait_for_async(
                 functools.partial(_alive_not_ready, ports[name]),
@@ -101,6 +115,7 @@ async def test_services_started_before_kafka_and_the_registry_wait_then_deliver_
             assert _alive_not_ready(ports[name]), name
             assert "waiting for the infrastructure" in service.output(), name
             assert "does not answer" in service.output(), name
+        await _assert_gateway_says_it_is_starting(ports["gateway"])
 
         await asyncio.to_thread(local.up, late_infra)
         # The cluster answers before the Job has run: each names what it still waits for.
@@ -124,7 +139,10 @@ async def test_services_started_before_kafka_and_the_registry_wait_then_deliver_
 
         await wait_for_async(analyzed, timeout_s=120, what="every filing analyzed")
         assert _health(ports["analyze"], "/readyz") == 200
+        assert _health(ports["gateway"], "/readyz") == 200
         assert analyze.running()
+        streamed = await _stream_to_the_end(ports["gateway"])
+        assert set(streamed) == wanted
     for name, service in services.items():
         log = service.output()
         assert "Traceback" not in log, name
@@ -134,3 +152,30 @@ async def test_services_started_before_kafka_and_the_registry_wait_then_deliver_
         counts = Counter(record.key for record in records)
         assert set(counts) == wanted, topic
         assert max(counts.values()) == 1, topic
+
+
+async def _assert_gateway_says_it_is_starting(port: int) -> None:
+    """While it waits, the gateway answers every request 503 `unavailable`, saying why."""
+    async with httpx.AsyncClient(timeout=10) as client:
+        answer = await client.get(f"http://127.0.0.1:{port}/api/filings")
+    assert answer.status_code == 503
+    assert answer.json()["error"] == "unavailable"
+    assert answer.json()["message"].startswith("the gateway is starting: Kafka (")
+    with pytest.raises(InvalidStatus) as refused:
+        async with connect(f"ws://127.0.0.1:{port}/stream?from=earliest", open_timeout=10):
+            pass
+    assert refused.value.response.status_code == 503
+
+
+async def _stream_to_the_end(port: int) -> list[str]:
+    """The accession numbers /stream gives from the beginning until it has caught up."""
+    accessions: list[str] = []
+    async with connect(f"ws://127.0.0.1:{port}/stream?from=earliest", open_timeout=10) as ws:
+        async with asyncio.timeout(60):
+            async for message in ws:
+                frame = json.loads(message)
+                if frame["type"] == "filing":
+                    accessions.append(frame["data"]["filing"]["accession_number"])
+                elif frame["type"] == "caught_up":
+                    return accessions
+    raise AssertionError("the stream ended before it caught up")
