@@ -40,8 +40,10 @@ class Needs:
     """What a service cannot start without: its topics, and the value subjects it looks its
     schemas' ids up in (those of `schema_topics`)."""
 
-    topics: Sequence[str]
+    topics: Sequence[str] = ()
     schema_topics: Sequence[str] = ()
+    kafka: bool = True  # `schemas register` needs only the registry,
+    registry: bool = True  # `topics create` only Kafka
 
     @property
     def subjects(self) -> list[str]:
@@ -50,7 +52,10 @@ class Needs:
 
 async def missing(settings: CommonSettings, needs: Needs) -> list[str]:
     """What is not there yet, each as a phrase an operator can act on; empty when all is."""
-    topics, subjects = await asyncio.gather(kafka_topics(settings), registry_subjects(settings))
+    topics, subjects = await asyncio.gather(
+        kafka_topics(settings) if needs.kafka else _none_needed(),
+        registry_subjects(settings) if needs.registry else _none_needed(),
+    )
     absent: list[str] = []
     if topics is None:
         absent.append(f"Kafka ({settings.kafka_bootstrap_servers}) does not answer")
@@ -69,6 +74,10 @@ async def missing(settings: CommonSettings, needs: Needs) -> list[str]:
             if subject not in subjects
         ]
     return absent
+
+
+async def _none_needed() -> set[str]:
+    return set()
 
 
 async def wait_for_infrastructure(

@@ -1,14 +1,19 @@
 """`sec-digester schemas register|check` and `topics create`, on the configured names.
 
-Each prints one line per subject or topic to stderr saying what it found or did.
+Each prints one line per subject or topic to stderr saying what it found or did. Started
+before Kafka or the registry answer (the chart's Job beside the services), `topics create` and
+`schemas register` wait for the one they need with back-off, up to KAFKA_OUTAGE_TOLERANCE_S
+(services/common/startup.py).
 """
 
 from __future__ import annotations
 
 import sys
 
+from services.common.lifecycle import shutdown_event
 from services.common.registry import check_subjects, open_registry, register_subjects
 from services.common.settings import SchemaSettings, TopicSettings
+from services.common.startup import Needs, wait_for_infrastructure
 from services.common.topics import create_topics
 
 
@@ -17,6 +22,9 @@ def _say(line: str) -> None:
 
 
 async def run_schemas_register(settings: SchemaSettings) -> int:
+    # Run beside the services as a Job: the registry may not answer yet.
+    if not await wait_for_infrastructure(settings, Needs(kafka=False), shutdown_event()):
+        return 1
     async with open_registry(settings) as registry:
         reports = await register_subjects(registry, settings, settings.schema_compatibility)
     for report in reports:
@@ -43,6 +51,9 @@ async def run_schemas_check(settings: SchemaSettings) -> int:
 
 
 async def run_topics_create(settings: TopicSettings) -> int:
+    # Run beside the services as a Job: the brokers may not answer yet.
+    if not await wait_for_infrastructure(settings, Needs(registry=False), shutdown_event()):
+        return 1
     for report in await create_topics(settings):
         action = "created" if report.created else "exists"
         note = f" — {report.note}" if report.note else ""

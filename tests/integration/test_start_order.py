@@ -1,7 +1,7 @@
 """Start in any order: services started before Kafka and the registry exist wait for them.
 
 As a scheduler does it: the services first, at their default settings (the outage tolerance
-included), then the cluster, then the Job that creates the topics and registers the schemas.
+included), and `schemas register` (the chart's Job), then the cluster, then `topics create`.
 Meanwhile each service is alive (/healthz 200) and not ready (/readyz 503), and says what it
 waits for; once everything is there it starts by itself, and nothing is lost.
 """
@@ -23,10 +23,9 @@ from websockets.exceptions import InvalidStatus
 from services.infra import local
 from services.infra.settings import InfraSettings
 from tests.integration.test_whole_stack import corpus_accessions
-from tests.support.cli import environment_for
+from tests.support.cli import environment_for, run_cli
 from tests.support.infra import (
     infra_settings_for_tests,
-    provision,
     session_port_offset,
     topic_settings,
 )
@@ -116,9 +115,16 @@ async def test_services_started_before_kafka_and_the_registry_wait_then_deliver_
             assert "waiting for the infrastructure" in service.output(), name
             assert "does not answer" in service.output(), name
         await _assert_gateway_says_it_is_starting(ports["gateway"])
+        # The chart's Job started as early: `schemas register` waits for the registry too.
+        register = ServiceProcess("schemas-register", ["schemas", "register"], env, tmp_path)
+        register.start()
+        await asyncio.sleep(3)
+        assert register.running(), register.output()
+        assert "waiting for the infrastructure" in register.output()
 
         await asyncio.to_thread(local.up, late_infra)
-        # The cluster answers before the Job has run: each names what it still waits for.
+        assert await asyncio.to_thread(register.wait, 120) == 0, register.output()
+        # The subjects are there, the topics not yet: each service names what it waits for.
         for name, service in services.items():
             await wait_for_async(
                 functools.partial(_says, service, "does not exist (`sec-digester topics create`)"),
@@ -126,7 +132,8 @@ async def test_services_started_before_kafka_and_the_registry_wait_then_deliver_
                 what=f"{name} naming the missing topics",
             )
             assert _alive_not_ready(ports[name]), name  # not started: not ready
-        await provision(topics)  # the chart's Job: topics, then schemas
+        created = run_cli("topics", "create", env=env)
+        assert created.returncode == 0, created.stderr
 
         assert await asyncio.to_thread(ingest.wait, 180) == 0, ingest.output()[-3000:]
         wanted = corpus_accessions()
