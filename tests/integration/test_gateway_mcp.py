@@ -8,41 +8,24 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from mcp import ClientSession
-from mcp.client.streamable_http import streamable_http_client
 
 from services.common.settings import TopicSettings
 from tests.support.gateway import GatewayProcess, publish_analyses
+from tests.support.mcp import mcp_session, structured_result
 from tests.support.records import sample_analysis
 
 pytestmark = pytest.mark.asyncio
 KEY = "integration-mcp-key"
 
 
-@asynccontextmanager
-async def _session(base_url: str) -> AsyncIterator[ClientSession]:
-    headers = {"Authorization": f"Bearer {KEY}"}
-    async with (
-        httpx.AsyncClient(headers=headers, timeout=30) as http,
-        streamable_http_client(f"{base_url}/mcp", http_client=http) as (read, write, _),
-        ClientSession(read, write) as session,
-    ):
-        await session.initialize()
-        yield session
-
-
-async def _call(session: ClientSession, tool: str, **arguments: Any) -> dict[str, Any]:
-    result = await session.call_tool(tool, arguments)
-    assert not result.isError, result.content
-    assert result.structuredContent is not None
-    return result.structuredContent
+def _session(base_url: str) -> AbstractAsyncContextManager[ClientSession]:
+    return mcp_session(base_url, KEY)
 
 
 async def _walk(session: ClientSession, since: str, wanted: int) -> tuple[list[str], str]:
@@ -50,7 +33,7 @@ async def _walk(session: ClientSession, since: str, wanted: int) -> tuple[list[s
     seen: list[str] = []
     async with asyncio.timeout(60):
         while len(seen) < wanted:
-            page = await _call(session, "whats_new", since=since, limit=7)
+            page = await structured_result(session, "whats_new", since=since, limit=7)
             seen += [f["filing"]["accession_number"] for f in page["filings"]]
             since = page["next"]
             if not page["more"]:
@@ -74,7 +57,7 @@ async def test_the_gateway_serves_the_tools_at_mcp(
             await publish_analyses(three_partitions, later)  # the live tail sees these
             more, _ = await _walk(session, cursor, len(later))
             assert sorted(more) == sorted(r["filing"]["accession_number"] for r in later)
-            search = await _call(session, "search_filings", tickers=["jpm"], limit=100)
+            search = await structured_result(session, "search_filings", tickers=["jpm"], limit=100)
             async with httpx.AsyncClient(base_url=gateway.base_url) as rest:
                 unauthorized = await rest.post("/mcp", json={})
                 expected = await rest.get(
@@ -82,7 +65,7 @@ async def test_the_gateway_serves_the_tools_at_mcp(
                     params={"tickers": "jpm", "limit": "100"},
                     headers={"Authorization": f"Bearer {KEY}"},
                 )
-            freshness = await _call(session, "freshness", topic="analyzed")
+            freshness = await structured_result(session, "freshness", topic="analyzed")
     assert tools == {"search_filings", "get_filing", "insider_activity", "whats_new", "freshness"}
     assert unauthorized.status_code == 401
     assert search == expected.json()

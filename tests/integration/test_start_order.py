@@ -25,6 +25,7 @@ from services.infra.settings import InfraSettings
 from tests.integration.test_whole_stack import corpus_accessions
 from tests.support.cli import environment_for, run_cli
 from tests.support.infra import (
+    OWN_SINGLE_NODE_OFFSET,
     infra_settings_for_tests,
     session_port_offset,
     topic_settings,
@@ -34,15 +35,13 @@ from tests.support.records import CORPUS_DIR
 from tests.support.topic_reader import read_topic
 from tests.support.waiting import wait_for_async
 
-# Ports of their own, clear of the session's single node (+0) and three-node cluster (+20).
-_LATE_INFRA_OFFSET = 30
-
 
 @pytest.fixture
 def late_infra(tmp_path: Path) -> Iterator[InfraSettings]:
-    """A cluster and registry that are not running yet: the test starts them."""
+    """A cluster and registry that are not running yet: the test starts them (on the ports
+    of the session's own single node, which tests start and stop one at a time)."""
     settings = infra_settings_for_tests(
-        tmp_path / "late-infra", session_port_offset() + _LATE_INFRA_OFFSET
+        tmp_path / "late-infra", session_port_offset() + OWN_SINGLE_NODE_OFFSET
     )
     try:
         yield settings

@@ -35,7 +35,7 @@ TEST_CONTROLLER_PORT = 19093
 TEST_REGISTRY_PORT = 17081
 
 # Offsets from the session's ports: the shared single-node instance is at 0.
-OWN_SINGLE_NODE_OFFSET = 10  # stopped and started by the `infra` CLI tests
+OWN_SINGLE_NODE_OFFSET = 10  # started and stopped by a test: the `infra` CLI, start order
 SHARED_THREE_NODE_OFFSET = 20  # the session's three-node cluster (`infra3`)
 OWN_THREE_NODE_OFFSET = 30  # stopped and started by the `infra --nodes 3` CLI test
 

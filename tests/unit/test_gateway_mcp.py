@@ -21,7 +21,6 @@ import jsonschema
 import pytest
 from mcp import ClientSession, StdioServerParameters, types
 from mcp.client.stdio import stdio_client
-from mcp.client.streamable_http import streamable_http_client
 from prometheus_client import CollectorRegistry, Histogram
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -37,6 +36,7 @@ from services.store.sqlite import SqliteStore
 from tests.support.asgi_server import serve_app
 from tests.support.facts_records import insider_record
 from tests.support.filing_json import as_decoded, filing_record
+from tests.support.mcp import mcp_session, structured_result
 
 KEY = "mcp-test-key"
 ANALYZED = "sec.filings.analyzed"
@@ -132,25 +132,6 @@ async def _gateway(
         yield _Served(base_url, registry, freshness)
 
 
-@asynccontextmanager
-async def _session(url: str, key: str | None = None) -> AsyncIterator[ClientSession]:
-    headers = {"Authorization": f"Bearer {key}"} if key else {}
-    async with (
-        httpx.AsyncClient(headers=headers, timeout=30) as http,
-        streamable_http_client(f"{url}/mcp", http_client=http) as (read, write, _),
-        ClientSession(read, write) as session,
-    ):
-        await session.initialize()
-        yield session
-
-
-async def _structured(session: ClientSession, tool: str, **arguments: Any) -> dict[str, Any]:
-    result = await session.call_tool(tool, arguments)
-    assert not result.isError, result.content
-    assert result.structuredContent is not None
-    return result.structuredContent
-
-
 async def _refusal(session: ClientSession, tool: str, **arguments: Any) -> str:
     result = await session.call_tool(tool, arguments)
     assert result.isError
@@ -179,7 +160,7 @@ def served(tmp_path: Path) -> Callable[..., AbstractAsyncContextManager[_Served]
 async def test_the_five_tools_are_listed_with_their_schemas(
     served: Callable[..., AbstractAsyncContextManager[_Served]],
 ) -> None:
-    async with served() as gateway, _session(gateway.url) as session:
+    async with served() as gateway, mcp_session(gateway.url) as session:
         listed = (await session.list_tools()).tools
     assert {tool.name for tool in listed} == TOOLS
     for tool in listed:
@@ -222,14 +203,14 @@ async def test_search_filings_answers_as_rest_does_page_by_page(
 ) -> None:
     async with (
         served() as gateway,
-        _session(gateway.url) as session,
+        mcp_session(gateway.url) as session,
         httpx.AsyncClient(base_url=gateway.url) as rest,
     ):
         output_schema = {t.name: t for t in (await session.list_tools()).tools}["search_filings"]
         params = {"limit": "10"} | params
         pages = 0
         while True:
-            answer = await _structured(session, "search_filings", **arguments)
+            answer = await structured_result(session, "search_filings", **arguments)
             jsonschema.validate(answer, output_schema.outputSchema or {})
             expected = (await rest.get("/api/filings", params=params)).json()
             assert answer == expected
@@ -247,10 +228,10 @@ async def test_get_filing_is_the_record_and_an_unknown_one_is_refused(
 ) -> None:
     async with (
         served() as gateway,
-        _session(gateway.url) as session,
+        mcp_session(gateway.url) as session,
         httpx.AsyncClient(base_url=gateway.url) as rest,
     ):
-        answer = await _structured(session, "get_filing", accession="0000019617-26-000007")
+        answer = await structured_result(session, "get_filing", accession="0000019617-26-000007")
         assert answer["filing"] == (await rest.get("/api/filings/0000019617-26-000007")).json()
         assert answer["as_of"] == "0:22,1:21,2:21"
         missing = await _refusal(session, "get_filing", accession="0000019617-26-000077")
@@ -263,10 +244,10 @@ async def test_get_filing_is_the_record_and_an_unknown_one_is_refused(
 async def test_insider_activity_totals_the_form_4s_per_insider_and_code(
     served: Callable[..., AbstractAsyncContextManager[_Served]],
 ) -> None:
-    async with served() as gateway, _session(gateway.url) as session:
-        apple = await _structured(session, "insider_activity", ticker="aapl", days=365)
-        recent = await _structured(session, "insider_activity", ticker="AAPL", days=5)
-        snowflake = await _structured(session, "insider_activity", ticker="SNOW")
+    async with served() as gateway, mcp_session(gateway.url) as session:
+        apple = await structured_result(session, "insider_activity", ticker="aapl", days=365)
+        recent = await structured_result(session, "insider_activity", ticker="AAPL", days=5)
+        snowflake = await structured_result(session, "insider_activity", ticker="SNOW")
     assert (apple["ticker"], apple["filings"], apple["amendments"]) == ("AAPL", 2, 0)
     # By hand from aapl-4-2.xml: 243,431 shares at $116.89; from aapl-4-1.xml, five lots:
     # 13,433 + 18,256 + 8,601 + 14,571 + 1,550 shares for $2,807,362.67 + 3,828,465.76 +
@@ -316,14 +297,14 @@ async def test_whats_new_walks_to_the_end_and_continues_with_nothing_missed_or_r
     rows = _rows(records)
     first, later = rows[:40], rows[40:]
     path = tmp_path / "store.sqlite3"
-    async with _gateway(path, first) as gateway, _session(gateway.url) as session:
-        newest = await _structured(session, "whats_new", limit=3)
+    async with _gateway(path, first) as gateway, mcp_session(gateway.url) as session:
+        newest = await structured_result(session, "whats_new", limit=3)
         assert newest["count"] == 3
         assert newest["next"] == newest["as_of"] == "0:14,1:13,2:13"
         seen: list[str] = []
         cursor = "0:0"  # partitions 1 and 2 left out: from their beginnings
         while True:
-            page = await _structured(session, "whats_new", since=cursor, limit=7)
+            page = await structured_result(session, "whats_new", since=cursor, limit=7)
             assert page["count"] <= 7
             seen.extend(_accessions(page["filings"]))
             cursor = page["next"]
@@ -331,12 +312,12 @@ async def test_whats_new_walks_to_the_end_and_continues_with_nothing_missed_or_r
                 break
         assert sorted(seen) == sorted(r.accession for r in first)
         assert cursor == newest["as_of"]
-        empty = await _structured(session, "whats_new", since=cursor)
+        empty = await structured_result(session, "whats_new", since=cursor)
         assert (empty["count"], empty["next"]) == (0, cursor)
         # More arrives (another writer's transaction): the cursor continues with just that.
         async with SqliteStore(path, "sec.filings.analyzed", "sec.filings.text") as store:
             await store.write(later, _ends(rows))
-        page = await _structured(session, "whats_new", since=cursor, limit=1000)
+        page = await structured_result(session, "whats_new", since=cursor, limit=1000)
     assert sorted(_accessions(page["filings"])) == sorted(r.accession for r in later)
     assert page["next"] == "0:22,1:21,2:21"
 
@@ -370,7 +351,7 @@ async def test_a_bad_argument_is_refused_by_name(
     arguments: dict[str, Any],
     message: str,
 ) -> None:
-    async with served() as gateway, _session(gateway.url) as session:
+    async with served() as gateway, mcp_session(gateway.url) as session:
         refusal = await _refusal(session, tool, **arguments)
     assert refusal.startswith(message), refusal
 
@@ -380,7 +361,7 @@ async def test_a_store_that_cannot_answer_is_said_so(tmp_path: Path) -> None:
     # A reader of a file no feeder has created yet.
     async with (
         _gateway(tmp_path / "absent.sqlite3", [], writer=False) as gateway,
-        _session(gateway.url) as session,
+        mcp_session(gateway.url) as session,
     ):
         refusal = await _refusal(session, "search_filings")
     assert refusal.startswith("the filings store: store ")
@@ -390,8 +371,8 @@ async def test_a_store_that_cannot_answer_is_said_so(tmp_path: Path) -> None:
 async def test_freshness_interpolates_within_the_histograms_buckets(
     served: Callable[..., AbstractAsyncContextManager[_Served]],
 ) -> None:
-    async with served() as gateway, _session(gateway.url) as session:
-        before = await _structured(session, "freshness")
+    async with served() as gateway, mcp_session(gateway.url) as session:
+        before = await structured_result(session, "freshness")
         accepted = gateway.freshness.labels(ANALYZED, "accepted")
         for _ in range(10):
             accepted.observe(0.3)  # bucket (0.25, 0.5]
@@ -400,9 +381,9 @@ async def test_freshness_interpolates_within_the_histograms_buckets(
         for seconds in (0.05, 5000, 5000):  # two past the largest bucket (3600)
             detected.observe(seconds)
         gateway.freshness.labels("another.pipeline.topic", "accepted").observe(1)  # not ours
-        answer = await _structured(session, "freshness", topic="analyzed")
-        both = await _structured(session, "freshness")
-        raw = await _structured(session, "freshness", topic="raw")
+        answer = await structured_result(session, "freshness", topic="analyzed")
+        both = await structured_result(session, "freshness")
+        raw = await structured_result(session, "freshness", topic="raw")
     assert before["series"] == []
     assert raw["series"] == []
     assert both == answer
@@ -433,8 +414,8 @@ async def test_mcp_takes_the_api_keys_rest_does(
         bare = await http.post("/mcp", json=initialize)
         wrong = await http.post("/mcp", json=initialize, headers={"Authorization": "Bearer nope"})
         rest_wrong = await http.get("/api/filings", headers={"Authorization": "Bearer nope"})
-        async with _session(gateway.url, KEY) as session:
-            answer = await _structured(session, "search_filings", limit=1)
+        async with mcp_session(gateway.url, KEY) as session:
+            answer = await structured_result(session, "search_filings", limit=1)
     assert (rest.status_code, bare.status_code) == (401, 401)
     assert bare.json() == rest.json()
     assert bare.headers["www-authenticate"] == "Bearer"
@@ -446,8 +427,8 @@ async def test_mcp_takes_the_api_keys_rest_does(
 async def test_mcp_on_stdio_relays_to_the_gateway(
     served: Callable[..., AbstractAsyncContextManager[_Served]],
 ) -> None:
-    async with served(frozenset({KEY})) as gateway, _session(gateway.url, KEY) as direct:
-        over_http = await _structured(direct, "insider_activity", ticker="AAPL", days=365)
+    async with served(frozenset({KEY})) as gateway, mcp_session(gateway.url, KEY) as direct:
+        over_http = await structured_result(direct, "insider_activity", ticker="AAPL", days=365)
         command = StdioServerParameters(
             command=sys.executable,
             args=["-m", "services", "mcp"],
@@ -465,7 +446,9 @@ async def test_mcp_on_stdio_relays_to_the_gateway(
         ):
             await session.initialize()
             listed = (await session.list_tools()).tools
-            over_stdio = await _structured(session, "insider_activity", ticker="AAPL", days=365)
+            over_stdio = await structured_result(
+                session, "insider_activity", ticker="AAPL", days=365
+            )
             refusal = await _refusal(session, "insider_activity", ticker="AAPL", days=0)
     assert {tool.name for tool in listed} == TOOLS
     # The same answer but for the window's start, which is "now" minus the days at each call.

@@ -28,7 +28,6 @@ from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from services.common.errors import ConfigurationError
 from services.common.health import EmbeddedServer, health_routes
 from services.common.probes import kafka_reachable, registry_reachable
 from services.common.startup import Needs, missing, wait_for_infrastructure
@@ -51,29 +50,14 @@ async def serve(
     lifespan = GatewayLifespan(settings, metrics)
     config = _config(settings, lifespan, metrics)
     if sockets is None:
-        sockets = [_bound(settings)]
+        # Bound once for both phases (waiting, then serving); uvicorn logs where it listens.
+        sockets = [config.bind_socket()]
     if not await _wait_for_infrastructure(settings, sockets, metrics):
         return 0  # asked to stop while waiting
     await uvicorn.Server(config).serve(sockets)
     if lifespan.gave_up is not None:
         raise lifespan.gave_up  # Kafka stayed away longer than KAFKA_OUTAGE_TOLERANCE_S
     return 0
-
-
-def _bound(settings: GatewaySettings) -> socket.socket:
-    family, kind, proto, _, address = socket.getaddrinfo(
-        settings.gateway_host, settings.gateway_port, type=socket.SOCK_STREAM
-    )[0]
-    sock = socket.socket(family, kind, proto)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind(address)
-    except OSError as exc:
-        sock.close()
-        raise ConfigurationError(
-            f"GATEWAY_HOST={settings.gateway_host} GATEWAY_PORT={settings.gateway_port}: {exc}"
-        ) from exc
-    return sock
 
 
 def _config(
