@@ -65,6 +65,7 @@ class ErrorCode(StrEnum):
     UNKNOWN_TOPIC = "unknown_topic", 4404, 404, False
     SLOW_CONSUMER = "slow_consumer", 4408, None, True
     TOO_MANY_CONNECTIONS = "too_many_connections", 4429, 429, True
+    SUPERSEDED = "superseded", 4409, None, False
     INTERNAL = "internal", 1011, None, True
     UNSUPPORTED_DATA = "unsupported_data", 1003, None, False
     NOT_FOUND = "not_found", None, 404, False

@@ -21,6 +21,10 @@ SLOW_CLOSES = Counter("gateway_slow_client_closes_total", "Clients closed for fa
 GAPS = Counter(
     "gateway_gaps_total", "Streams that started after records they asked for were removed"
 )
+SUPERSEDED = Counter(
+    "gateway_superseded_total",
+    "Durable connections closed because a newer one with the same client_id took over",
+)
 ERRORS = Counter("gateway_errors_total", "Streams ended by an error, by code", ["code"])
 CLIENT_LAG = Histogram(
     "gateway_client_lag_records",

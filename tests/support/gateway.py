@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -47,10 +48,66 @@ class GatewayProcess(ServiceProcess):
 
         wait_for(ready, timeout_s=timeout_s, what=f"{self.name} ready")
 
-    def start(self) -> GatewayProcess:
+    def start(self, *, wait: bool = True) -> GatewayProcess:
+        """`wait`: until /readyz answers 200 (else start several, then wait for each)."""
         super().start()
-        self.wait_ready()
+        if wait:
+            self.wait_ready()
         return self
+
+
+@contextlib.contextmanager
+def running_gateways(*gateways: GatewayProcess) -> Iterator[tuple[GatewayProcess, ...]]:
+    """Start the gateways side by side, then wait for each to be ready; stop them all after."""
+    with contextlib.ExitStack() as stack:
+        for gateway in gateways:
+            stack.callback(gateway.__exit__, None, None, None)
+            gateway.start(wait=False)
+        for gateway in gateways:
+            gateway.wait_ready()
+        yield gateways
+
+
+class AnalysesPublisher:
+    """Puts FilingAnalysis records on the analyzed topic, and FilingText records on the text
+    topic, each batch in one transaction as analyze does; one producer for every batch."""
+
+    def __init__(self, settings: CommonSettings) -> None:
+        self._settings = settings
+        self._stack = contextlib.AsyncExitStack()
+
+    async def __aenter__(self) -> Self:
+        settings = self._settings
+        registry = await self._stack.enter_async_context(open_registry(settings))
+        self._codec = await AvroCodec(
+            registry, subject_for(settings.topic_analyzed), SchemaName.FILING_ANALYSIS
+        ).open()
+        self._text_codec = await AvroCodec(
+            registry, subject_for(settings.topic_text), SchemaName.FILING_TEXT
+        ).open()
+        config = producer_config(
+            settings,
+            client_id="test-analyses",
+            transactional_id=f"analyses-{settings.topic_analyzed}",
+        )
+        self._producer = await self._stack.enter_async_context(KafkaProducer(config))
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._stack.aclose()
+
+    async def publish(
+        self, records: Sequence[dict[str, Any]], texts: Sequence[dict[str, Any]] = ()
+    ) -> None:
+        settings, producer = self._settings, self._producer
+        await producer.begin_transaction()
+        for record in records:
+            key = record["filing"]["accession_number"].encode()
+            producer.enqueue(settings.topic_analyzed, key=key, value=self._codec.encode(record))
+        for text in texts:
+            key = text["accession_number"].encode()
+            producer.enqueue(settings.topic_text, key=key, value=self._text_codec.encode(text))
+        await producer.commit_transaction()
 
 
 async def publish_analyses(
@@ -60,24 +117,5 @@ async def publish_analyses(
 ) -> None:
     """Put FilingAnalysis records on the analyzed topic, and FilingText records on the text
     topic, in one transaction as analyze does."""
-    async with open_registry(settings) as registry:
-        codec = await AvroCodec(
-            registry, subject_for(settings.topic_analyzed), SchemaName.FILING_ANALYSIS
-        ).open()
-        text_codec = await AvroCodec(
-            registry, subject_for(settings.topic_text), SchemaName.FILING_TEXT
-        ).open()
-        config = producer_config(
-            settings,
-            client_id="test-analyses",
-            transactional_id=f"analyses-{settings.topic_analyzed}",
-        )
-        async with KafkaProducer(config) as producer:
-            await producer.begin_transaction()
-            for record in records:
-                key = record["filing"]["accession_number"].encode()
-                producer.enqueue(settings.topic_analyzed, key=key, value=codec.encode(record))
-            for text in texts:
-                key = text["accession_number"].encode()
-                producer.enqueue(settings.topic_text, key=key, value=text_codec.encode(text))
-            await producer.commit_transaction()
+    async with AnalysesPublisher(settings) as publisher:
+        await publisher.publish(records, texts)

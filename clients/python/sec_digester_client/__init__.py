@@ -21,6 +21,7 @@ from sec_digester_client.errors import (
     ClientError,
     GapError,
     ProtocolError,
+    SupersededError,
 )
 from sec_digester_client.protocol import Gap, PartitionGap
 from sec_digester_client.records import (
@@ -106,5 +107,6 @@ __all__ = [
     "StakeKind",
     "StakeSource",
     "StreamClient",
+    "SupersededError",
     "XbrlSource",
 ]

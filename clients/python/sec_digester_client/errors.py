@@ -10,6 +10,7 @@ stops answering or restarts, and a slow-consumer close are handled inside (recon
     │                         or filters of `subscribe` it refuses (the stream goes on)
     ├── ProtocolError         a frame or record this client cannot read, or a refused handshake
     ├── GapError              records were removed before they were read (on_gap="raise")
+    ├── SupersededError       a newer connection with the same client_id took over (4409)
     └── ClientClosedError     the client was used outside `async with`, or after it closed
 """
 
@@ -46,6 +47,12 @@ class GapError(ClientError):
     def __init__(self, gap: Gap) -> None:
         super().__init__(gap.describe())
         self.gap = gap
+
+
+class SupersededError(ClientError):
+    """A newer connection with the same `client_id` took the stream over (close 4409): another
+    process runs with this id. Not retried: two copies would take it from each other in turn.
+    What this client acknowledged is committed; the newer connection goes on from there."""
 
 
 class ClientClosedError(ClientError):

@@ -2,8 +2,10 @@
 
 A connection ends with a close code (or without one, when it is lost); an `error` frame sent
 just before says why. Auth failures and bad parameters are final: reconnecting would be refused
-the same way. Everything else (gateway restarting, lost Kafka, slow-consumer close, too many
-connections for the key right now) is worth another attempt.
+the same way; so is a takeover by a newer connection with the same `client_id` (4409): two
+copies of one program must not take the stream from each other in turn. Everything else
+(gateway restarting, lost Kafka, slow-consumer close, too many connections for the key right
+now) is worth another attempt.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from sec_digester_client.errors import (
     BadParameterError,
     ClientError,
     ProtocolError,
+    SupersededError,
 )
 from sec_digester_client.records import Delivery, FilingAnalysis
 
@@ -157,6 +160,7 @@ _FINAL_CLOSES: dict[int, type[ClientError]] = {
     4401: AuthenticationError,
     4400: BadParameterError,
     4404: BadParameterError,
+    4409: SupersededError,
     # Our frames are a few bytes of JSON text: a refusal as too large, or as not text, means
     # client and gateway disagree.
     1009: ProtocolError,
@@ -166,6 +170,7 @@ _FINAL_CODES: dict[str, type[ClientError]] = {
     "unauthorized": AuthenticationError,
     "bad_parameter": BadParameterError,
     "unknown_topic": BadParameterError,
+    "superseded": SupersededError,
     "unsupported_data": ProtocolError,
 }
 

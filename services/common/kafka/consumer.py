@@ -113,13 +113,24 @@ class KafkaConsumer(ClientThread):
         return self._handle.consumer_group_metadata()
 
     # -- offsets the broker knows --------------------------------------------------------
-    async def commit_offsets(self, topic: str, offsets: Mapping[int, int]) -> None:
+    async def commit_offsets(
+        self, topic: str, offsets: Mapping[int, int], metadata: str | None = None
+    ) -> None:
         """Commit these offsets (partition -> next offset) for this consumer's group, and wait
         for the coordinator's answer. A consumer that never subscribed commits as a standalone
-        member, which the broker accepts while the group has no active members."""
+        member, which the broker accepts while the group has no active members. `metadata`:
+        the string kept with each offset (who wrote it)."""
+        partitions = (
+            partitions_at(topic, offsets)
+            if metadata is None
+            else [
+                confluent_kafka.TopicPartition(topic, p, o, metadata=metadata)
+                for p, o in offsets.items()
+            ]
+        )
         await self._call(
             f"commit offsets of {self._config['group.id']}",
-            lambda: self._handle.commit(offsets=partitions_at(topic, offsets), asynchronous=False),
+            lambda: self._handle.commit(offsets=partitions, asynchronous=False),
         )
 
     async def committed_offsets(
@@ -133,6 +144,18 @@ class KafkaConsumer(ClientThread):
             wait_s,
         )
         return {tp.partition: tp.offset for tp in found if tp.offset >= 0}
+
+    async def committed_with_metadata(
+        self, topic: str, partitions: list[int], wait_s: float = 15
+    ) -> dict[int, tuple[int, str | None]]:
+        """Like `committed_offsets`, each offset with the metadata committed with it."""
+        found = await self._call(
+            f"read offsets of {self._config['group.id']}",
+            self._handle.committed,
+            partitions_of(topic, partitions),
+            wait_s,
+        )
+        return {tp.partition: (tp.offset, tp.metadata or None) for tp in found if tp.offset >= 0}
 
     async def position(self, partitions: TopicPartitions) -> TopicPartitions:
         """The next offset this consumer will fetch per partition (negative: none yet)."""

@@ -57,15 +57,25 @@ class GroupOffsets:
         self.opened = 0  # handles created so far
         self.evicted = 0  # of which closed to make room
 
-    async def commit(self, group: str, topic: str, offsets: Mapping[int, int]) -> None:
-        """Set the group's committed offsets (the group has no active members)."""
+    async def commit(
+        self, group: str, topic: str, offsets: Mapping[int, int], metadata: str | None = None
+    ) -> None:
+        """Set the group's committed offsets (the group has no active members), each with
+        `metadata` if given."""
         async with self._lease(group) as consumer:
-            await consumer.commit_offsets(topic, offsets)
+            await consumer.commit_offsets(topic, offsets, metadata)
 
     async def committed(self, group: str, topic: str, partitions: list[int]) -> Offsets:
         """The group's committed offsets, for the partitions that have one."""
         async with self._lease(group) as consumer:
             return await consumer.committed_offsets(topic, partitions)
+
+    async def committed_with_metadata(
+        self, group: str, topic: str, partitions: list[int]
+    ) -> dict[int, tuple[int, str | None]]:
+        """The group's committed offsets with the metadata of each."""
+        async with self._lease(group) as consumer:
+            return await consumer.committed_with_metadata(topic, partitions)
 
     def open_handles(self) -> int:
         return len(self._consumers)

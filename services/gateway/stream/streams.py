@@ -21,7 +21,7 @@ from services.common.positions import PositionResolver, parse_cursor, parse_from
 from services.common.settings import CommonSettings
 from services.gateway.errors import ErrorCode, GatewayError
 from services.gateway.settings import GatewaySettings
-from services.gateway.stream.acks import AckCommitter
+from services.gateway.stream.acks import AckCommitter, DurableConnection
 from services.gateway.stream.fanout import TopicTail
 from services.gateway.stream.session import StreamRequest, StreamSession
 from services.gateway.stream.transcoding import TranscoderPool
@@ -97,6 +97,26 @@ class Streams:
         return next(s for s in self.topics.values() if s.tail.topic == request.topic)
 
     @asynccontextmanager
+    async def durable(self, request: StreamRequest) -> AsyncIterator[DurableConnection | None]:
+        """The hold of a stream that acknowledges (WebSocket) on its client_id's position, for
+        as long as it runs; None without a client_id. Taken before the stream resolves its
+        start: an older connection of the client_id on this gateway is superseded first."""
+        if request.client_id is None:
+            yield None
+            return
+        partitions = self._stream_of(request).resolver.partitions
+        connection = await self.acks.take(request.client_id, request.topic, partitions)
+        try:
+            yield connection
+        finally:
+            await self.acks.release(connection)
+
+    async def claim(self, connection: DurableConnection, session: StreamSession) -> None:
+        """Claim the position once the session's start is known, before its welcome."""
+        resumed = session.request.spec.kind == "committed"
+        await self.acks.claim(connection, session.start, resumed)
+
+    @asynccontextmanager
     async def session(
         self, request: StreamRequest, writer: WireWriter | None = None
     ) -> AsyncIterator[StreamSession]:
@@ -119,13 +139,13 @@ class Streams:
             yield session
         finally:
             session.close()
-            if request.client_id:
-                await self.acks.flush(request.client_id)
 
-    def acknowledge(self, request: StreamRequest, cursor: str) -> None:
+    def acknowledge(
+        self, request: StreamRequest, cursor: str, durable: DurableConnection | None
+    ) -> None:
         positions = parse_cursor(cursor, "ack.cursor")
         partitions = set(self._stream_of(request).resolver.partitions)
         if not set(positions) <= partitions:
             raise BadParameterError("ack.cursor", f"the topic has partitions {sorted(partitions)}")
-        if request.client_id:
-            self.acks.acknowledge(request.client_id, request.topic, positions)
+        if durable is not None:
+            self.acks.acknowledge(durable, positions)

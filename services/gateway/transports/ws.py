@@ -20,6 +20,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from services.common.errors import BadParameterError, SecDigesterError
 from services.gateway.errors import ErrorCode, GatewayError, as_gateway_error, close_websocket
 from services.gateway.state import StreamState
+from services.gateway.stream.acks import DurableConnection, SupersededError
 from services.gateway.stream.session import SlowConsumerError, StreamRequest, StreamSession
 from services.gateway.stream.streams import Streams
 from services.gateway.stream.wire import WireWriter, text_frame, write_all, writer_in
@@ -42,17 +43,23 @@ async def stream_websocket(websocket: WebSocket[StreamState]) -> None:
             await close_websocket(websocket, as_gateway_error(exc), None, close_timeout_s)
             return
         writer = writer_in(websocket.scope)
-        session = await held.enter_async_context(streams.session(request, writer))
+        session: StreamSession | None = None
         try:
-            await websocket.send_text(await session.resolve())
-            await _serve(websocket, session, streams, request, writer)
+            durable = await held.enter_async_context(streams.durable(request))
+            session = await held.enter_async_context(streams.session(request, writer))
+            welcome = await session.resolve()
+            if durable is not None:
+                await streams.claim(durable, session)
+            await websocket.send_text(welcome)
+            await _serve(websocket, session, streams, request, writer, durable)
         except* WebSocketDisconnect:
             pass
         except* SecDigesterError as group:
             error = as_gateway_error(_first_failure(group))
             if error.code is ErrorCode.INTERNAL:
                 log.error("stream failed", error=str(error))
-            await close_websocket(websocket, error, session.cursor, close_timeout_s)
+            cursor = session.cursor if session is not None else None
+            await close_websocket(websocket, error, cursor, close_timeout_s)
 
 
 def _first_failure(group: BaseExceptionGroup[SecDigesterError]) -> SecDigesterError:
@@ -67,15 +74,23 @@ async def _serve(
     streams: Streams,
     request: StreamRequest,
     writer: WireWriter | None,
+    durable: DurableConnection | None,
 ) -> None:
     session.start_feed()
     try:
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(_send(websocket, session, writer))
-            tasks.create_task(_receive(websocket, session, streams, request))
+            tasks.create_task(_receive(websocket, session, streams, request, durable))
             tasks.create_task(_watch_speed(session))
+            if durable is not None:
+                tasks.create_task(_watch_takeover(durable))
     finally:
         session.stop_feed()
+
+
+async def _watch_takeover(durable: DurableConnection) -> None:
+    await durable.superseded.wait()
+    raise SupersededError(durable.reason)
 
 
 async def _watch_speed(session: StreamSession) -> None:
@@ -100,6 +115,7 @@ async def _receive(
     session: StreamSession,
     streams: Streams,
     request: StreamRequest,
+    durable: DurableConnection | None,
 ) -> None:
     while True:
         message = await websocket.receive()
@@ -115,7 +131,7 @@ async def _receive(
             case Ping():
                 session.pong()
             case Ack(cursor):
-                streams.acknowledge(request, cursor)
+                streams.acknowledge(request, cursor, durable)
             case Subscribe(fields):
                 _subscribe(session, streams, request, fields)
 

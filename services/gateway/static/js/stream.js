@@ -17,6 +17,7 @@ const CLOSE_UNAUTHORIZED = 4401;
 const CLOSE_BAD_PARAMETER = 4400;
 const CLOSE_UNKNOWN_TOPIC = 4404;
 const CLOSE_UNSUPPORTED_DATA = 1003;
+const CLOSE_SUPERSEDED = 4409;
 
 function closeReason(code) {
   if (code === 1000 || code === 1001) return "gateway closed the stream";
@@ -158,6 +159,10 @@ export function openStream(filters, handlers) {
         // The saved position is no longer valid (e.g. the topic was recreated): start live.
         state.cursor = null;
         scheduleReconnect("position expired");
+        return;
+      }
+      if (code === CLOSE_SUPERSEDED || errorCode === "superseded") {
+        setConnection("error", "another connection with this client id took over the stream");
         return;
       }
       if (code === CLOSE_BAD_PARAMETER || code === CLOSE_UNKNOWN_TOPIC ||
