@@ -43,11 +43,13 @@ class FailoverClient:
     durable: bool
     expected: int
     cursor: str | None = None  # after the last frame received
+    acked: str | None = None  # the last cursor acknowledged (durable)
     handled: list[str] = field(default_factory=list)  # accessions, first time each
     offsets: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     redelivered: int = 0
     connections: int = 0
     reconnect_s: list[float] = field(default_factory=list)
+    first_connect_s: float | None = None  # from the first attempt to the first welcome
     welcomed: asyncio.Event = field(default_factory=asyncio.Event)
     state: str = "new"
     trace: list[str] = field(default_factory=list)
@@ -65,13 +67,16 @@ class FailoverClient:
         seen: set[str] = set()
         dropped_at: float | None = None
         attempt = 0
+        began = time.monotonic()
         while len(seen) < self.expected:
             try:
                 async with connect(self._url(), compression=None, open_timeout=20) as ws:
                     welcome = orjson.loads(await ws.recv())
-                    if dropped_at is not None:
+                    if self.first_connect_s is None:
+                        self.first_connect_s = time.monotonic() - began
+                    elif dropped_at is not None:
                         self.reconnect_s.append(time.monotonic() - dropped_at)
-                        dropped_at = None
+                    dropped_at = None
                     attempt = 0
                     self.connections += 1
                     assert welcome["type"] == "welcome", welcome
@@ -99,7 +104,8 @@ class FailoverClient:
                             self.cursor = frame["cursor"]
                             if self.durable and frame["type"] == "filing":
                                 self.state = "send"
-                                await ws.send(f'{{"type":"ack","cursor":"{frame["cursor"]}"}}')
+                                await ws.send(f'{{"type":"ack","cursor":"{self.cursor}"}}')
+                                self.acked = self.cursor
                                 self.state = "recv"
                         if len(seen) == self.expected:
                             break
@@ -129,6 +135,11 @@ class FailoverResult:
         return sorted(
             s for c in self.clients if durable in (None, c.durable) for s in c.reconnect_s
         )
+
+    def first_connects(self) -> list[float]:
+        """Each client's first connection (all opened at once), the reference: what a wave of
+        connections through the balancer costs with every gateway up."""
+        return sorted(c.first_connect_s for c in self.clients if c.first_connect_s is not None)
 
     def summary(self) -> str:
         def ms(times: Sequence[float], fraction: float) -> str:
