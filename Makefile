@@ -63,13 +63,14 @@ fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/unit -q -k properties \
 		-o timeout=3600 --hypothesis-show-statistics -p no:cacheprovider
 
-bench: infra-artifacts
+bench: infra-artifacts haproxy
 	$(BIN)/python -W ignore::DeprecationWarning -m bench.serialization
 	$(BIN)/python -m bench.infra_startup
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.analyze
 	$(BIN)/python -m bench.gateway
 	$(BIN)/python -m bench.group_commits
+	$(BIN)/python -m bench.failover
 	$(BIN)/python -m bench.pipeline
 
 clean:

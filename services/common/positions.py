@@ -23,6 +23,7 @@ says so.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 from collections.abc import Awaitable, Callable
@@ -164,6 +165,40 @@ def parse_from(value: str | None, *, client_id: str | None) -> StartSpec:
     )
 
 
+class FreshQuery:
+    """Callers asking at once share requests, and each is answered by a request that started
+    after it asked (never by one already under way, whose answer may be older than the caller's
+    own knowledge: a cursor it was just given could look past the end). A wave of connections
+    (the clients of a gateway that died, all at once) then costs two requests, not one each on
+    the few threads that wait for the broker's answers."""
+
+    def __init__(self, query: Callable[[], Awaitable[Positions]]) -> None:
+        self._query = query
+        self._next: asyncio.Future[Positions] | None = None  # for the callers not yet served
+        self._running: asyncio.Task[None] | None = None
+
+    async def __call__(self) -> Positions:
+        if self._next is None:
+            self._next = asyncio.get_running_loop().create_future()
+            # A failure nobody waits for any more (the callers went) is not an error to log.
+            self._next.add_done_callback(lambda f: f.cancelled() or f.exception())
+        answer = self._next
+        if self._running is None:
+            self._running = asyncio.create_task(self._serve())
+        return dict(await asyncio.shield(answer))
+
+    async def _serve(self) -> None:
+        try:
+            while self._next is not None:
+                answer, self._next = self._next, None
+                try:
+                    answer.set_result(await self._query())
+                except Exception as exc:  # each caller raises it
+                    answer.set_exception(exc)
+        finally:
+            self._running = None
+
+
 class PositionResolver:
     """Turns a StartSpec into offsets for every partition of one topic."""
 
@@ -179,11 +214,12 @@ class PositionResolver:
         self.topic = topic
         self.partitions = partitions
         self._committed = committed
+        self._starts = FreshQuery(lambda: admin.ends(topic, partitions, earliest=True))
+        self._ends = FreshQuery(lambda: admin.ends(topic, partitions))
 
     async def resolve(self, spec: StartSpec, group: str | None = None) -> Resolved:
         """`group`: the consumer group whose offsets `committed` means."""
-        low = await self._admin.ends(self.topic, self.partitions, earliest=True)
-        high = await self._admin.ends(self.topic, self.partitions)
+        low, high = await asyncio.gather(self._starts(), self._ends())
         if spec.kind == "earliest":
             return Resolved(low)
         if spec.kind == "latest":

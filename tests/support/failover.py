@@ -50,6 +50,7 @@ class FailoverClient:
     connections: int = 0
     reconnect_s: list[float] = field(default_factory=list)
     first_connect_s: float | None = None  # from the first attempt to the first welcome
+    dropped_at: list[float] = field(default_factory=list)  # when each connection was lost
     welcomed: asyncio.Event = field(default_factory=asyncio.Event)
     state: str = "new"
     trace: list[str] = field(default_factory=list)
@@ -113,6 +114,7 @@ class FailoverClient:
                 self.state = f"lost: {exc!r}"
                 if dropped_at is None:
                     dropped_at = time.monotonic()
+                    self.dropped_at.append(dropped_at)
                 await asyncio.sleep(
                     random.uniform(0, min(_MAX_RETRY_S, _FIRST_RETRY_S * 2**attempt))
                 )
@@ -124,6 +126,7 @@ class FailoverResult:
     clients: list[FailoverClient]
     accessions: list[str]  # every record published, in order
     killed: str  # the gateway killed
+    killed_at: float  # when (time.monotonic())
     stream_s: float  # from the first batch to the last client done
     load: tuple[float, float, float]  # /proc/loadavg when the clients were done
     # How late this process's event loop woke up, every 50 ms of the stream: the clients share
@@ -146,6 +149,8 @@ class FailoverResult:
             return f"{_at(times, fraction) * 1000:.0f} ms"
 
         times, durable, cursor = self.reconnects(), self.reconnects(True), self.reconnects(False)
+        noticed = sorted(t - self.killed_at for c in self.clients for t in c.dropped_at)
+        first = self.first_connects()
         lags = sorted(self.loop_lag_s)
         return (
             f"{len(self.clients)} clients ({sum(c.durable for c in self.clients)} durable) "
@@ -153,7 +158,10 @@ class FailoverResult:
             f"{self.killed} killed (SIGKILL) mid-stream: {len(times)} reconnects, reconnect time "
             f"p50 {ms(times, 0.5)}, p99 {ms(times, 0.99)}, max {ms(times, 1)} (durable p50 "
             f"{ms(durable, 0.5)}, p99 {ms(durable, 0.99)}; from a cursor p50 {ms(cursor, 0.5)}, "
-            f"p99 {ms(cursor, 0.99)}); redelivered to durable clients "
+            f"p99 {ms(cursor, 0.99)}); drops noticed p50 {ms(noticed, 0.5)}, p99 "
+            f"{ms(noticed, 0.99)} after the kill; reference, the first connection of every "
+            f"client, all at once: p50 {ms(first, 0.5)}, p99 {ms(first, 0.99)}; redelivered to "
+            f"durable clients "
             f"{sum(c.redelivered for c in self.clients)}; stream {self.stream_s:.1f} s; the "
             f"clients' event loop late by p50 {ms(lags, 0.5)}, p99 {ms(lags, 0.99)}; load "
             f"average {self.load[0]:.2f} {self.load[1]:.2f} {self.load[2]:.2f}"
@@ -242,6 +250,7 @@ async def _stream(
                 async with AnalysesPublisher(settings) as publisher:
                     for batch in range(batches):
                         if batch == batches // 2:
+                            killed_at = time.monotonic()
                             killed.kill()
                         await publisher.publish(
                             records[batch * batch_size : (batch + 1) * batch_size]
@@ -260,7 +269,13 @@ async def _stream(
                 + f" trace of {behind[0].client_id}: {' '.join(behind[0].trace)}"
             ) from None
         return FailoverResult(
-            fleet, accessions, killed.name, time.monotonic() - started, _load(), lag.late_s
+            fleet,
+            accessions,
+            killed.name,
+            killed_at,
+            time.monotonic() - started,
+            _load(),
+            lag.late_s,
         )
     finally:
         for task in tasks:
