@@ -157,3 +157,22 @@ async def test_a_newer_connection_on_the_same_gateway_takes_over_at_once_after_t
                 await ack(newer, resumed[2])
                 await committed.until(resumed[2]["offset"] + 1)
         assert committed.seen == sorted(committed.seen), committed.seen
+
+
+async def test_a_durable_client_that_acknowledged_nothing_resumes_from_its_first_start(
+    topics: TopicSettings, gateway: GatewayProcess
+) -> None:
+    await publish_analyses(topics, [sample_analysis(n) for n in range(1, 11)])
+    async with connect(f"{gateway.ws_url}?client_id=bot-3") as ws:  # nothing committed: latest
+        first = json.loads(await ws.recv())
+    # Its connection claimed the position with that start, before the welcome: records written
+    # while it was away are not skipped by a `latest` resolved again.
+    late = [sample_analysis(n) for n in range(11, 16)]
+    await publish_analyses(topics, late)
+    async with connect(f"{gateway.ws_url}?client_id=bot-3") as ws:
+        welcome = json.loads(await ws.recv())
+        assert welcome["from"] == first["from"]
+        got = await filings(ws, len(late))
+    assert [f["data"]["filing"]["accession_number"] for f in got] == [
+        r["filing"]["accession_number"] for r in late
+    ]

@@ -127,7 +127,11 @@ class AckCommitter:
         self._open.add(connection)
         if older is not None:
             older.supersede("a newer connection with this client_id took over")
-            await self._write(older)
+            try:
+                await self._write(older)
+            except BaseException:  # Kafka away: this connection does not open (1011)
+                self._forget(connection)
+                raise
         return connection
 
     async def claim(self, connection: DurableConnection, start: Positions, resumed: bool) -> None:
@@ -156,10 +160,13 @@ class AckCommitter:
         try:
             await self._write(connection)
         finally:
-            self._open.discard(connection)
-            key = (connection.client_id, connection.topic)
-            if self._held.get(key) is connection:
-                del self._held[key]
+            self._forget(connection)
+
+    def _forget(self, connection: DurableConnection) -> None:
+        self._open.discard(connection)
+        key = (connection.client_id, connection.topic)
+        if self._held.get(key) is connection:
+            del self._held[key]
 
     async def flush(self) -> None:
         """Write every connection's pending acknowledgements."""
