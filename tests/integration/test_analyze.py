@@ -211,31 +211,52 @@ def test_the_text_bound_cuts_a_long_document_and_marks_it(
     assert analysis.value["analysis"]["summary"]  # the analyzer read the whole text
 
 
-def test_three_partitions_and_two_processes_share_the_work(
+def test_replicas_share_the_group_through_a_kill_and_a_join_within_the_sec_budget(
     infra: InfraSettings, emulator: EmulatorHandle, tmp_path: Path
 ) -> None:
+    """Three replicas (ANALYZE_REPLICAS=3) share a three-partition topic while filings flow,
+    documents fetched from the emulator for the default forms. One is killed with SIGKILL and a
+    fourth joins, as a rescheduled pod with a new name would. Every filing is analyzed once
+    (read_committed), the newcomer is given a share, and the requests the emulator saw stay
+    within analyze's share in every second.
+
+    The share is SEC's whole 10/s here (ANALYZE_MAX_REQUESTS_PER_SECOND, the limit under test)
+    so that a slice of the day (the snapshot's oldest 450 filings, about 270 with documents to
+    fetch) flows in about a minute; the whole snapshot at the 5/s default is bench.soak's."""
     topics = topic_settings(infra, partitions=3)
     asyncio.run(provision(topics))
-    filings = snapshot_filings(SNAPSHOT)
+    filings = snapshot_filings(SNAPSHOT)[:450]
     envs = [
-        analyze_env(topics, emulator, ANALYZE_FETCH_FORMS="", ANALYZE_INSTANCE_ID=f"instance-{n}")
-        for n in range(2)
+        analyze_env(topics, emulator, ANALYZE_INSTANCE_ID=f"instance-{n}", ANALYZE_REPLICAS="3")
+        for n in range(4)
     ]
     processes = [
         ServiceProcess(f"analyze-{n}", ["analyze"], env, tmp_path) for n, env in enumerate(envs)
     ]
-    with processes[0], processes[1]:
-        # Both are in the group (each reports lag for the partitions it was given) before the
-        # filings arrive, so the work is shared rather than won by whoever joined first.
-        for env in envs:
+    first, second, third, newcomer = processes
+    with first, second, third:
+        # All three are in the group (each reports lag for the partitions it was given)
+        # before the filings arrive, so the work is shared rather than won by whoever joined
+        # first.
+        for env in envs[:3]:
             wait_for(partial(has_assignment, env), timeout_s=90, what="a partition assignment")
+        emulator.control.requests.clear()
         asyncio.run(publish_filings(topics, filings))
-        wait_for_count(topics, topics.topic_analyzed, len(filings))
-        done = [metrics_of(env) for env in envs]
+        wait_for_count(topics, topics.topic_analyzed, len(filings) // 4)
+        first.kill()  # mid-transaction, most likely: its records wait for the abort
+        with newcomer:
+            # Once the dead member's session ends (20 s), the group is the three live ones,
+            # a partition each.
+            wait_for(partial(has_assignment, envs[3]), timeout_s=90, what="the newcomer's share")
+            wait_for_count(topics, topics.topic_analyzed, len(filings), timeout_s=240)
+            done = [metrics_of(envs[n]) for n in (1, 2)]
     assert_each_once(
         topic_records(topics, topics.topic_analyzed), {f.accession_number for f in filings}
     )
     assert all('analyze_records_total{outcome="analyzed"}' in text for text in done)
+    requests = emulator.control.requests.snapshot()
+    assert len(requests) > 200  # documents were fetched: the budget below was put to the test
+    assert emulator.control.requests.max_in_window(1.0) <= 10
 
 
 @pytest.mark.asyncio

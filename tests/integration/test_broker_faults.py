@@ -68,9 +68,10 @@ _SINGLE_NODE = 1  # the node id of a one-node instance
 
 
 class HandlingClient:
-    """A durable StreamClient that counts what it handled, per accession number."""
+    """A StreamClient that counts what it handled, per accession number: durable with a
+    `client_id` (it acknowledges what it handled), else resuming from its own cursor."""
 
-    def __init__(self, gateway: GatewayProcess, client_id: str) -> None:
+    def __init__(self, gateway: GatewayProcess, client_id: str | None) -> None:
         self.config = ClientConfig(url=gateway.ws_url, client_id=client_id, start="earliest")
         self.handled: Counter[str] = Counter()
         self.connections = 0
@@ -245,6 +246,69 @@ async def test_leaders_of_raw_and_analyzed_killed_in_a_three_node_cluster(
     _assert_no_crash(ingest, analyze, gateway)
     assert client.connections == 1
     await _assert_exactly_once(topics, client, wanted)
+
+
+def _fully_replicated(infra: InfraSettings) -> bool:
+    """Every partition of every topic, the internal ones included, has all its copies in sync:
+    what an upgrade waits for before it restarts the next broker."""
+    admin = AdminClient({"bootstrap.servers": infra.bootstrap_servers})
+    try:
+        metadata = admin.list_topics(timeout=10)
+    except KafkaException:
+        return False
+    return all(
+        len(partition.isrs) == len(partition.replicas)
+        for topic in metadata.topics.values()
+        for partition in topic.partitions.values()
+    )
+
+
+def _restart_cleanly(infra: InfraSettings, node_id: int) -> None:
+    """One step of a rolling upgrade: SIGTERM (a controlled shutdown hands its leaderships
+    over), start it again, and wait until every partition is back in sync."""
+    assert local.kafka_node(infra, node_id).process.stop(grace_s=60)
+    local.up(infra)  # starts what is not running (this node), waits until the cluster answers
+    deadline = time.monotonic() + 120
+    while not _fully_replicated(infra):
+        assert time.monotonic() < deadline, f"node {node_id} did not catch up in 120 s"
+        time.sleep(1)
+
+
+@pytest.mark.asyncio
+@pytest.mark.timeout(480)
+async def test_a_rolling_restart_of_every_node_under_load_loses_and_repeats_nothing(
+    infra3: InfraSettings, emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    """Each node of the three in turn stopped cleanly and started again, as an upgrade rolls
+    a cluster, while ingest replays, analyze analyzes and the gateway streams to a durable
+    client and to one that resumes from its cursor. A client either keeps its connection or
+    is closed with a retriable code and resumes (a StreamClient raises on any other)."""
+    topics = topic_settings(infra3, partitions=3)
+    await provision(topics)
+    wanted = corpus_accessions()
+    ingest, analyze = _services(topics, emulator, tmp_path)
+    with ingest, analyze, GatewayProcess(topics, tmp_path) as gateway:
+        durable = HandlingClient(gateway, f"rolling-{uuid.uuid4().hex[:8]}")
+        plain = HandlingClient(gateway, None)
+        receiving = [asyncio.create_task(client.run()) for client in (durable, plain)]
+        await durable.reached(100)
+        for node in local.kafka_nodes(infra3):
+            await asyncio.to_thread(_restart_cleanly, infra3, node.node_id)
+            _assert_running(analyze, gateway)
+            # ingest ends when its replay is done (about 80 s in), with code 0 only.
+            assert ingest.running() or ingest.wait(0) == 0, ingest.output()[-3000:]
+            assert not any(task.done() for task in receiving), "a client gave up"
+        for client in (durable, plain):
+            await client.reached(len(wanted), timeout_s=240)
+        assert await asyncio.to_thread(ingest.wait, 120) == 0
+        _assert_running(analyze, gateway)
+        assert not any(task.done() for task in receiving), "a client gave up"
+        for task in receiving:
+            task.cancel()
+        await asyncio.gather(*receiving, return_exceptions=True)
+    _assert_no_crash(ingest, analyze, gateway)
+    await _assert_exactly_once(topics, durable, wanted)
+    assert set(plain.handled) == wanted
 
 
 def _present_in_metadata(infra: InfraSettings, node_id: int) -> bool:
