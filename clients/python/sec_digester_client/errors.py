@@ -52,7 +52,8 @@ class GapError(ClientError):
 class SupersededError(ClientError):
     """A newer connection with the same `client_id` took the stream over (close 4409): another
     process runs with this id. Not retried: two copies would take it from each other in turn.
-    What this client acknowledged is committed; the newer connection goes on from there."""
+    The newer connection goes on from what this one acknowledged (on another gateway: from what
+    the gateway had committed of it; the rest is sent to the newer one again)."""
 
 
 class ClientClosedError(ClientError):
