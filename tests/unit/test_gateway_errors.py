@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from sec_digester_client.errors import SupersededError
 from sec_digester_client.protocol import (
     UNDECODABLE,
     Closed,
@@ -122,3 +123,10 @@ def test_errors_of_code_shared_with_other_services_get_the_protocols_codes() -> 
     slow = GatewayError(ErrorCode.SLOW_CONSUMER, "behind")
     assert as_gateway_error(slow) is slow
     assert slow.retriable
+
+
+def test_a_takeover_is_raised_as_superseded_not_retried() -> None:
+    # Two copies of one program must not take the stream from each other in turn.
+    frame = Refused("superseded", "a newer connection with this client_id took over", "0:5")
+    for closed in (Closed(4409, "superseded", frame), Closed(4409, "", None)):
+        assert isinstance(final_error(closed), SupersededError)
