@@ -43,6 +43,7 @@ from services.common.positions import parse_cursor
 from services.common.transaction_codes import TRANSACTION_CODES as CODE_MEANINGS
 from services.gateway.errors import ErrorCode, GatewayError, as_gateway_error
 from services.gateway.freshness import freshness_series
+from services.store.backend import StoreError
 from services.store.query import (
     ACCESSION_PATTERN,
     CIK_PATTERN,
@@ -52,7 +53,7 @@ from services.store.query import (
     AfterQuery,
     StoreQuery,
 )
-from services.store.sqlite import SqliteStore, StoreError
+from services.store.sqlite import SqliteStore
 
 # Records are large (a Form 4 with its table is several kB): a page an agent reads whole.
 TOOL_LIMIT_DEFAULT = 10

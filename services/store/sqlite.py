@@ -19,14 +19,13 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Self, TypeVar
 
 import structlog
 
-from services.common.errors import SecDigesterError
+from services.store.backend import AfterPage, Page, StoreError, cursor_of
 from services.store.layout import CREATE, DROP, LAYOUT_VERSION
 from services.store.query import AfterQuery, StoreQuery, next_token, tag_matches
 from services.store.rows import FilingRow, TextRow
@@ -37,32 +36,6 @@ _READERS = 4
 # Past this many matches, a full-text or tag filter walks the time index instead of sorting
 # every match.
 _COMMON_MATCHES = 2000
-
-
-class StoreError(SecDigesterError):
-    """The store's database failed (a full disk, a corrupt file): retriable, it may pass."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, retriable=True)
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    filings: list[bytes]  # each a record's JSON, newest first
-    next: str | None  # the `before` of the next page; None on the last one
-    as_of: str  # the cursor the store reflects: /stream?from=<as_of> continues it
-
-
-@dataclass(frozen=True, slots=True)
-class AfterPage:
-    filings: list[bytes]  # each a record's JSON, in topic order within each partition
-    next: str  # the cursor after this page: the `after` of the next one
-    more: bool  # whether the store holds more after `next` already
-    as_of: str  # the cursor the store reflects
-
-
-def cursor_of(positions: Mapping[int, int]) -> str:
-    return ",".join(f"{partition}:{offset}" for partition, offset in sorted(positions.items()))
 
 
 class SqliteStore:

@@ -17,9 +17,10 @@ import pytest
 from services.common.errors import BadParameterError
 from services.common.filters import RecordFacts
 from services.common.positions import parse_cursor
+from services.store.backend import cursor_of
 from services.store.query import AfterQuery, StoreQuery
 from services.store.rows import FilingRow, TextRow
-from services.store.sqlite import SqliteStore, cursor_of
+from services.store.sqlite import SqliteStore
 from tests.support.facts_corpus import parsed_record
 from tests.support.facts_records import earnings_record, insider_record
 from tests.support.records import sample_analysis, with_text
