@@ -25,7 +25,15 @@ from typing import Self, TypeVar
 
 import structlog
 
-from services.store.backend import AfterPage, Page, StoreError, cursor_of
+from services.store.backend import (
+    AfterPage,
+    Page,
+    PositionsMovedError,
+    ReadPositions,
+    StoreError,
+    cursor_of,
+    moved_since,
+)
 from services.store.layout import CREATE, DROP, LAYOUT_VERSION
 from services.store.query import AfterQuery, StoreQuery, next_token, tag_matches
 from services.store.rows import FilingRow, TextRow
@@ -100,11 +108,11 @@ class SqliteStore:
         positions: Mapping[int, int],
         texts: Sequence[TextRow] = (),
         text_positions: Mapping[int, int] | None = None,
+        *,
+        read: ReadPositions | None = None,
     ) -> None:
-        """The texts, the rows and the positions after them (of both topics), in one
-        transaction: all or nothing. A text pairs with the row of its accession and
-        analyzed_at, written before or after it."""
-        await self._write(self._write_batch, rows, positions, texts, text_positions or {})
+        """FilingsStore.write: one transaction, compare and set on `read` when given."""
+        await self._write(self._write_batch, rows, positions, texts, text_positions or {}, read)
 
     async def rebuild(self, reason: str) -> None:
         """Empty the store (positions included) for a feed from the topic's beginning."""
@@ -217,9 +225,20 @@ class SqliteStore:
         positions: Mapping[int, int],
         texts: Sequence[TextRow],
         text_positions: Mapping[int, int],
+        read: ReadPositions | None,
     ) -> None:
         db = self._db()
         with _transaction(db):
+            if read is not None:
+                moved = {
+                    topic: moved_since(self._positions(table), was, moving)
+                    for topic, table, was, moving in (
+                        (self.topic, "positions", read[0], positions),
+                        (self.text_topic, "text_positions", read[1], text_positions),
+                    )
+                }
+                if any(moved.values()):
+                    raise PositionsMovedError(moved)
             for text in texts:
                 self._write_text(db, text)
             for row in rows:
@@ -259,12 +278,12 @@ class SqliteStore:
                     "INSERT INTO filings_text (rowid, summary, names, text) VALUES (?, ?, ?, ?)",
                     (filing_id, row.summary, row.names, self._take_text(db, row)),
                 )
-            for table, moved in (("positions", positions), ("text_positions", text_positions)):
+            for table, after in (("positions", positions), ("text_positions", text_positions)):
                 upsert = (
                     f"INSERT INTO {table} (partition, next_offset) VALUES (?, ?) ON CONFLICT"  # noqa: S608
                     " (partition) DO UPDATE SET next_offset = excluded.next_offset"
                 )
-                db.executemany(upsert, sorted(moved.items()))
+                db.executemany(upsert, sorted(after.items()))
 
     @staticmethod
     def _write_text(db: sqlite3.Connection, text: TextRow) -> None:
