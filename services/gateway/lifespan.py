@@ -54,7 +54,7 @@ from services.gateway.stream.warmup import read_recent, recent_starts
 from services.gateway.tools import GatewayTools
 from services.gateway.transports.mcp import mcp_sessions
 from services.store.feeder import FeederTopics, StoreFeeder
-from services.store.sqlite import SqliteStore
+from services.store.opening import open_store
 
 log = structlog.get_logger(__name__)
 
@@ -91,12 +91,7 @@ class GatewayLifespan:
             stack.callback(transcoder.close)
             transcoder.start()  # while the tails read the recent records
             store = await stack.enter_async_context(
-                SqliteStore(
-                    settings.store_file,
-                    settings.topic_analyzed,
-                    settings.topic_text,
-                    writer=settings.gateway_store_feeder,
-                )
+                open_store(settings, writer=settings.gateway_store_feeder)
             )
             topics = {
                 "analyzed": await _topic_stream(

@@ -56,9 +56,8 @@ from services.common.errors import SecDigesterError
 from services.common.kafka import KafkaConsumer, PartitionEnd, partitions_at, partitions_of
 from services.common.lifecycle import sleep_or_stop
 from services.store import metrics
-from services.store.backend import StoreError, cursor_of
+from services.store.backend import FilingsStore, StoreError, cursor_of
 from services.store.rows import FilingRow, TextRow
-from services.store.sqlite import SqliteStore
 
 log = structlog.get_logger(__name__)
 _RETRY_S = 2.0
@@ -82,7 +81,7 @@ class FeederTopics:
 class StoreFeeder:
     def __init__(
         self,
-        store: SqliteStore,
+        store: FilingsStore,
         consumer: KafkaConsumer,
         codecs: tuple[AvroCodec, AvroCodec],  # analyzed, text
         topics: FeederTopics,

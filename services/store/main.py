@@ -14,8 +14,8 @@ from services.common.probes import kafka_reachable, registry_reachable
 from services.common.registry import open_registry, subject_for
 from services.common.schemas import SchemaName
 from services.store.feeder import FeederTopics, StoreFeeder
+from services.store.opening import open_store
 from services.store.settings import FeederSettings
-from services.store.sqlite import SqliteStore
 
 log = structlog.get_logger(__name__)
 
@@ -26,11 +26,11 @@ async def run_feeder(settings: FeederSettings) -> int:
     config = consumer_config(settings, client_id="sec-digester-store") | {
         "enable.partition.eof": True
     }
-    structlog.contextvars.bind_contextvars(topic=topic, store=str(settings.store_file))
+    structlog.contextvars.bind_contextvars(topic=topic, store=settings.store_description)
     async with (
         open_registry(settings) as registry,
         KafkaConsumer(config) as consumer,
-        SqliteStore(settings.store_file, topic, settings.topic_text) as store,
+        open_store(settings, writer=True) as store,
     ):
         codecs = (
             await AvroCodec(registry, subject_for(topic), SchemaName.FILING_ANALYSIS).open(),
