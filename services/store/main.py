@@ -8,12 +8,12 @@ import structlog
 
 from services.common.avro import AvroCodec
 from services.common.health import serve_health
-from services.common.kafka import KafkaConsumer, consumer_config
+from services.common.kafka import KafkaConsumer
 from services.common.lifecycle import shutdown_event
 from services.common.probes import kafka_reachable, registry_reachable
 from services.common.registry import open_registry, subject_for
 from services.common.schemas import SchemaName
-from services.store.feeder import FeederTopics, StoreFeeder
+from services.store.feeder import FeederTopics, StoreFeeder, feeder_config
 from services.store.opening import open_store
 from services.store.settings import FeederSettings
 
@@ -23,9 +23,7 @@ log = structlog.get_logger(__name__)
 async def run_feeder(settings: FeederSettings) -> int:
     stop = shutdown_event()
     topic = settings.topic_analyzed
-    config = consumer_config(settings, client_id="sec-digester-store") | {
-        "enable.partition.eof": True
-    }
+    config = feeder_config(settings, client_id="sec-digester-store")
     structlog.contextvars.bind_contextvars(topic=topic, store=settings.store_description)
     async with (
         open_registry(settings) as registry,
@@ -47,6 +45,7 @@ async def run_feeder(settings: FeederSettings) -> int:
             progress_interval_s=settings.store_progress_interval_s,
             text_wait_s=settings.store_text_wait_s,
             held_max=settings.store_held_max,
+            grouped=settings.store_postgres_dsn is not None,
         )
         async with serve_health(
             settings.store_health_host,
