@@ -97,6 +97,9 @@ def feeder_config(settings: StoreSettings, *, client_id: str) -> dict[str, Any]:
     config["enable.partition.eof"] = True
     if grouped:
         config["partition.assignment.strategy"] = "range"
+        session_ms = int(settings.store_group_session_timeout_s * 1000)
+        config["session.timeout.ms"] = session_ms
+        config["heartbeat.interval.ms"] = min(3000, session_ms // 3)
     return config
 
 

@@ -24,6 +24,10 @@ class StoreSettings(CommonSettings):
     # With PostgreSQL, the consumer group the feeders of every replica share: its assignment
     # gives each partition one writer at a time (the offsets stay in the database).
     store_group_id: Annotated[str, Field(min_length=1, max_length=200)] = "sec-digester-store"
+    # With PostgreSQL, how long a replica that stopped answering (killed, its host gone) keeps
+    # its partitions before the group gives them to the others (librdkafka's
+    # session.timeout.ms; the broker allows 6 s at least by default).
+    store_group_session_timeout_s: Annotated[float, Field(ge=1, le=1800)] = 45.0
     # Records written per database transaction, at most (with the offsets they came from).
     store_batch_size: Annotated[int, Field(ge=1, le=100_000)] = 1000
     # How often the feeder logs its progress and measures its lag while it is behind.
