@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint unit integration fuzz bench bench-gateway infra-artifacts browser helm promtool clean
+.PHONY: demo test lint unit integration fuzz bench bench-gateway infra-artifacts browser helm promtool postgres clean
 
 $(STAMP): pyproject.toml clients/python/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ helm:
 promtool:
 	scripts/install-promtool.sh
 
+# PostgreSQL from Debian's package, for the filings store's tests on it (the binaries only).
+postgres:
+	scripts/install-postgres.sh
+
 # Two workers (pytest-xdist), each a session with its own broker, registry and ports
 # (tests/support/infra.py). loadgroup hands tests out one at a time as a worker runs short, the
 # longest (integration) first, and keeps the tests on a three-node cluster together on one
@@ -44,13 +48,13 @@ promtool:
 # integration test in its first batch.
 TEST_WORKERS ?= 2
 
-test: lint infra-artifacts browser helm promtool
+test: lint infra-artifacts browser helm promtool postgres
 	$(BIN)/python -m pytest tests -q -n $(TEST_WORKERS) --dist loadgroup
 
-unit: $(STAMP) helm promtool
+unit: $(STAMP) helm promtool postgres
 	$(BIN)/python -m pytest tests/unit -q
 
-integration: infra-artifacts browser
+integration: infra-artifacts browser postgres
 	$(BIN)/python -m pytest tests/integration -q
 
 # The property-based tests at 10,000 examples per property (the `fuzz` Hypothesis profile,

@@ -486,7 +486,10 @@ class StoreFeeder:
             self.caught_up.clear()
         log.info(
             f"store partitions {rebalance.kind}",
-            partitions=[f"{tp.topic}:{tp.partition}@{tp.offset}" for tp in rebalance.partitions],
+            partitions=[
+                f"{tp.topic}:{tp.partition}" + (f"@{tp.offset}" if tp.offset >= 0 else "")
+                for tp in rebalance.partitions
+            ],
         )
 
     async def _read_on_from_the_store(self) -> None:
