@@ -101,16 +101,29 @@ _TABLES = (
     "positions",
     "meta",
 )
-_UPSERT_FILING = (
+# One statement per batch and table: arrays of the batch's values, unnested.
+_UPSERT_FILINGS = (
     'INSERT INTO filings (accession, partition, "offset", accepted_at, form, base_form,'
     " priority, max_value_usd, stake_percent, stake_kind, analyzed_at, body)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    " SELECT * FROM unnest(%s::text[], %s::integer[], %s::bigint[], %s::text[], %s::text[],"
+    " %s::text[], %s::integer[], %s::float8[], %s::float8[], %s::text[], %s::text[],"
+    " %s::bytea[])"
     " ON CONFLICT (accession) DO UPDATE SET partition = excluded.partition,"
     ' "offset" = excluded."offset", accepted_at = excluded.accepted_at, form = excluded.form,'
     " base_form = excluded.base_form, priority = excluded.priority,"
     " max_value_usd = excluded.max_value_usd, stake_percent = excluded.stake_percent,"
     " stake_kind = excluded.stake_kind, analyzed_at = excluded.analyzed_at,"
-    " body = excluded.body RETURNING id"
+    " body = excluded.body RETURNING accession, id"
+)
+_INSERT_TAGS = (
+    "INSERT INTO filing_tags (filing_id, kind, value)"
+    " SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[]) ON CONFLICT DO NOTHING"
+)
+_INSERT_TEXTS = (
+    "INSERT INTO filings_text (filing_id, described, document, text)"
+    " SELECT id, to_tsvector('simple', summary) || to_tsvector('simple', names),"
+    " to_tsvector('simple', text), text"
+    " FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[]) AS t(id, summary, names, text)"
 )
 _TS = "to_tsvector('simple', %s)"
 
@@ -438,34 +451,31 @@ async def _write_rows(db: Connection, rows: Sequence[FilingRow]) -> None:
         return
     latest = list({row.accession: row for row in rows}.values())
     async with db.cursor() as cursor:
-        await cursor.executemany(
-            _UPSERT_FILING,
-            [
-                (
-                    row.accession,
-                    row.partition,
-                    row.offset,
-                    row.accepted_at,
-                    row.form,
-                    row.base_form,
-                    row.priority,
-                    row.max_value_usd,
-                    row.stake_percent,
-                    row.stake_kind,
-                    row.analyzed_at,
-                    row.body,
-                )
-                for row in latest
-            ],
-            returning=True,
+        columns = list(
+            zip(
+                *(
+                    (
+                        row.accession,
+                        row.partition,
+                        row.offset,
+                        row.accepted_at,
+                        row.form,
+                        row.base_form,
+                        row.priority,
+                        row.max_value_usd,
+                        row.stake_percent,
+                        row.stake_kind,
+                        row.analyzed_at,
+                        row.body,
+                    )
+                    for row in latest
+                ),
+                strict=True,
+            )
         )
-        ids = []
-        while True:
-            found = await cursor.fetchone()
-            assert found is not None  # RETURNING id: one row per statement
-            ids.append(int(found[0]))
-            if not cursor.nextset():
-                break
+        await cursor.execute(_UPSERT_FILINGS, [list(column) for column in columns])
+        by_accession = {str(a): int(i) for a, i in await cursor.fetchall()}
+        ids = [by_accession[row.accession] for row in latest]
         await cursor.execute("DELETE FROM filing_tags WHERE filing_id = ANY(%s)", (ids,))
         await cursor.execute("DELETE FROM filings_text WHERE filing_id = ANY(%s)", (ids,))
         documents = await _take_texts(cursor, latest)
@@ -475,18 +485,15 @@ async def _write_rows(db: Connection, rows: Sequence[FilingRow]) -> None:
             for kind, value in row.tags
         ]
         if tags:
-            await cursor.executemany(
-                "INSERT INTO filing_tags (filing_id, kind, value) VALUES (%s, %s, %s)"
-                " ON CONFLICT DO NOTHING",
-                tags,
-            )
-        await cursor.executemany(
-            "INSERT INTO filings_text (filing_id, described, document, text)"  # noqa: S608
-            f" VALUES (%s, {_TS} || {_TS}, {_TS}, %s)",
-            [
-                (filing_id, _text(row.summary), _text(row.names), document, document)
-                for filing_id, row, document in zip(ids, latest, documents, strict=True)
-            ],
+            await cursor.execute(_INSERT_TAGS, [list(column) for column in zip(*tags, strict=True)])
+        await cursor.execute(
+            _INSERT_TEXTS,
+            (
+                ids,
+                [_text(row.summary) for row in latest],
+                [_text(row.names) for row in latest],
+                documents,
+            ),
         )
 
 
