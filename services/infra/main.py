@@ -65,4 +65,10 @@ async def run_infra_status(settings: InfraSettings) -> int:
     settings = local.existing_cluster_settings(settings)
     healthy = _report(await asyncio.to_thread(local.status, settings))
     _print_client_settings(settings)
+    postgres = infra_postgres(settings)
+    if await asyncio.to_thread(postgres.running):
+        answers = await asyncio.to_thread(postgres.answers)
+        _say(f"postgres: {'answers' if answers else 'does not answer'} at port {postgres.port}")
+        print(f"STORE_DSN={postgres.dsn}")
+        healthy = healthy and answers
     return 0 if healthy else 1

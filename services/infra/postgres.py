@@ -148,7 +148,10 @@ def reachable_by_postgres(path: Path) -> bool:
     """Whether the `postgres` user can reach `path` (run by root; always so otherwise)."""
     if not as_root():
         return True
-    user = pwd.getpwnam(_USER)
+    try:
+        user = pwd.getpwnam(_USER)
+    except KeyError:  # not installed: nothing will run there
+        return True
     for parent in [path, *path.parents]:
         if not parent.exists():
             continue
