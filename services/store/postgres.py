@@ -352,16 +352,15 @@ class PostgresStore:
             found = await (await db.execute(*query.offsets_sql(partition, POSTGRES))).fetchall()
             offsets[partition] = [int(offset) for (offset,) in found]
         chosen, more = query.page(offsets)
-        bodies = []
-        for partition, offset in chosen:
-            found_body = await (
-                await db.execute(
-                    'SELECT body FROM filings WHERE partition = %s AND "offset" = %s',
-                    (partition, offset),
-                )
-            ).fetchone()
-            assert found_body is not None  # its offset was just read, in this snapshot
-            bodies.append(bytes(found_body[0]))
+        found = await (
+            await db.execute(
+                'SELECT partition, "offset", body FROM filings WHERE (partition, "offset") IN'
+                " (SELECT * FROM unnest(%s::integer[], %s::bigint[]))",
+                ([p for p, _ in chosen], [o for _, o in chosen]),
+            )
+        ).fetchall()
+        by_position = {(int(p), int(o)): bytes(body) for p, o, body in found}
+        bodies = [by_position[position] for position in chosen]  # read in this snapshot
         following = query.next_positions(chosen, more, as_of)
         return AfterPage(bodies, cursor_of(following), more, cursor_of(as_of))
 
