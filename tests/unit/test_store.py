@@ -7,6 +7,7 @@ another layout or topic is rebuilt."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import sqlite3
 from dataclasses import dataclass
@@ -486,3 +487,31 @@ def test_a_page_after_a_cursor_keeps_each_partitions_order() -> None:
     assert query.next_positions(chosen, more, {0: 13, 1: 6}) == {0: 12, 1: 1}
     with pytest.raises(BadParameterError, match=r"^limit: "):
         AfterQuery({}, limit=0)
+
+
+@pytest.mark.asyncio
+async def test_a_stale_writer_waits_for_the_new_owner_then_writes_nothing(
+    postgres: LocalPostgres, pg_schema: str
+) -> None:
+    """PostgreSQL, two writers at once: the new owner of partition 0 moves its position in a
+    transaction still open; the old owner's write (of what it read before) waits on that
+    position's row, and once the new owner commits finds it moved: nothing of it is stored."""
+    rows = _rows(_records())
+    async with PostgresStore(postgres.dsn, TOPIC, TEXT_TOPIC, schema=pg_schema) as stale:
+        await stale.write([], {0: 0, 1: 0})
+        read = (await stale.positions(), await stale.text_positions())
+        async with await psycopg.AsyncConnection.connect(postgres.dsn) as owner:
+            await owner.execute(
+                sql.SQL("UPDATE {}.positions SET next_offset = 5 WHERE partition = 0").format(
+                    sql.Identifier(pg_schema)
+                )
+            )
+            writing = asyncio.create_task(stale.write(rows[:2], {0: 2, 1: 1}, read=read))
+            await asyncio.sleep(0.5)
+            assert not writing.done()  # waiting on the row the new owner holds
+            await owner.commit()
+        with pytest.raises(PositionsMovedError) as moved:
+            await writing
+        assert moved.value.moved[TOPIC] == [0]
+        assert await stale.positions() == {0: 5, 1: 0}
+        assert await stale.count() == 0
