@@ -157,10 +157,6 @@ async def _feed(
     started = time.perf_counter()
     task = asyncio.create_task(feeder.run(stop))
     await feeder.caught_up.wait()
-    if grouped:  # caught up once its assignment's ends are reached
-        while not feeder.positions:
-            feeder.caught_up.clear()
-            await feeder.caught_up.wait()
     elapsed = time.perf_counter() - started
     stop.set()
     await task

@@ -244,7 +244,14 @@ class StoreFeeder:
             await self._pace()
             held = sum(len(h) for h in self._held.values())
             metrics.HELD.set(held)
-            if self._ended >= set(self.positions) and not held and not self.caught_up.is_set():
+            # Grouped, a feeder is caught up once it has partitions and read them to their ends.
+            has_partitions = bool(self.positions) or not self._grouped
+            if (
+                has_partitions
+                and self._ended >= set(self.positions)
+                and not held
+                and not self.caught_up.is_set()
+            ):
                 self.caught_up.set()
                 log.info("store caught up", as_of=cursor_of(self.positions))
             if time.monotonic() >= next_report:

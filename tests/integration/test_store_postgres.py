@@ -228,6 +228,12 @@ def _feeder(
     return ServiceProcess(name, ["store", "feed"], env, tmp_path)
 
 
+def _assignments(feeder: ServiceProcess) -> list[list[str]]:
+    """The partitions of each assignment the feeder logged ("topic:partition@offset")."""
+    events = [json.loads(line) for line in feeder.output().splitlines() if line.startswith("{")]
+    return [e["partitions"] for e in events if e.get("event") == "store partitions assigned"]
+
+
 async def _caught_up(infra: InfraSettings, topics: TopicSettings, dsn: str, schema: str) -> None:
     ends = (_ends(infra, topics.topic_analyzed), _ends(infra, topics.topic_text))
     await wait_for_async(
@@ -309,6 +315,16 @@ async def test_two_replicas_while_partitions_move_lose_nothing_and_write_nothing
             await _caught_up(infra, topics, dsn, pg_schema)
             assert second.output().count("store partitions assigned") >= 2  # then took all
     assert "store partitions assigned" in first.output()
+    # Range assignment: each feeder was given partition N of both topics, or of neither.
+    for feeder in (first, second):
+        for assigned in _assignments(feeder):
+            by_topic = {
+                topic: {
+                    int(p.split("@")[0]) for t, p in (a.split(":") for a in assigned) if t == topic
+                }
+                for topic in (topics.topic_analyzed, topics.topic_text)
+            }
+            assert by_topic[topics.topic_analyzed] == by_topic[topics.topic_text], assigned
     _assert_equals_the_topics(infra, topics, dsn, pg_schema)
 
     # A writer whose positions another moved since it read them writes nothing.
