@@ -53,8 +53,8 @@ from services.gateway.stream.transcoding import TranscoderPool
 from services.gateway.stream.warmup import read_recent, recent_starts
 from services.gateway.tools import GatewayTools
 from services.gateway.transports.mcp import mcp_sessions
-from services.store.feeder import FeederTopics, StoreFeeder
-from services.store.sqlite import SqliteStore
+from services.store.feeder import FeederTopics, StoreFeeder, feeder_config
+from services.store.opening import open_store
 
 log = structlog.get_logger(__name__)
 
@@ -91,12 +91,7 @@ class GatewayLifespan:
             stack.callback(transcoder.close)
             transcoder.start()  # while the tails read the recent records
             store = await stack.enter_async_context(
-                SqliteStore(
-                    settings.store_file,
-                    settings.topic_analyzed,
-                    settings.topic_text,
-                    writer=settings.gateway_store_feeder,
-                )
+                open_store(settings, writer=settings.gateway_store_feeder)
             )
             topics = {
                 "analyzed": await _topic_stream(
@@ -127,10 +122,7 @@ class GatewayLifespan:
                 feeder = StoreFeeder(
                     store,
                     await stack.enter_async_context(
-                        KafkaConsumer(
-                            consumer_config(settings, client_id="sec-gateway-store")
-                            | {"enable.partition.eof": True}
-                        )
+                        KafkaConsumer(feeder_config(settings, client_id="sec-gateway-store"))
                     ),
                     (
                         topics["analyzed"].codec,
@@ -143,6 +135,7 @@ class GatewayLifespan:
                     progress_interval_s=settings.store_progress_interval_s,
                     text_wait_s=settings.store_text_wait_s,
                     held_max=settings.store_held_max,
+                    grouped=settings.store_postgres_dsn is not None,
                 )
                 tasks.append(asyncio.create_task(_logged(feeder.run(stop), "store feeder")))
             tools = GatewayTools(

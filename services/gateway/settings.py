@@ -29,7 +29,9 @@ class GatewaySettings(StoreSettings):
     gateway_client_queue: Annotated[int, Field(ge=10, le=1_000_000)] = 10_000
     # Whether this process feeds the filings store (STORE_PATH) from the analyzed topic. With
     # --workers N only the first worker does; false for every gateway that shares the file with
-    # another feeder (one more gateway on the host, or `sec-digester store feed`).
+    # another feeder (one more gateway on the host, or `sec-digester store feed`). With
+    # PostgreSQL (STORE_DSN) every replica may feed: the consumer group STORE_GROUP_ID gives
+    # each partition one writer at a time.
     gateway_store_feeder: bool = True
     # Recent records each shared tail keeps, so a client that finished replaying joins live
     # without another trip to Kafka.

@@ -16,11 +16,11 @@ from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 
 from services.gateway.auth import ConnectionLimiter
 from services.gateway.stream.streams import Streams
-from services.store.sqlite import SqliteStore
+from services.store.backend import FilingsStore
 
 
 class RestState(TypedDict):
-    store: SqliteStore  # the filings store `GET /api/filings` answers from
+    store: FilingsStore  # the filings store `GET /api/filings` answers from
 
 
 class StreamState(TypedDict):

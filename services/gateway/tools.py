@@ -43,6 +43,7 @@ from services.common.positions import parse_cursor
 from services.common.transaction_codes import TRANSACTION_CODES as CODE_MEANINGS
 from services.gateway.errors import ErrorCode, GatewayError, as_gateway_error
 from services.gateway.freshness import freshness_series
+from services.store.backend import FilingsStore, StoreError
 from services.store.query import (
     ACCESSION_PATTERN,
     CIK_PATTERN,
@@ -52,7 +53,6 @@ from services.store.query import (
     AfterQuery,
     StoreQuery,
 )
-from services.store.sqlite import SqliteStore, StoreError
 
 # Records are large (a Form 4 with its table is several kB): a page an agent reads whole.
 TOOL_LIMIT_DEFAULT = 10
@@ -282,7 +282,7 @@ class GatewayTools:
     """The tools over one store and the registry /metrics exposes."""
 
     def __init__(
-        self, store: SqliteStore, metrics: CollectorRegistry, topics: Mapping[str, str]
+        self, store: FilingsStore, metrics: CollectorRegistry, topics: Mapping[str, str]
     ) -> None:
         """`topics`: the Kafka topic of each of FRESHNESS_TOPICS (the histogram's label)."""
         self._store = store

@@ -7,7 +7,7 @@ _SETTINGS = "services.infra.settings:InfraSettings"
 COMMANDS = [
     Command(
         ("infra", "up"),
-        "start local Kafka and the schema registry",
+        "start local Kafka and the schema registry (--postgres: and PostgreSQL)",
         _SETTINGS,
         "services.infra.main:run_infra_up",
     ),

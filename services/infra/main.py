@@ -1,4 +1,5 @@
-"""`sec-digester infra up|fetch|down|status`: the local Kafka and schema registry.
+"""`sec-digester infra up|fetch|down|status`: the local Kafka and schema registry (and, with
+`up --postgres`, a PostgreSQL for the filings store).
 
 Human-readable lines go to stderr; the settings a client needs (`infra up|status`) go to
 stdout as shell assignments, so `eval "$(sec-digester infra up)"` works.
@@ -11,6 +12,7 @@ import sys
 
 from services.infra import local
 from services.infra.artifacts import fetch_artifacts
+from services.infra.postgres import infra_postgres
 from services.infra.settings import InfraSettings
 
 
@@ -35,6 +37,11 @@ async def run_infra_up(settings: InfraSettings) -> int:
     statuses = await asyncio.to_thread(local.up, settings)
     _report(statuses)
     _print_client_settings(settings)
+    if settings.infra_postgres:
+        postgres = infra_postgres(settings)
+        await asyncio.to_thread(postgres.up, settings.infra_start_timeout_s)
+        _say(f"postgres: answers at {settings.infra_host}:{postgres.port} ({postgres.data_dir})")
+        print(f"STORE_DSN={postgres.dsn}")
     return 0
 
 
@@ -48,6 +55,8 @@ async def run_infra_fetch(settings: InfraSettings) -> int:
 async def run_infra_down(settings: InfraSettings) -> int:
     settings = local.existing_cluster_settings(settings)
     stopped = await asyncio.to_thread(local.down, settings)
+    if await asyncio.to_thread(infra_postgres(settings).down):
+        stopped.append("postgres")
     _say(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
     return 0
 
@@ -56,4 +65,10 @@ async def run_infra_status(settings: InfraSettings) -> int:
     settings = local.existing_cluster_settings(settings)
     healthy = _report(await asyncio.to_thread(local.status, settings))
     _print_client_settings(settings)
+    postgres = infra_postgres(settings)
+    if await asyncio.to_thread(postgres.running):
+        answers = await asyncio.to_thread(postgres.answers)
+        _say(f"postgres: {'answers' if answers else 'does not answer'} at port {postgres.port}")
+        print(f"STORE_DSN={postgres.dsn}")
+        healthy = healthy and answers
     return 0 if healthy else 1

@@ -44,21 +44,35 @@ class InfraSettings(CommonSettings):
     # Per Kafka node.
     infra_kafka_heap: str = "1g"
     infra_registry_heap: str = "512m"
+    # A local PostgreSQL for the filings store (STORE_DSN), from Debian's package: `infra up
+    # --postgres` or INFRA_POSTGRES=true starts it (`down` stops it whenever it runs).
+    infra_postgres: bool = False
+    infra_postgres_port: Port = 5433
+    # Its data directory; empty = <INFRA_DIR>/postgres, or, run by root with INFRA_DIR where
+    # the postgres user cannot reach it (under /root), /var/lib/postgresql/sec-digester-<port>.
+    infra_postgres_dir: Path | None = None
     infra_start_timeout_s: Annotated[float, Field(gt=0)] = 180.0
     java_home: Path | None = None
 
     # The spelling: `sec-digester infra up --nodes 3`.
-    FLAG_ALIASES: ClassVar[dict[str, str]] = {"infra_nodes": "nodes"}
+    FLAG_ALIASES: ClassVar[dict[str, str]] = {"infra_nodes": "nodes", "infra_postgres": "postgres"}
 
     @model_validator(mode="after")
     def _ports_distinct(self) -> Self:
-        ports = [*self.broker_ports, *self.controller_ports, self.infra_registry_port]
+        ports = [
+            *self.broker_ports,
+            *self.controller_ports,
+            self.infra_registry_port,
+            self.infra_postgres_port,
+        ]
         if len(set(ports)) != len(ports):
             raise ValueError(
-                "INFRA_KAFKA_PORT, INFRA_CONTROLLER_PORT and INFRA_REGISTRY_PORT must differ "
+                "INFRA_KAFKA_PORT, INFRA_CONTROLLER_PORT, INFRA_REGISTRY_PORT and "
+                "INFRA_POSTGRES_PORT must differ "
                 f"for every one of the {self.infra_nodes} node(s) (node n adds "
                 f"{NODE_PORT_STRIDE}(n-1)): brokers {self.broker_ports}, controllers "
-                f"{self.controller_ports}, registry {self.infra_registry_port}"
+                f"{self.controller_ports}, registry {self.infra_registry_port}, PostgreSQL "
+                f"{self.infra_postgres_port}"
             )
         return self
 

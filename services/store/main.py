@@ -8,14 +8,14 @@ import structlog
 
 from services.common.avro import AvroCodec
 from services.common.health import serve_health
-from services.common.kafka import KafkaConsumer, consumer_config
+from services.common.kafka import KafkaConsumer
 from services.common.lifecycle import shutdown_event
 from services.common.probes import kafka_reachable, registry_reachable
 from services.common.registry import open_registry, subject_for
 from services.common.schemas import SchemaName
-from services.store.feeder import FeederTopics, StoreFeeder
+from services.store.feeder import FeederTopics, StoreFeeder, feeder_config
+from services.store.opening import open_store
 from services.store.settings import FeederSettings
-from services.store.sqlite import SqliteStore
 
 log = structlog.get_logger(__name__)
 
@@ -23,14 +23,12 @@ log = structlog.get_logger(__name__)
 async def run_feeder(settings: FeederSettings) -> int:
     stop = shutdown_event()
     topic = settings.topic_analyzed
-    config = consumer_config(settings, client_id="sec-digester-store") | {
-        "enable.partition.eof": True
-    }
-    structlog.contextvars.bind_contextvars(topic=topic, store=str(settings.store_file))
+    config = feeder_config(settings, client_id="sec-digester-store")
+    structlog.contextvars.bind_contextvars(topic=topic, store=settings.store_description)
     async with (
         open_registry(settings) as registry,
         KafkaConsumer(config) as consumer,
-        SqliteStore(settings.store_file, topic, settings.topic_text) as store,
+        open_store(settings, writer=True) as store,
     ):
         codecs = (
             await AvroCodec(registry, subject_for(topic), SchemaName.FILING_ANALYSIS).open(),
@@ -47,6 +45,7 @@ async def run_feeder(settings: FeederSettings) -> int:
             progress_interval_s=settings.store_progress_interval_s,
             text_wait_s=settings.store_text_wait_s,
             held_max=settings.store_held_max,
+            grouped=settings.store_postgres_dsn is not None,
         )
         async with serve_health(
             settings.store_health_host,

@@ -27,3 +27,8 @@ TEXTS_MISSING = Counter(
 REBUILDS = Counter(
     "store_rebuilds_total", "Times the store was emptied to be fed again from the beginning"
 )
+FENCED = Counter(
+    "store_writes_fenced_total",
+    "Writes refused because another feeder moved the positions meanwhile (PostgreSQL: the "
+    "group gave a partition to another replica); what was held of them is read again",
+)

@@ -4,11 +4,13 @@ exclusive, on accepted_at), the CIK of any entity (`cik`), and a page (`limit`, 
 the `next` token of the previous page). Newest first, by (accepted_at, accession).
 
 Parsing raises BadParameterError naming the parameter; `sql` is the parameterized statement
-(no value of the user's is ever part of the SQL text).
+(no value of the user's is ever part of the SQL text), in the SQL of either backend (`SQLITE`,
+`POSTGRES`: a Dialect says where they differ; the logic is written once).
 
 Full text: `q` is read as words (letters and digits; everything else separates them), each
-searched for as a quoted FTS5 term and all of them required, so FTS syntax in the input
-(quotes, NEAR, *, column filters, parentheses) is only ever text. At most 500 characters (a
+searched for as a quoted FTS5 term (PostgreSQL: the words given to plainto_tsquery) and all of
+them required, so FTS syntax in the input (quotes, NEAR, *, column filters, parentheses, & | !)
+is only ever text. At most 500 characters (a
 400 beyond); a `q` with no word in it matches nothing.
 
 `AfterQuery` is the other question: what the store holds after a cursor (`P:O,...`, the
@@ -44,6 +46,47 @@ NEXT_PATTERN = (
     r"_([0-9]{10}-[0-9]{2}-[0-9]{6})_([0-9]{1,9}:[0-9]{1,19}(?:,[0-9]{1,9}:[0-9]{1,19}){0,999})$"
 )
 _NEXT = re.compile(NEXT_PATTERN)
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """Where the backends' SQL differs: the parameter mark, false, and the full-text match."""
+
+    mark: str  # a parameter's placeholder
+    false: str
+    # The filings matching the words (one argument), among few (sorted) or many (each row of
+    # the time index tested).
+    words_among_few: str
+    words_among_many: str
+    postgres: bool  # the words' argument: plainto_tsquery's text, not FTS5's quoted terms
+
+    def marks(self, count: int) -> str:
+        return ",".join([self.mark] * count)
+
+    def words_argument(self, words: tuple[str, ...]) -> str:
+        if self.postgres:
+            return " ".join(words)  # only letters, digits, _: nothing plainto_tsquery parses
+        return " ".join(f'"{word}"' for word in words)
+
+
+SQLITE = Dialect(
+    mark="?",
+    false="0",
+    words_among_few="id IN (SELECT rowid FROM filings_text WHERE filings_text MATCH ?)",
+    words_among_many="EXISTS (SELECT 1 FROM filings_text WHERE filings_text MATCH ?"
+    " AND filings_text.rowid = filings.id)",
+    postgres=False,
+)
+# services/store/postgres.py: filings_text's GIN index is on (described || document).
+_PG_MATCH = "(described || document) @@ plainto_tsquery('simple', %s)"
+POSTGRES = Dialect(
+    mark="%s",
+    false="FALSE",
+    words_among_few=f"id IN (SELECT filing_id FROM filings_text WHERE {_PG_MATCH})",  # noqa: S608
+    words_among_many=f"EXISTS (SELECT 1 FROM filings_text WHERE {_PG_MATCH}"  # noqa: S608
+    " AND filings_text.filing_id = filings.id)",
+    postgres=True,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +131,11 @@ class StoreQuery:
         return [(kind, values) for kind, values in wanted if values]
 
     def sql(
-        self, *, common_words: bool = False, common_tags: frozenset[str] = frozenset()
+        self,
+        *,
+        common_words: bool = False,
+        common_tags: frozenset[str] = frozenset(),
+        dialect: Dialect = SQLITE,
     ) -> tuple[str, list[object]]:
         """SELECT accepted_at, accession, body, newest first, one more than `limit` (to know
         whether there is a next page).
@@ -101,9 +148,10 @@ class StoreQuery:
         where: list[str] = []
         args: list[object] = []
         chosen = self.filter
+        mark = dialect.mark
 
         for kind, values in self.tags():
-            matches, tag_args = tag_matches(kind, values)
+            matches, tag_args = tag_matches(kind, values, dialect)
             where.append(
                 f"EXISTS ({matches} AND filing_id = filings.id)"
                 if kind in common_tags
@@ -111,7 +159,7 @@ class StoreQuery:
             )
             args.extend(tag_args)
         if chosen.forms:
-            marks = ",".join("?" * len(chosen.forms))
+            marks = dialect.marks(len(chosen.forms))
             # A form's amendments go with it, as on the stream.
             where.append(f"(form IN ({marks}) OR base_form IN ({marks}))")
             args.extend(sorted(chosen.forms) * 2)
@@ -121,55 +169,52 @@ class StoreQuery:
             ("stake_percent", chosen.min_stake_pct),
         ):
             if bound is not None:
-                where.append(f"{column} >= ?")
+                where.append(f"{column} >= {mark}")
                 args.append(bound)
         if chosen.stake_kind is not None:
-            where.append("stake_kind = ?")
+            where.append(f"stake_kind = {mark}")
             args.append(chosen.stake_kind)
         if self.since is not None:
-            where.append("accepted_at >= ?")
+            where.append(f"accepted_at >= {mark}")
             args.append(stored_time(self.since))
         if self.until is not None:
-            where.append("accepted_at < ?")
+            where.append(f"accepted_at < {mark}")
             args.append(stored_time(self.until))
         if self.words == ():
-            where.append("0")  # a q with no word in it matches nothing
+            where.append(dialect.false)  # a q with no word in it matches nothing
         elif self.words:
             # Many matches: each row the time index gives is tested by its rowid (a seek in the
             # term's list), and the walk stops after a page. Few: they are looked up and sorted.
-            where.append(
-                "EXISTS (SELECT 1 FROM filings_text WHERE filings_text MATCH ?"
-                " AND filings_text.rowid = filings.id)"
-                if common_words
-                else "id IN (SELECT rowid FROM filings_text WHERE filings_text MATCH ?)"
-            )
-            args.append(self.match_expression)
+            where.append(dialect.words_among_many if common_words else dialect.words_among_few)
+            args.append(dialect.words_argument(self.words))
         if self.before is not None:
             accepted_at, accession, as_of = self.before
-            where.append("(accepted_at < ? OR (accepted_at = ? AND accession < ?))")
+            where.append(f"(accepted_at < {mark} OR (accepted_at = {mark} AND accession < {mark}))")
             args.extend([accepted_at, accepted_at, accession])
             # Only what the first page's snapshot held: a filing stored since (even one older
             # by accepted_at) is after as_of, so the stream from as_of gives it, not this walk.
             where.append(
-                "(" + " OR ".join('(partition = ? AND "offset" < ?)' for _ in as_of) + ")"
+                "("
+                + " OR ".join(f'(partition = {mark} AND "offset" < {mark})' for _ in as_of)
+                + ")"
                 if as_of
-                else "0"
+                else dialect.false
             )
             for partition, offset in sorted(as_of.items()):
                 args.extend([partition, offset])
         condition = f"WHERE {' AND '.join(where)} " if where else ""
-        # The SQL text is fixed fragments and ? marks; every value of the user's is an argument.
+        # The SQL text is fixed fragments and marks; every value of the user's is an argument.
         order = "ORDER BY accepted_at DESC, accession DESC"
         statement = (
             "SELECT accepted_at, accession, body FROM filings WHERE id IN"  # noqa: S608
-            f" (SELECT id FROM filings {condition}{order} LIMIT ?) {order}"
+            f" (SELECT id FROM filings {condition}{order} LIMIT {mark}) {order}"
         )
         return statement, [*args, self.limit + 1]
 
     @property
     def match_expression(self) -> str:
         """The FTS5 query of `q`: every word, each a quoted term."""
-        return " ".join(f'"{word}"' for word in self.words or ())
+        return SQLITE.words_argument(self.words or ())
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,12 +231,13 @@ class AfterQuery:
                 "limit", f"{self.limit} is not an integer from 1 to {LIMIT_MAX}"
             )
 
-    def offsets_sql(self, partition: int) -> tuple[str, list[object]]:
+    def offsets_sql(self, partition: int, dialect: Dialect = SQLITE) -> tuple[str, list[object]]:
         """The first offsets of `partition` from its position on, one more than `limit` (to
         know whether the partition has more), by the (partition, offset) index."""
+        mark = dialect.mark
         return (
-            'SELECT "offset" FROM filings WHERE partition = ? AND "offset" >= ?'
-            ' ORDER BY "offset" LIMIT ?',
+            f'SELECT "offset" FROM filings WHERE partition = {mark} AND "offset" >= {mark}'  # noqa: S608
+            f' ORDER BY "offset" LIMIT {mark}',
             [partition, self.after.get(partition, 0), self.limit + 1],
         )
 
@@ -223,10 +269,15 @@ class AfterQuery:
         return moved
 
 
-def tag_matches(kind: str, values: frozenset[str]) -> tuple[str, list[object]]:
+def tag_matches(
+    kind: str, values: frozenset[str], dialect: Dialect = SQLITE
+) -> tuple[str, list[object]]:
     """The SELECT of the filing ids with any of these tag values, and its arguments."""
-    marks = ",".join("?" * len(values))
-    select = f"SELECT filing_id FROM filing_tags WHERE kind = ? AND value IN ({marks})"  # noqa: S608
+    marks = dialect.marks(len(values))
+    select = (
+        f"SELECT filing_id FROM filing_tags WHERE kind = {dialect.mark}"  # noqa: S608
+        f" AND value IN ({marks})"
+    )
     return select, [kind, *sorted(values)]
 
 

@@ -19,14 +19,21 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Self, TypeVar
 
 import structlog
 
-from services.common.errors import SecDigesterError
+from services.store.backend import (
+    AfterPage,
+    Page,
+    PositionsMovedError,
+    ReadPositions,
+    StoreError,
+    cursor_of,
+    moved_since,
+)
 from services.store.layout import CREATE, DROP, LAYOUT_VERSION
 from services.store.query import AfterQuery, StoreQuery, next_token, tag_matches
 from services.store.rows import FilingRow, TextRow
@@ -37,32 +44,6 @@ _READERS = 4
 # Past this many matches, a full-text or tag filter walks the time index instead of sorting
 # every match.
 _COMMON_MATCHES = 2000
-
-
-class StoreError(SecDigesterError):
-    """The store's database failed (a full disk, a corrupt file): retriable, it may pass."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, retriable=True)
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    filings: list[bytes]  # each a record's JSON, newest first
-    next: str | None  # the `before` of the next page; None on the last one
-    as_of: str  # the cursor the store reflects: /stream?from=<as_of> continues it
-
-
-@dataclass(frozen=True, slots=True)
-class AfterPage:
-    filings: list[bytes]  # each a record's JSON, in topic order within each partition
-    next: str  # the cursor after this page: the `after` of the next one
-    more: bool  # whether the store holds more after `next` already
-    as_of: str  # the cursor the store reflects
-
-
-def cursor_of(positions: Mapping[int, int]) -> str:
-    return ",".join(f"{partition}:{offset}" for partition, offset in sorted(positions.items()))
 
 
 class SqliteStore:
@@ -127,11 +108,11 @@ class SqliteStore:
         positions: Mapping[int, int],
         texts: Sequence[TextRow] = (),
         text_positions: Mapping[int, int] | None = None,
+        *,
+        read: ReadPositions | None = None,
     ) -> None:
-        """The texts, the rows and the positions after them (of both topics), in one
-        transaction: all or nothing. A text pairs with the row of its accession and
-        analyzed_at, written before or after it."""
-        await self._write(self._write_batch, rows, positions, texts, text_positions or {})
+        """FilingsStore.write: one transaction, compare and set on `read` when given."""
+        await self._write(self._write_batch, rows, positions, texts, text_positions or {}, read)
 
     async def rebuild(self, reason: str) -> None:
         """Empty the store (positions included) for a feed from the topic's beginning."""
@@ -244,9 +225,20 @@ class SqliteStore:
         positions: Mapping[int, int],
         texts: Sequence[TextRow],
         text_positions: Mapping[int, int],
+        read: ReadPositions | None,
     ) -> None:
         db = self._db()
         with _transaction(db):
+            if read is not None:
+                moved = {
+                    topic: moved_since(self._positions(table), was, moving)
+                    for topic, table, was, moving in (
+                        (self.topic, "positions", read[0], positions),
+                        (self.text_topic, "text_positions", read[1], text_positions),
+                    )
+                }
+                if any(moved.values()):
+                    raise PositionsMovedError(moved)
             for text in texts:
                 self._write_text(db, text)
             for row in rows:
@@ -286,12 +278,12 @@ class SqliteStore:
                     "INSERT INTO filings_text (rowid, summary, names, text) VALUES (?, ?, ?, ?)",
                     (filing_id, row.summary, row.names, self._take_text(db, row)),
                 )
-            for table, moved in (("positions", positions), ("text_positions", text_positions)):
+            for table, after in (("positions", positions), ("text_positions", text_positions)):
                 upsert = (
                     f"INSERT INTO {table} (partition, next_offset) VALUES (?, ?) ON CONFLICT"  # noqa: S608
                     " (partition) DO UPDATE SET next_offset = excluded.next_offset"
                 )
-                db.executemany(upsert, sorted(moved.items()))
+                db.executemany(upsert, sorted(after.items()))
 
     @staticmethod
     def _write_text(db: sqlite3.Connection, text: TextRow) -> None:

@@ -432,3 +432,21 @@ def test_other_shapes_render_valid_manifests(helm: Path) -> None:
         for name in ("KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD"):
             assert env[name]["valueFrom"]["secretKeyRef"]["name"] == "kafka-user"
         assert env["KAFKA_SSL_CA_LOCATION"]["value"] == "/etc/sec-digester/kafka-ca/ca.crt"
+
+
+def test_the_store_dsn_comes_from_a_secret(helm: Path, manifests: list[Manifest]) -> None:
+    default_gateway = _containers(_pod_spec(_one(manifests, "Deployment", "-gateway")))
+    assert all("STORE_DSN" not in _env(c) for c in default_gateway)  # SQLite by default
+    rendered = _render(
+        helm,
+        "--set",
+        "gateway.store.postgres.existingSecret=filings-db",
+        "--set",
+        "gateway.store.postgres.existingSecretKey=dsn",
+    )
+    for manifest in rendered:
+        kubernetes_validate.validate(manifest, KUBERNETES_VERSION, strict=True)
+    (container,) = _containers(_pod_spec(_one(rendered, "Deployment", "-gateway")))
+    reference = _env(container)["STORE_DSN"]["valueFrom"]["secretKeyRef"]
+    assert reference == {"name": "filings-db", "key": "dsn"}
+    assert "STORE_DSN" not in _config(rendered)  # never in the ConfigMap

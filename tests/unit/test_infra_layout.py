@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from services.common.errors import InfrastructureError
 from services.infra import local
+from services.infra.postgres import infra_postgres
 from services.infra.settings import InfraSettings
 
 
@@ -71,3 +73,20 @@ def test_up_refuses_to_change_the_size_of_a_cluster(tmp_path: Path) -> None:
         InfrastructureError, match="holds a 1-node Kafka cluster, and INFRA_NODES is 3"
     ):
         local.up(_settings(tmp_path, nodes=3))
+
+
+def test_the_local_postgres_lives_where_its_user_can_reach(tmp_path: Path) -> None:
+    settings = InfraSettings(infra_dir=Path("/tmp/sec-digester-infra"), infra_postgres_port=6543)
+    postgres = infra_postgres(settings)
+    assert postgres.data_dir == Path("/tmp/sec-digester-infra/postgres")
+    assert postgres.dsn == "postgresql://postgres@127.0.0.1:6543/postgres"
+    # Run by root, a directory under /root is out of the postgres user's reach.
+    private = InfraSettings(infra_dir=Path("/root/.local/share/sec-digester/infra"))
+    out_of_reach = os.geteuid() == 0 and Path("/root").stat().st_mode & 0o001 == 0
+    assert infra_postgres(private).data_dir == (
+        Path("/var/lib/postgresql/sec-digester-5433")
+        if out_of_reach
+        else Path("/root/.local/share/sec-digester/infra/postgres")
+    )
+    chosen = InfraSettings(infra_postgres_dir=tmp_path / "pg")
+    assert infra_postgres(chosen).data_dir == tmp_path / "pg"  # as set, whatever it is

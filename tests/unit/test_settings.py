@@ -8,6 +8,7 @@ import pytest
 from services.common.errors import ConfigurationError
 from services.common.settings import CommonSettings, TopicSettings, load_settings
 from services.infra.settings import InfraSettings
+from services.store.settings import StoreSettings
 
 
 def test_defaults_match_the_design() -> None:
@@ -124,3 +125,14 @@ def test_a_comma_separated_setting_is_read_from_the_environment_and_from_a_flag(
     monkeypatch.setenv("ANALYZE_FETCH_FORMS", "")
     assert load_settings(AnalyzeSettings).fetch_forms == frozenset()
     assert load_settings(GatewaySettings).cors_origins == []
+
+
+def test_the_store_dsn_is_postgresql_or_empty_and_never_shown() -> None:
+    with pytest.raises(ConfigurationError, match="STORE_DSN"):
+        load_settings(StoreSettings, {"store_dsn": "mysql://u:secret@db/x"})
+    assert load_settings(StoreSettings, {"store_dsn": ""}).store_postgres_dsn is None
+    settings = load_settings(StoreSettings, {"store_dsn": "postgres://u:secret@db:6543/filings"})
+    assert settings.store_postgres_dsn == "postgres://u:secret@db:6543/filings"
+    assert "secret" not in repr(settings)
+    assert settings.store_description == "postgresql://db:6543/filings schema sec_digester"
+    assert load_settings(StoreSettings, {}).store_postgres_dsn is None  # SQLite

@@ -1,25 +1,33 @@
-"""The filings store on a real SQLite file: every answer equals filtering the records in Python
-with the stream's own Filter (the same filters mean the same on /stream and in the store),
-pages walk the whole answer once, `as_of` is what was written with the rows, a record
+"""The filings store on a real SQLite file and a real PostgreSQL (each test on both: the two
+give the same answers): every answer equals filtering the records in Python with the stream's
+own Filter (the same filters mean the same on /stream and in the store), pages walk the whole
+answer once, `as_of` is what was written with the rows, a record
 analyzed again replaces its row, hostile `q` is refused or finds nothing, and a store of
 another layout or topic is rebuilt."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import sqlite3
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
+import psycopg
 import pytest
+from psycopg import sql
 
 from services.common.errors import BadParameterError
 from services.common.filters import RecordFacts
 from services.common.positions import parse_cursor
+from services.infra.postgres import LocalPostgres
+from services.store.backend import FilingsStore, PositionsMovedError, cursor_of
+from services.store.postgres import PostgresStore
 from services.store.query import AfterQuery, StoreQuery
 from services.store.rows import FilingRow, TextRow
-from services.store.sqlite import SqliteStore, cursor_of
+from services.store.sqlite import SqliteStore
 from tests.support.facts_corpus import parsed_record
 from tests.support.facts_records import earnings_record, insider_record
 from tests.support.records import sample_analysis, with_text
@@ -75,7 +83,43 @@ def _expected(records: list[dict[str, Any]], params: dict[str, str]) -> list[str
     return [r["filing"]["accession_number"] for r in chosen][: query.limit]
 
 
-async def _answer(store: SqliteStore, params: dict[str, str]) -> list[str]:
+@dataclass(frozen=True)
+class StoreFactory:
+    """Opens the test's store, on SQLite or PostgreSQL: both give the same answers."""
+
+    path: Path
+    postgres: LocalPostgres | None
+    schema: str
+
+    def __call__(self, topic: str = TOPIC, *, writer: bool = True) -> FilingsStore:
+        if self.postgres is None:
+            return SqliteStore(self.path, topic, TEXT_TOPIC, writer=writer)
+        return PostgresStore(
+            self.postgres.dsn, topic, TEXT_TOPIC, schema=self.schema, writer=writer
+        )
+
+    async def set_layout(self, version: str) -> None:
+        """As a store of another layout would have written it."""
+        if self.postgres is None:
+            with sqlite3.connect(self.path) as db:
+                db.execute("UPDATE meta SET value = ? WHERE key = 'layout'", (version,))
+            return
+        async with await psycopg.AsyncConnection.connect(self.postgres.dsn) as db:
+            await db.execute(
+                sql.SQL("UPDATE {}.meta SET value = %s WHERE key = 'layout'").format(
+                    sql.Identifier(self.schema)
+                ),
+                (version,),
+            )
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def new_store(request: pytest.FixtureRequest, tmp_path: Path, pg_schema: str) -> StoreFactory:
+    server = request.getfixturevalue("postgres") if request.param == "postgres" else None
+    return StoreFactory(tmp_path / "store.sqlite3", server, pg_schema)
+
+
+async def _answer(store: FilingsStore, params: dict[str, str]) -> list[str]:
     page = await store.query(StoreQuery.from_params(params))
     return [orjson.loads(body)["filing"]["accession_number"] for body in page.filings]
 
@@ -102,11 +146,11 @@ async def _answer(store: SqliteStore, params: dict[str, str]) -> list[str]:
     ids=lambda p: "&".join(f"{k}={v}" for k, v in p.items()) or "all",
 )
 async def test_answers_equal_the_streams_filter_over_the_records(
-    tmp_path: Path, params: dict[str, str]
+    new_store: StoreFactory, params: dict[str, str]
 ) -> None:
     records = _records()
     rows = _rows(records)
-    async with SqliteStore(tmp_path / "store.sqlite3", TOPIC, TEXT_TOPIC) as store:
+    async with new_store() as store:
         await store.write(rows[:10], _positions(rows[:10]))
         await store.write(rows[10:], _positions(rows))
         answer = await _answer(store, params)
@@ -115,10 +159,12 @@ async def test_answers_equal_the_streams_filter_over_the_records(
 
 
 @pytest.mark.asyncio
-async def test_pages_walk_the_answer_once_and_as_of_is_what_was_written(tmp_path: Path) -> None:
+async def test_pages_walk_the_answer_once_and_as_of_is_what_was_written(
+    new_store: StoreFactory,
+) -> None:
     records = _records()
     rows = _rows(records)
-    async with SqliteStore(tmp_path / "store.sqlite3", TOPIC, TEXT_TOPIC) as store:
+    async with new_store() as store:
         await store.write(rows, _positions(rows))
         seen: list[bytes] = []
         before: str | None = None
@@ -139,11 +185,11 @@ async def test_pages_walk_the_answer_once_and_as_of_is_what_was_written(tmp_path
 
 
 @pytest.mark.asyncio
-async def test_a_record_analyzed_again_replaces_its_row(tmp_path: Path) -> None:
+async def test_a_record_analyzed_again_replaces_its_row(new_store: StoreFactory) -> None:
     first = sample_analysis(1, ticker="JPM")
     again = sample_analysis(1, ticker="JPM")
     again["analysis"]["summary"] = "Dividend raised again."
-    async with SqliteStore(tmp_path / "store.sqlite3", TOPIC, TEXT_TOPIC) as store:
+    async with new_store() as store:
         await store.write([FilingRow.of(0, 0, first)], {0: 1})
         await store.write([FilingRow.of(0, 5, again)], {0: 6})
         assert await store.count() == 1
@@ -156,10 +202,10 @@ async def test_a_record_analyzed_again_replaces_its_row(tmp_path: Path) -> None:
 
 
 @pytest.mark.asyncio
-async def test_full_text_finds_summaries_and_names(tmp_path: Path) -> None:
+async def test_full_text_finds_summaries_and_names(new_store: StoreFactory) -> None:
     records = _records()
     rows = _rows(records)
-    async with SqliteStore(tmp_path / "store.sqlite3", TOPIC, TEXT_TOPIC) as store:
+    async with new_store() as store:
         await store.write(rows, _positions(rows))
         kushner = await _answer(store, {"q": "Jared Kushner"})
         insider = await _answer(store, {"q": "mcguirk", "transaction_codes": "P"})
@@ -182,12 +228,16 @@ async def test_full_text_finds_summaries_and_names(tmp_path: Path) -> None:
         "* ^ ( ) { }",
         "AND OR NOT",
         "x" * 400,
+        "y" * 10_000,
+        "a & b | !c <-> d:*",  # tsquery syntax
         "é\u0000\ud7ff",
     ],
 )
-async def test_hostile_q_is_refused_or_finds_nothing_never_an_error(tmp_path: Path, q: str) -> None:
+async def test_hostile_q_is_refused_or_finds_nothing_never_an_error(
+    new_store: StoreFactory, q: str
+) -> None:
     rows = _rows(_records())
-    async with SqliteStore(tmp_path / "store.sqlite3", TOPIC, TEXT_TOPIC) as store:
+    async with new_store() as store:
         await store.write(rows, _positions(rows))
         try:
             query = StoreQuery.from_params({"q": q})
@@ -220,25 +270,25 @@ def test_bad_parameters_name_themselves() -> None:
 
 
 @pytest.mark.asyncio
-async def test_positions_persist_and_another_layout_or_topic_is_rebuilt(tmp_path: Path) -> None:
-    path = tmp_path / "store.sqlite3"
+async def test_positions_persist_and_another_layout_or_topic_is_rebuilt(
+    new_store: StoreFactory,
+) -> None:
     rows = _rows(_records())
-    async with SqliteStore(path, TOPIC, TEXT_TOPIC) as store:
+    async with new_store() as store:
         assert store.rebuilt  # a new file
         await store.write(rows, _positions(rows))
-    async with SqliteStore(path, TOPIC, TEXT_TOPIC) as store:
+    async with new_store() as store:
         assert not store.rebuilt
         assert await store.positions() == {0: 11, 1: 11, 2: 11}
         assert await store.count() == len(rows)
-    async with SqliteStore(path, "another.topic", TEXT_TOPIC) as store:
+    async with new_store("another.topic") as store:
         assert store.rebuilt
         assert await store.positions() == {}
         assert await store.count() == 0
-    with sqlite3.connect(path) as db:
-        db.execute("UPDATE meta SET value = '0' WHERE key = 'layout'")
-    async with SqliteStore(path, "another.topic", TEXT_TOPIC) as store:
+    await new_store.set_layout("0")
+    async with new_store("another.topic") as store:
         assert store.rebuilt
-    store_once = SqliteStore(path, TOPIC, TEXT_TOPIC)
+    store_once = new_store()
     async with store_once:
         pass
     with pytest.raises(RuntimeError):
@@ -247,10 +297,38 @@ async def test_positions_persist_and_another_layout_or_topic_is_rebuilt(tmp_path
 
 
 @pytest.mark.asyncio
-async def test_a_walk_through_pages_is_one_snapshot(tmp_path: Path) -> None:
+async def test_a_write_moves_the_positions_it_read_or_nothing(new_store: StoreFactory) -> None:
+    """Compare and set: a writer whose positions another writer moved since it read them (the
+    group gave its partition away) writes nothing and is told which moved."""
+    rows = _rows(_records())
+    async with new_store() as store:
+        await store.write(rows[:3], {0: 1, 1: 1, 2: 1}, read=({}, {}))
+        await store.write([], {}, [], {0: 4}, read=({}, {}))
+        # Another writer took partition 1 on from 1 to 2.
+        await store.write(rows[4:5], {1: 2}, read=({0: 1, 1: 1, 2: 1}, {0: 4}))
+        with pytest.raises(PositionsMovedError) as moved:
+            await store.write(
+                rows[3:5], {0: 2, 1: 2}, [], {0: 5}, read=({0: 1, 1: 1, 2: 1}, {0: 4})
+            )
+        assert moved.value.moved == {TOPIC: [1], TEXT_TOPIC: []}
+        assert not moved.value.retriable
+        assert await store.positions() == {0: 1, 1: 2, 2: 1}  # nothing of it written
+        assert await store.text_positions() == {0: 4}
+        assert await store.count() == 4
+        # A partition with no position, read as none: another writer stored one meanwhile.
+        await store.write([], {3: 7}, read=({}, {}))
+        with pytest.raises(PositionsMovedError):
+            await store.write([], {3: 9}, read=({}, {}))
+        # What it read: it moves on.
+        await store.write(rows[3:4], {0: 2}, read=({0: 1}, {}))
+        assert await store.positions() == {0: 2, 1: 2, 2: 1, 3: 7}
+
+
+@pytest.mark.asyncio
+async def test_a_walk_through_pages_is_one_snapshot(new_store: StoreFactory) -> None:
     records = _records()
     rows = _rows(records)
-    async with SqliteStore(tmp_path / "store.sqlite3", TOPIC, TEXT_TOPIC) as store:
+    async with new_store() as store:
         await store.write(rows, _positions(rows))
         first = await store.query(StoreQuery.from_params({"limit": "5"}))
         # Stored after the first page: older by accepted_at than anything on it.
@@ -272,7 +350,7 @@ async def test_a_walk_through_pages_is_one_snapshot(tmp_path: Path) -> None:
 
 @pytest.mark.asyncio
 async def test_a_common_word_or_tag_walks_the_time_index_and_answers_the_same(
-    tmp_path: Path,
+    new_store: StoreFactory,
 ) -> None:
     # More matches than the store sorts (2,000): the newest are found by the time index.
     # "dividend" is in 2,070 summaries; JPM or GS is every filing's ticker.
@@ -283,7 +361,7 @@ async def test_a_common_word_or_tag_walks_the_time_index_and_answers_the_same(
         record["analysis"]["summary"] = "dividend declared" if n % 10 else "buyback announced"
         records.append(record)
     rows = [FilingRow.of(0, n, record) for n, record in enumerate(records)]
-    async with SqliteStore(tmp_path / "store.sqlite3", TOPIC, TEXT_TOPIC) as store:
+    async with new_store() as store:
         await store.write(rows, {0: len(rows)})
         for params in (
             {"q": "dividend"},
@@ -305,21 +383,21 @@ async def test_a_common_word_or_tag_walks_the_time_index_and_answers_the_same(
             assert await _answer(store, params) == want, params
 
 
-async def _accessions(store: SqliteStore, q: str) -> list[str]:
+async def _accessions(store: FilingsStore, q: str) -> list[str]:
     page = await store.query(StoreQuery.from_params({"q": q}))
     return [orjson.loads(body)["filing"]["accession_number"] for body in page.filings]
 
 
 @pytest.mark.asyncio
 async def test_full_text_finds_a_word_only_the_document_text_has_whichever_came_first(
-    tmp_path: Path,
+    new_store: StoreFactory,
 ) -> None:
     early, late, plain = (sample_analysis(n) for n in (1, 2, 3))
     early_text = TextRow.of(
         with_text(early, "Substantial doubt about its ability as a going concern.")
     )
     late_text = TextRow.of(with_text(late, "The Protection-based Vesting of awards."))
-    async with SqliteStore(tmp_path / "store.sqlite3", TOPIC, TEXT_TOPIC) as store:
+    async with new_store() as store:
         # The text of `early` is read before its analysis: it waits for its row.
         await store.write([], {}, [early_text], {0: 1})
         assert await store.waiting_texts() == {early_text.key}
@@ -339,13 +417,15 @@ async def test_full_text_finds_a_word_only_the_document_text_has_whichever_came_
 
 
 @pytest.mark.asyncio
-async def test_a_filing_analyzed_again_is_searched_by_its_new_text_only(tmp_path: Path) -> None:
+async def test_a_filing_analyzed_again_is_searched_by_its_new_text_only(
+    new_store: StoreFactory,
+) -> None:
     first = sample_analysis(1)
     first_text = TextRow.of(with_text(first, "Old words: merger agreement."))
     again = sample_analysis(1)
     again["analyzed_at"] = first["analyzed_at"] + dt.timedelta(seconds=5)
     again_text = TextRow.of(with_text(again, "New words: bankruptcy petition."))
-    async with SqliteStore(tmp_path / "store.sqlite3", TOPIC, TEXT_TOPIC) as store:
+    async with new_store() as store:
         await store.write([FilingRow.of(0, 0, first)], {0: 1}, [first_text], {0: 1})
         assert len(await _accessions(store, "merger")) == 1
         # The new text ahead of its analysis waits; the old analysis keeps its old text.
@@ -362,7 +442,7 @@ async def test_a_filing_analyzed_again_is_searched_by_its_new_text_only(tmp_path
 
 
 @pytest.mark.asyncio
-async def test_what_came_after_a_cursor_walks_every_partition_once(tmp_path: Path) -> None:
+async def test_what_came_after_a_cursor_walks_every_partition_once(new_store: StoreFactory) -> None:
     """Pages after a cursor, across three partitions whose offsets have holes (transaction
     markers), hold each record after it once; the last page's cursor is the store's as_of (past
     the markers), and the walk goes on from there with what is stored next."""
@@ -370,7 +450,7 @@ async def test_what_came_after_a_cursor_walks_every_partition_once(tmp_path: Pat
     # Offsets 0, 2, 4, ... in each partition: a marker after every record.
     rows = [FilingRow.of(n % 3, (n // 3) * 2, record) for n, record in enumerate(records)]
     ends = {partition: offset + 2 for partition, offset in _positions(rows).items()}
-    async with SqliteStore(tmp_path / "store.sqlite3", TOPIC, TEXT_TOPIC) as store:
+    async with new_store() as store:
         await store.write(rows, ends)
         start = {0: 4, 1: 2}  # partition 2 left out: from its beginning
         expected = [row.body for row in rows if row.offset >= start.get(row.partition, 0)]
@@ -407,3 +487,31 @@ def test_a_page_after_a_cursor_keeps_each_partitions_order() -> None:
     assert query.next_positions(chosen, more, {0: 13, 1: 6}) == {0: 12, 1: 1}
     with pytest.raises(BadParameterError, match=r"^limit: "):
         AfterQuery({}, limit=0)
+
+
+@pytest.mark.asyncio
+async def test_a_stale_writer_waits_for_the_new_owner_then_writes_nothing(
+    postgres: LocalPostgres, pg_schema: str
+) -> None:
+    """PostgreSQL, two writers at once: the new owner of partition 0 moves its position in a
+    transaction still open; the old owner's write (of what it read before) waits on that
+    position's row, and once the new owner commits finds it moved: nothing of it is stored."""
+    rows = _rows(_records())
+    async with PostgresStore(postgres.dsn, TOPIC, TEXT_TOPIC, schema=pg_schema) as stale:
+        await stale.write([], {0: 0, 1: 0})
+        read = (await stale.positions(), await stale.text_positions())
+        async with await psycopg.AsyncConnection.connect(postgres.dsn) as owner:
+            await owner.execute(
+                sql.SQL("UPDATE {}.positions SET next_offset = 5 WHERE partition = 0").format(
+                    sql.Identifier(pg_schema)
+                )
+            )
+            writing = asyncio.create_task(stale.write(rows[:2], {0: 2, 1: 1}, read=read))
+            await asyncio.sleep(0.5)
+            assert not writing.done()  # waiting on the row the new owner holds
+            await owner.commit()
+        with pytest.raises(PositionsMovedError) as moved:
+            await writing
+        assert moved.value.moved[TOPIC] == [0]
+        assert await stale.positions() == {0: 5, 1: 0}
+        assert await stale.count() == 0

@@ -17,7 +17,7 @@ closed in `__aexit__` whatever happened, and cannot be reopened.
 
 from services.common.kafka.admin import KafkaAdmin, probe_broker, probe_topics
 from services.common.kafka.config import connection_config, consumer_config, producer_config
-from services.common.kafka.consumer import Consumed, KafkaConsumer
+from services.common.kafka.consumer import Consumed, KafkaConsumer, Marked, Rebalance
 from services.common.kafka.group_offsets import GroupOffsets
 from services.common.kafka.messages import (
     PartitionEnd,
@@ -36,9 +36,11 @@ __all__ = [
     "KafkaAdmin",
     "KafkaConsumer",
     "KafkaProducer",
+    "Marked",
     "Outcome",
     "PartitionEnd",
     "RangeBatch",
+    "Rebalance",
     "SuccessfulMessage",
     "TransactionalProducer",
     "connection_config",

@@ -1,14 +1,18 @@
 """The consumer for asyncio: typed calls of librdkafka's consumer, off the event loop.
 
 `async with KafkaConsumer(config) as consumer: records = await consume()`; closed in
-`__aexit__` whatever happened. Each blocking call runs on the consumer's own worker thread, in
-the order made (librdkafka's consumer is not meant to be called from several threads at once).
+`__aexit__` whatever happened. A group member that keeps its positions elsewhere (the filings
+store's feeder: in its database) subscribes with `subscribe_marked`: it chooses each assigned
+partition's start offset, and `consume_marked` puts a `Rebalance` where the assignment changed
+among the records, so it can tell what was read under which assignment. Each blocking call runs
+on the consumer's own worker thread, in the order made (librdkafka's consumer is not meant to
+be called from several threads at once).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Self, cast
+from typing import Any, Literal, NamedTuple, Self, cast, final
 
 import confluent_kafka
 import structlog
@@ -31,6 +35,22 @@ Consumed = SuccessfulMessage | PartitionEnd
 TopicPartitions = list[confluent_kafka.TopicPartition]
 # Called on the consumer's thread, inside a consume, when a rebalance takes partitions away.
 OnRebalance = Callable[[confluent_kafka.Consumer, TopicPartitions], None]
+# Called on the consumer's thread, inside a consume, when the group assigns partitions: the
+# partitions, each with the offset to read it from.
+OnAssign = Callable[[TopicPartitions], TopicPartitions]
+
+
+@final
+class Rebalance(NamedTuple):
+    """Where among the consumed records the group's assignment changed: the records before it
+    were read under the assignment before. `assigned` partitions carry their start offsets;
+    `revoked` ones were taken away (or lost: another member may own them already)."""
+
+    kind: Literal["assigned", "revoked"]
+    partitions: TopicPartitions
+
+
+Marked = Consumed | Rebalance
 
 
 class KafkaConsumer(ClientThread):
@@ -39,6 +59,7 @@ class KafkaConsumer(ClientThread):
         self._config = config
         self._reports_partition_ends = bool(config.get("enable.partition.eof"))
         self._consumer: confluent_kafka.Consumer | None = None
+        self._rebalances: list[Rebalance] = []  # on the consumer's thread only
 
     async def __aenter__(self) -> Self:
         if self._closed or self._consumer is not None:
@@ -75,7 +96,39 @@ class KafkaConsumer(ClientThread):
             )
         return await self._call("consume", _available, self._handle, max_records, wait_s)
 
+    async def consume_marked(self, max_records: int = 500, wait_s: float = 0.5) -> list[Marked]:
+        """As `consume_with_ends`, with a `Rebalance` where the assignment changed (after
+        `subscribe_marked`). Polls record by record: librdkafka's batch consume would hide
+        where in the batch a rebalance happened."""
+        if not self._reports_partition_ends:
+            raise KafkaClientError(
+                "consume_marked needs enable.partition.eof=true", retriable=False
+            )
+        return await self._call(
+            "consume", _marked, self._handle, max_records, wait_s, self._rebalances
+        )
+
     # -- where to read -------------------------------------------------------------------
+    async def subscribe_marked(self, topics: list[str], on_assign: OnAssign) -> None:
+        """Join the consumer group on `topics`, reading each assigned partition from the offset
+        `on_assign` gives it (not the group's committed offsets); `consume_marked` reports each
+        assignment and revocation where it happened among the records."""
+
+        def assigned(consumer: confluent_kafka.Consumer, partitions: TopicPartitions) -> None:
+            chosen = on_assign(partitions)
+            consumer.assign(chosen)
+            self._rebalances.append(Rebalance("assigned", chosen))
+
+        def revoked(consumer: confluent_kafka.Consumer, partitions: TopicPartitions) -> None:
+            self._rebalances.append(Rebalance("revoked", partitions))
+
+        await self._call(
+            "subscribe",
+            lambda: self._handle.subscribe(
+                topics, on_assign=assigned, on_revoke=revoked, on_lost=revoked
+            ),
+        )
+
     async def subscribe(
         self,
         topics: list[str],
@@ -221,3 +274,30 @@ def _available(
     if passed_over:
         return [message for message in sorted_out if message is not None]
     return cast(list[Consumed], sorted_out)
+
+
+def _marked(
+    consumer: confluent_kafka.Consumer,
+    max_records: int,
+    wait_s: float,
+    rebalances: list[Rebalance],
+) -> list[Marked]:
+    """As `_available`, one poll at a time, with the rebalances the polls served (appended to
+    `rebalances` by the callbacks, on this thread) put where they happened: a poll serves the
+    rebalance first, then returns a record of the new assignment."""
+    marked: list[Marked] = []
+    message = consumer.poll(wait_s)
+    while True:
+        if rebalances:
+            marked.extend(rebalances)
+            rebalances.clear()
+        if message is None:
+            return marked
+        error = message.error()
+        if error is None or not recovers_by_itself(error):
+            marked.append(record_or_end(message))
+        else:
+            log.info("Kafka unavailable for now; polling on", error=error.str())
+        if len(marked) >= max_records:
+            return marked
+        message = consumer.poll(0)

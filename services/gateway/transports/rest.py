@@ -24,8 +24,8 @@ from starlette.routing import Route
 from services.common.errors import BadParameterError
 from services.gateway.errors import ErrorCode, GatewayError, as_gateway_error, error_response
 from services.gateway.state import RestState
+from services.store.backend import StoreError
 from services.store.query import ACCESSION_PATTERN, StoreQuery
-from services.store.sqlite import StoreError
 
 _ACCESSION = re.compile(ACCESSION_PATTERN)
 
