@@ -1,4 +1,4 @@
-"""Who may use the gateway: API keys, streams per key, and cross-origin browsers.
+"""Who may use the gateway: API keys and cross-origin browsers.
 
 API keys (`GATEWAY_API_KEYS`) are checked by a pure ASGI middleware in front of every HTTP and
 WebSocket path (BaseHTTPMiddleware would not see WebSocket scopes, and buffers responses).
@@ -23,7 +23,8 @@ Public without a key: `/healthz` and `/readyz` (probes carry no keys), and the d
 with its assets under `/static/`: they hold no data, and the page has to load to ask the user
 for a key, which its own API calls then pass as `api_key`.
 
-`ConnectionLimiter` counts the streams each key holds (`GATEWAY_MAX_CONNECTIONS_PER_KEY`);
+How much each key may hold at once is services/gateway/limits.py's business.
+
 `cors_options` configures Starlette's CORSMiddleware (`GATEWAY_CORS_ORIGINS`), which must sit
 outside (before) ApiKeyMiddleware: a preflight OPTIONS request carries no key, and a 401 without
 CORS headers is unreadable to the page that should show it.
@@ -122,41 +123,6 @@ def _is_public(scope: Scope) -> bool:
     # Without the root path a proxy may mount the gateway under, as the router matches it.
     path: str = scope["path"].removeprefix(scope.get("root_path", ""))
     return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIX)
-
-
-class ConnectionLimiter:
-    """Open streams per key, WebSocket and SSE together, at most `max_per_key` each.
-
-    With no keys configured every client is anonymous (key None) and all share one budget:
-    the limit then caps an open gateway as a whole. Only the event loop calls this.
-    """
-
-    def __init__(self, max_per_key: int) -> None:
-        if max_per_key < 1:
-            raise ValueError(f"max_per_key must be at least 1, got {max_per_key}")
-        self._max_per_key = max_per_key
-        self._open: dict[str | None, int] = {}
-
-    def acquire(self, key: str | None) -> bool:
-        """Take one of the key's slots; False when it already holds all of them."""
-        held = self._open.get(key, 0)
-        if held >= self._max_per_key:
-            return False
-        self._open[key] = held + 1
-        return True
-
-    def release(self, key: str | None) -> None:
-        """Give back a slot taken by `acquire`."""
-        held = self._open.get(key, 0)
-        if held == 0:
-            raise RuntimeError("release without a matching acquire")
-        if held == 1:
-            del self._open[key]  # keys that come and go leave nothing behind
-        else:
-            self._open[key] = held - 1
-
-    def open_streams(self, key: str | None) -> int:
-        return self._open.get(key, 0)
 
 
 def cors_options(origins: Sequence[str]) -> dict[str, Any]:

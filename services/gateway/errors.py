@@ -66,10 +66,12 @@ class ErrorCode(StrEnum):
     SLOW_CONSUMER = "slow_consumer", 4408, None, True
     TOO_MANY_CONNECTIONS = "too_many_connections", 4429, 429, True
     SUPERSEDED = "superseded", 4409, None, False
+    TOO_MANY_REPLAYS = "too_many_replays", 4430, 429, True
     INTERNAL = "internal", 1011, None, True
     UNSUPPORTED_DATA = "unsupported_data", 1003, None, False
     NOT_FOUND = "not_found", None, 404, False
     UNAVAILABLE = "unavailable", None, 503, True  # starting, or the filings store cannot answer
+    TOO_MANY_REQUESTS = "too_many_requests", None, 429, True  # /mcp: requests in flight per key
 
 
 # The codes a JSON error body can carry (the OpenAPI document's enum of `error`).
@@ -77,11 +79,15 @@ HTTP_ERROR_CODES = tuple(code for code in ErrorCode if code.http_status is not N
 
 
 class GatewayError(SecDigesterError):
-    """An error the protocol names; `code` says how each transport reports it."""
+    """An error the protocol names; `code` says how each transport reports it.
 
-    def __init__(self, code: ErrorCode, message: str) -> None:
+    `retry_after_s`: how long the client had better wait before trying again, when the gateway
+    can say (a limit refused it): HTTP's Retry-After, and `retry_after_s` of the error frame."""
+
+    def __init__(self, code: ErrorCode, message: str, retry_after_s: int | None = None) -> None:
         super().__init__(message, retriable=code.retriable)
         self.code = code
+        self.retry_after_s = retry_after_s
 
 
 def as_gateway_error(exc: SecDigesterError) -> GatewayError:
@@ -105,9 +111,15 @@ def error_frame(
 ) -> str:
     """The `error` frame; `cursor`, when the stream has one, is where the client may resume;
     `reply_to`, the type of the client frame it refuses, when the stream goes on after it."""
-    frame = {"type": "error", "code": error.code.value, "message": str(error)}
+    frame: dict[str, str | int] = {
+        "type": "error",
+        "code": error.code.value,
+        "message": str(error),
+    }
     if cursor:
         frame["cursor"] = cursor
+    if error.retry_after_s is not None:
+        frame["retry_after_s"] = error.retry_after_s
     if reply_to:
         frame["reply_to"] = reply_to
     return orjson.dumps(frame).decode()
@@ -129,10 +141,12 @@ async def close_websocket(
 
 
 def error_response(error: GatewayError, headers: Mapping[str, str] | None = None) -> JSONResponse:
-    """The JSON error body with the code's HTTP status."""
+    """The JSON error body with the code's HTTP status (and Retry-After when the error says)."""
     status = error.code.http_status
     if status is None:
         raise ValueError(f"{error.code.value} is not an error an HTTP answer carries")
+    if error.retry_after_s is not None:
+        headers = {**(headers or {}), "Retry-After": str(error.retry_after_s)}
     return JSONResponse(
         {"error": error.code.value, "message": str(error)}, status_code=status, headers=headers
     )

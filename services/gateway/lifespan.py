@@ -42,7 +42,7 @@ from services.common.outage import watch_kafka_outages
 from services.common.positions import PositionResolver, format_cursor
 from services.common.registry import RegistryClient, open_registry, subject_for
 from services.common.schemas import SchemaName
-from services.gateway.auth import ConnectionLimiter
+from services.gateway.limits import KeyLimits
 from services.gateway.settings import GatewaySettings
 from services.gateway.state import GatewayState
 from services.gateway.stream.acks import AckCommitter
@@ -145,10 +145,11 @@ class GatewayLifespan:
             )
             mcp = mcp_sessions(tools)
             await stack.enter_async_context(mcp.run())
+            limits = KeyLimits.of(settings)
             state: GatewayState = {
-                "streams": Streams(settings, topics, acks, transcoder),
+                "streams": Streams(settings, topics, acks, transcoder, limits.replays),
                 "store": store,
-                "connection_limiter": ConnectionLimiter(settings.gateway_max_connections_per_key),
+                "limits": limits,
                 "close_timeout_s": settings.gateway_close_timeout_s,
                 "mcp": mcp,
             }

@@ -52,3 +52,9 @@ MCP_CALLS = Counter(
     "MCP tool calls (/mcp), by tool and outcome (ok, or the error code of a refused call)",
     ["tool", "outcome"],
 )
+KEY_LIMIT_REFUSALS = Counter(
+    "gateway_key_limit_refusals_total",
+    "Streams, replays from Kafka and /mcp requests refused because their API key held its "
+    "maximum of them (services/gateway/limits.py), by limit",
+    ["limit"],
+)

@@ -20,7 +20,13 @@ class GatewaySettings(StoreSettings):
     gateway_workers: Annotated[int, Field(ge=1, le=256)] = 1
     # Comma-separated keys; none = no authentication (local use).
     gateway_api_keys: SecretStr | None = None
+    # Limits per API key, per gateway process (services/gateway/limits.py; none without keys):
+    # open streams (WebSocket and SSE together), streams replaying history older than the
+    # tail's ring from Kafka (each a consumer and worker time: the costly kind), and /mcp
+    # requests in flight.
     gateway_max_connections_per_key: Annotated[int, Field(ge=1)] = 100
+    gateway_max_replays_per_key: Annotated[int, Field(ge=1)] = 4
+    gateway_max_mcp_requests_per_key: Annotated[int, Field(ge=1)] = 8
     # Clients only send acks and pings: anything bigger is a mistake or an attack.
     gateway_max_frame_bytes: Annotated[int, Field(ge=256, le=1_048_576)] = 4096
     # Comma-separated origins allowed to call the API from a browser ("" = same origin only).

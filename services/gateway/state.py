@@ -14,7 +14,7 @@ from typing import TypedDict
 
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 
-from services.gateway.auth import ConnectionLimiter
+from services.gateway.limits import KeyLimits
 from services.gateway.stream.streams import Streams
 from services.store.backend import FilingsStore
 
@@ -23,13 +23,16 @@ class RestState(TypedDict):
     store: FilingsStore  # the filings store `GET /api/filings` answers from
 
 
-class StreamState(TypedDict):
+class LimitsState(TypedDict):
+    limits: KeyLimits  # what each API key may hold at once: streams, replays, /mcp requests
+
+
+class StreamState(LimitsState):
     streams: Streams  # per topic: the shared tail, positions and codec; durable positions
-    connection_limiter: ConnectionLimiter  # streams per API key, WebSocket and SSE together
     close_timeout_s: float  # how long a closing WebSocket may take to take its error frame
 
 
-class McpState(TypedDict):
+class McpState(LimitsState):
     mcp: StreamableHTTPSessionManager  # /mcp's (transports/mcp.py), running in the lifespan
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -45,10 +46,12 @@ class ScriptedGateway:
     def __init__(self, scripts: list[tuple[list[dict[str, Any]], int | None]]) -> None:
         self._scripts = scripts
         self.queries: list[dict[str, list[str]]] = []
+        self.opened: list[float] = []  # when each connection came (time.monotonic)
         self.acks: list[list[str]] = []  # per connection, the cursors acknowledged on it
 
     async def serve(self, websocket: ServerConnection) -> None:
         assert websocket.request is not None
+        self.opened.append(time.monotonic())
         self.queries.append(parse_qs(urlsplit(websocket.request.path).query))
         acks: list[str] = []
         self.acks.append(acks)
@@ -111,3 +114,32 @@ async def test_resume_after_a_slow_consumer_close_skip_redeliveries_ack_only_han
     # which was not handed out); 3's handler failed, so 3 is not acknowledged.
     assert "0:3" not in gateway.acks[1]
     assert gateway.acks[1][-1] == "0:2"
+
+
+async def test_a_key_at_its_replay_limit_comes_back_later_from_its_cursor() -> None:
+    def refused(cursor: str | None) -> dict[str, Any]:
+        frame = {"type": "error", "code": "too_many_replays", "message": "4 replays"}
+        return frame | {"retry_after_s": 0.3} | ({"cursor": cursor} if cursor else {})
+
+    gateway = ScriptedGateway(
+        [
+            # Refused before the stream starts: no welcome, no cursor.
+            ([refused(None)], 4430),
+            # Refused once it runs (a replay needed later): the cursor to resume from.
+            ([welcome("0:0"), filing(1, 0), filing(2, 1), refused("0:2")], 4430),
+            ([welcome("0:2"), filing(3, 2)], None),
+        ]
+    )
+    async with gateway.running() as url:
+        config = ClientConfig(url=url, start="earliest", backoff_initial_s=0.01)
+        async with StreamClient(config) as client:
+            handled = [
+                (await asyncio.wait_for(anext(client), timeout=30)).accession_number
+                for _ in range(3)
+            ]
+    assert handled == [f"0000019617-26-00000{n}" for n in (1, 2, 3)]
+    assert [query["from"] for query in gateway.queries] == [["earliest"], ["earliest"], ["0:2"]]
+    # Each time at least the gateway's retry_after_s later, far above the 10 ms backoff.
+    first, second, third = gateway.opened
+    assert second - first >= 0.3
+    assert third - second >= 0.3

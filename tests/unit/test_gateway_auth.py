@@ -28,7 +28,7 @@ from starlette.websockets import WebSocket
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from services.gateway.auth import ApiKeyMiddleware, ConnectionLimiter, auth_outcome, cors_options
+from services.gateway.auth import ApiKeyMiddleware, auth_outcome, cors_options
 from services.gateway.state import RestState
 from services.gateway.transports.openapi import OPENAPI_ROUTE
 from services.gateway.transports.rest import REST_ROUTES
@@ -191,26 +191,6 @@ async def test_a_websocket_with_a_right_key_knows_which_key_it_is() -> None:
 def test_reading_the_outcome_without_the_middleware_fails_loudly() -> None:
     with pytest.raises(RuntimeError, match="ApiKeyMiddleware"):
         auth_outcome({"type": "websocket", "path": "/stream"})
-
-
-def test_each_key_holds_at_most_its_streams() -> None:
-    limiter = ConnectionLimiter(2)
-    assert [limiter.acquire("a") for _ in range(3)] == [True, True, False]
-    assert limiter.acquire("b")
-    assert limiter.acquire(None)
-    assert limiter.acquire(None)
-    assert not limiter.acquire(None)  # anonymous clients share one budget
-    limiter.release("a")
-    assert limiter.open_streams("a") == 1
-    assert limiter.acquire("a")
-    assert not limiter.acquire("a")
-    for key in ("a", "a", "b"):
-        limiter.release(key)
-    assert limiter.open_streams("a") == limiter.open_streams("b") == 0
-    with pytest.raises(RuntimeError, match="without a matching acquire"):
-        limiter.release("b")
-    with pytest.raises(ValueError, match="at least 1"):
-        ConnectionLimiter(0)
 
 
 def preflight(origin: str) -> dict[str, str]:

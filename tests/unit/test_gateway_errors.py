@@ -105,6 +105,15 @@ def test_the_dashboard_gives_up_after_exactly_the_close_codes_not_worth_retrying
     }
 
 
+def test_the_dashboard_explains_every_close_by_a_key_limit() -> None:
+    script = DASHBOARD_SCRIPT.read_text()
+    table = script[script.index("const KEY_LIMIT_CLOSES = {") :].split("};", 1)[0]
+    explained = {int(code) for code in re.findall(r"^\s*(\d+): \"", table, re.MULTILINE)}
+    limits = {ErrorCode.TOO_MANY_CONNECTIONS, ErrorCode.TOO_MANY_REPLAYS}
+    assert explained == {code.close_code for code in limits}
+    assert all(code.retriable for code in limits)
+
+
 def test_the_undecodable_record_notice_is_documented_and_known_to_the_client() -> None:
     assert UNDECODABLE_RECORD == UNDECODABLE
     assert f"`{UNDECODABLE_RECORD}`" in PROTOCOL_DOC.read_text()

@@ -26,7 +26,9 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
 from services.gateway.auth import ApiKeyMiddleware
+from services.gateway.limits import KeyLimits
 from services.gateway.metrics import FRESHNESS_BUCKETS, FRESHNESS_NAME
+from services.gateway.settings import GatewaySettings
 from services.gateway.state import McpState, RestState
 from services.gateway.tools import GatewayTools
 from services.gateway.transports.mcp import MCP_ROUTE, mcp_sessions
@@ -37,6 +39,7 @@ from tests.support.asgi_server import serve_app
 from tests.support.facts_records import insider_record
 from tests.support.filing_json import as_decoded, filing_record
 from tests.support.mcp import mcp_session, structured_result
+from tests.support.waiting import wait_for_async
 
 KEY = "mcp-test-key"
 ANALYZED = "sec.filings.analyzed"
@@ -60,10 +63,13 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 class _Served:
-    def __init__(self, url: str, registry: CollectorRegistry, freshness: Histogram) -> None:
+    def __init__(
+        self, url: str, registry: CollectorRegistry, freshness: Histogram, limits: KeyLimits
+    ) -> None:
         self.url = url
         self.registry = registry
         self.freshness = freshness
+        self.limits = limits
 
 
 def _records() -> list[dict[str, Any]]:
@@ -105,6 +111,7 @@ async def _gateway(
     """The gateway's REST and MCP routes behind its auth middleware, over a store of `rows`;
     the freshness histogram of a registry of the test's own (as /metrics exposes it)."""
     registry = CollectorRegistry()
+    limits = KeyLimits.of(GatewaySettings())
     freshness = Histogram(
         FRESHNESS_NAME,
         "freshness",
@@ -121,7 +128,7 @@ async def _gateway(
             tools = GatewayTools(store, registry, {"analyzed": ANALYZED, "raw": "sec.filings.raw"})
             sessions = mcp_sessions(tools)
             async with sessions.run():
-                yield {"store": store, "mcp": sessions}
+                yield {"store": store, "mcp": sessions, "limits": limits}
 
     app = Starlette(
         routes=[*REST_ROUTES, MCP_ROUTE],
@@ -129,7 +136,7 @@ async def _gateway(
         lifespan=lifespan,
     )
     async with serve_app(app, lifespan="on") as base_url:
-        yield _Served(base_url, registry, freshness)
+        yield _Served(base_url, registry, freshness, limits)
 
 
 async def _refusal(session: ClientSession, tool: str, **arguments: Any) -> str:
@@ -421,6 +428,45 @@ async def test_mcp_takes_the_api_keys_rest_does(
     assert bare.headers["www-authenticate"] == "Bearer"
     assert (wrong.status_code, wrong.json()) == (401, rest_wrong.json())
     assert answer["count"] == 1
+
+
+@pytest.mark.asyncio
+async def test_a_key_with_its_maximum_of_requests_in_flight_is_answered_429(
+    served: Callable[..., AbstractAsyncContextManager[_Served]],
+) -> None:
+    maximum = GatewaySettings().gateway_max_mcp_requests_per_key
+    headers = {
+        "Authorization": f"Bearer {KEY}",
+        "Accept": "application/json, text/event-stream",
+        "Content-Type": "application/json",
+    }
+    body = b'{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}'
+    finish = asyncio.Event()
+
+    async def slow_body() -> AsyncIterator[bytes]:
+        await finish.wait()  # the request is in flight, its slot held, until its body comes
+        yield body
+
+    async with served(frozenset({KEY})) as gateway, httpx.AsyncClient(base_url=gateway.url) as http:
+        held = [
+            asyncio.create_task(http.post("/mcp", content=slow_body(), headers=headers))
+            for _ in range(maximum)
+        ]
+        await wait_for_async(
+            lambda: gateway.limits.mcp_requests.held(KEY) == maximum,
+            timeout_s=30,
+            what="every slow request in flight",
+            interval_s=0.01,
+        )
+        refused = await http.post("/mcp", content=body, headers=headers)
+        finish.set()
+        answers = await asyncio.gather(*held)
+        again = await http.post("/mcp", content=body, headers=headers)
+    assert refused.json()["error"] == "too_many_requests"
+    assert "GATEWAY_MAX_MCP_REQUESTS_PER_KEY" in refused.json()["message"]
+    assert refused.headers["retry-after"] == "1"
+    assert [answer.status_code for answer in answers] == [200] * maximum
+    assert again.status_code == 200  # the slots were given back
 
 
 @pytest.mark.asyncio

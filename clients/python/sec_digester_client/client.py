@@ -327,10 +327,13 @@ class StreamClient:
         if error is not None:
             raise error
         why = closed.refused.message if closed.refused else closed.reason
-        await self._wait(f"connection closed ({closed.code}: {why})")
+        at_least = closed.refused.retry_after_s if closed.refused else None
+        await self._wait(f"connection closed ({closed.code}: {why})", at_least or 0.0)
 
-    async def _wait(self, why: str) -> None:
-        delay = self._backoff.next_delay()
+    async def _wait(self, why: str, at_least_s: float = 0.0) -> None:
+        """Back off before the next attempt: the backoff's delay, and at least the wait the
+        gateway asked for (a key at one of its limits)."""
+        delay = max(self._backoff.next_delay(), at_least_s)
         log.warning("gateway %s: %s; reconnecting in %.1fs", self._where, why, delay)
         await asyncio.sleep(delay)
 

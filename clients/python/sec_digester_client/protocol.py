@@ -4,8 +4,9 @@ A connection ends with a close code (or without one, when it is lost); an `error
 just before says why. Auth failures and bad parameters are final: reconnecting would be refused
 the same way; so is a takeover by a newer connection with the same `client_id` (4409): two
 copies of one program must not take the stream from each other in turn. Everything else
-(gateway restarting, lost Kafka, slow-consumer close, too many connections for the key right
-now) is worth another attempt.
+(gateway restarting, lost Kafka, slow-consumer close, the key at one of its limits right now:
+too many streams 4429, too many replays from Kafka 4430) is worth another attempt, after at
+least the wait the gateway named (`retry_after_s`).
 """
 
 from __future__ import annotations
@@ -94,11 +95,14 @@ class SubscribeRefused:
 
 @dataclass(frozen=True, slots=True)
 class Refused:
-    """An `error` frame: `cursor` is where to resume (4408, 1011), when the gateway knows it."""
+    """An `error` frame: `cursor` is where to resume (4408, 1011, 4430), when the gateway knows
+    it; `retry_after_s`, how long to wait at least before reconnecting, when it says (a key's
+    limit: 4429, 4430)."""
 
     code: str
     message: str
     cursor: str | None
+    retry_after_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +141,13 @@ def parse_frame(text: str | bytes) -> Event:
         if kind == "error" and frame.get("reply_to") == "subscribe":
             return SubscribeRefused(str(frame["code"]), str(frame.get("message", "")))
         if kind == "error":
-            return Refused(str(frame["code"]), str(frame.get("message", "")), frame.get("cursor"))
+            wait = frame.get("retry_after_s")
+            return Refused(
+                str(frame["code"]),
+                str(frame.get("message", "")),
+                frame.get("cursor"),
+                None if wait is None else float(wait),
+            )
     except (ValueError, KeyError, TypeError) as exc:
         raise ProtocolError(f"unreadable frame from the gateway: {exc!r}") from exc
     raise ProtocolError(f"unknown frame type {kind!r} from the gateway")

@@ -15,13 +15,23 @@ transport drains through `frames()` (SSE always does).
 A WebSocket client may change its filter on the way (`subscribe`, `resubscribe`): the session
 stops feeding, drops what it had not sent, and, once the transport has sent everything before,
 acknowledges with its cursor and feeds again from that cursor under the new filter.
+
+A replay of history (a position older than the ring: Kafka, a consumer of its own and the
+replay workers' time) holds a slot of the client's key for as long as it reads Kafka
+(`replay_slot`, services/gateway/limits.py). One the start already needs is taken by
+`resolve`, so that a refusal comes before the stream starts (nothing to resume: the client
+asks again the same way); one needed later (a subscribe from an older cursor, a client the ring
+outran) ends the stream with its cursor. Reading Kafka only because the client is ahead of the
+shared tail (a `latest` just resolved) is not a replay and takes no slot.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 
 import orjson
@@ -106,6 +116,7 @@ class StreamSession:
         transcoder: TranscoderPool,
         queue_size: int,
         writer: WireWriter | None,
+        replay_slot: Callable[[], AbstractContextManager[None]],
     ) -> None:
         self.request = request
         self._tail = tail
@@ -115,6 +126,9 @@ class StreamSession:
         self._transcoder = transcoder
         self._queue: asyncio.Queue[Frame] = asyncio.Queue(maxsize=queue_size)
         self._writer = writer
+        self._replay_slot = replay_slot
+        # The slot `resolve` took for a start older than the ring, until the feed uses it.
+        self._start_replay: contextlib.ExitStack | None = None
         self._sending = False  # the transport holds a frame from the queue
         self.start: Positions = {}
         self.cursor = ""  # after the last frame handed to the transport
@@ -197,7 +211,9 @@ class StreamSession:
         """Resolve the start (raises BadParameterError); returns the welcome frame.
 
         Records the start no longer finds (a gap) are announced by a `gap` frame, queued
-        here so that it follows the welcome and comes before any record."""
+        here so that it follows the welcome and comes before any record. A start older than
+        the ring takes its replay slot here (GatewayError too_many_replays when the key holds
+        all of them), before `cursor` is set: the refusal carries no cursor."""
         client_id = self.request.client_id
         resolved = await self._resolver.resolve(
             self.request.spec, group_of(client_id) if client_id else None
@@ -210,6 +226,10 @@ class StreamSession:
                 f"{describe_beyond_end(resolved.beyond_end)}: the position is not one of this "
                 "topic (deleted and created again?); use from=earliest or from=latest",
             )
+        if not self._tail.ring.covers(resolved.positions):
+            held = contextlib.ExitStack()
+            held.enter_context(self._replay_slot())
+            self._start_replay = held
         self.start = resolved.positions
         self.cursor = format_cursor(self.start)
         if resolved.gaps:
@@ -271,11 +291,22 @@ class StreamSession:
         """Replay from Kafka until the ring covers the position, from the ring, then live."""
         positions = dict(start)
         while not await self._replay_ring(positions):
-            REPLAYING.inc()
-            try:
-                await self._replay_kafka(positions)
-            finally:
-                REPLAYING.dec()
+            with self._replay_slot_for(positions):
+                REPLAYING.inc()
+                try:
+                    await self._replay_kafka(positions)
+                finally:
+                    REPLAYING.dec()
+
+    def _replay_slot_for(self, positions: Positions) -> AbstractContextManager[object]:
+        """The key's replay slot for reading Kafka from `positions`: the one `resolve` took,
+        a new one for history older than the ring, none when only ahead of the tail."""
+        held, self._start_replay = self._start_replay, None
+        if held is not None:
+            return held
+        if self._tail.ring.covers(positions):
+            return contextlib.nullcontext()
+        return self._replay_slot()
 
     def _from_ring(self, positions: Positions) -> bool:
         # Not when ahead of the tail: its live frames carry its cursor, which must never be
@@ -473,6 +504,9 @@ class StreamSession:
 
     def close(self) -> None:
         self._tail.leave(self)
+        if self._start_replay is not None:  # the stream ended before its replay began
+            self._start_replay.close()
+            self._start_replay = None
 
 
 def _json(value: object) -> bytes:

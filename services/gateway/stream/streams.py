@@ -2,11 +2,13 @@
 
 `Streams` is part of the lifespan state (services/gateway/state.py) for the lifetime of the app;
 it holds, per topic alias (analyzed, raw), the shared tail, the position resolver and the codec,
-plus the committer of acknowledged client positions and the replays' worker processes.
+plus the committer of acknowledged client positions, the replays' worker processes and the
+limit of replays per API key.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -20,6 +22,7 @@ from services.common.kafka import KafkaConsumer, consumer_config
 from services.common.positions import PositionResolver, parse_cursor, parse_from
 from services.common.settings import CommonSettings
 from services.gateway.errors import ErrorCode, GatewayError
+from services.gateway.limits import KeyLimit
 from services.gateway.settings import GatewaySettings
 from services.gateway.stream.acks import AckCommitter, DurableConnection
 from services.gateway.stream.fanout import TopicTail
@@ -64,11 +67,13 @@ class Streams:
         topics: Mapping[str, TopicStream],
         acks: AckCommitter,
         transcoder: TranscoderPool,
+        replays: KeyLimit,
     ) -> None:
         self._settings = settings
         self.topics = topics
         self.acks = acks
         self._transcoder = transcoder
+        self._replays = replays
 
     def request(self, params: Mapping[str, str], last_event_id: str | None = None) -> StreamRequest:
         """The stream a client asks for; BadParameterError names what is wrong, GatewayError
@@ -118,8 +123,9 @@ class Streams:
 
     @asynccontextmanager
     async def session(
-        self, request: StreamRequest, writer: WireWriter | None = None
+        self, request: StreamRequest, key: str | None, writer: WireWriter | None = None
     ) -> AsyncIterator[StreamSession]:
+        """The session of `request` for a client of API key `key` (None: no keys)."""
         stream = self._stream_of(request)
 
         def open_consumer() -> KafkaConsumer:
@@ -134,6 +140,7 @@ class Streams:
             self._transcoder,
             self._settings.gateway_client_queue,
             writer,
+            functools.partial(self._replays.slot, key),
         )
         try:
             yield session

@@ -2,8 +2,9 @@
 
 The auth middleware has already checked the key and noted the outcome in the connection's
 scope (it lets WebSocket handshakes through so the endpoint can answer with a protocol error
-frame). `stream_slot` reads that, takes one of the key's connection slots, counts the
-connection, and gives everything back when the stream ends.
+frame). `stream_slot` reads that, takes one of the key's connection slots
+(services/gateway/limits.py), counts the connection, and gives everything back when the stream
+ends.
 """
 
 from __future__ import annotations
@@ -22,23 +23,15 @@ from services.gateway.state import StreamState
 @asynccontextmanager
 async def stream_slot(
     connection: HTTPConnection[StreamState], transport: str
-) -> AsyncIterator[None]:
-    """Hold a slot for the stream; raises GatewayError (nothing held then) when it may not go on."""
+) -> AsyncIterator[str | None]:
+    """Hold a slot for the stream; raises GatewayError (nothing held then) when it may not go
+    on. Yields the client's API key (None: a gateway without keys)."""
     key, problem = auth_outcome(connection.scope)
     if problem is not None:
         raise GatewayError(ErrorCode.UNAUTHORIZED, problem)
-    limiter = connection.state["connection_limiter"]
-    # Without API keys there is no key to hold a limit against: the gateway is open.
-    limited = key is not None
-    if limited and not limiter.acquire(key):
-        raise GatewayError(
-            ErrorCode.TOO_MANY_CONNECTIONS,
-            "this API key holds its maximum of streams (GATEWAY_MAX_CONNECTIONS_PER_KEY)",
-        )
-    CONNECTIONS.labels(transport=transport).inc()
-    try:
-        yield
-    finally:
-        CONNECTIONS.labels(transport=transport).dec()
-        if limited:
-            limiter.release(key)
+    with connection.state["limits"].connections.slot(key):
+        CONNECTIONS.labels(transport=transport).inc()
+        try:
+            yield key
+        finally:
+            CONNECTIONS.labels(transport=transport).dec()

@@ -12,6 +12,9 @@ serves the requests) and is lifespan state (`McpState`); the route is a raw ASGI
 (modelcontextprotocol/python-sdk#781). The API keys are the rest of the gateway's: the auth
 middleware (services/gateway/auth.py) answers a request without a valid key 401 before it
 gets here, and `auth_outcome` refuses to serve at all if that middleware is not installed.
+Each key has at most GATEWAY_MAX_MCP_REQUESTS_PER_KEY requests in flight (services/gateway/
+limits.py); one more is answered HTTP 429 (too_many_requests) with Retry-After, before the SDK
+sees it.
 
 Tool results: the structured result (validated by the SDK against the tool's output schema)
 and its JSON as text. A refused call (a bad argument, an unknown accession, the store
@@ -21,6 +24,7 @@ else that fails is logged with its traceback and answered "internal" without it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import time
 from typing import Any
@@ -35,8 +39,9 @@ from starlette.types import Receive, Scope, Send
 
 from services.common.schemas import SchemaName, schema_dict
 from services.gateway.auth import auth_outcome
-from services.gateway.errors import GatewayError
+from services.gateway.errors import GatewayError, error_response
 from services.gateway.metrics import MCP_CALLS
+from services.gateway.state import McpState
 from services.gateway.tools import RECORD_MARK, GatewayTools
 from services.gateway.transports.json_schema import record_schemas
 
@@ -148,9 +153,15 @@ class _McpEndpoint:
     """A class, not a function: Starlette hands a non-function endpoint the raw ASGI call."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        auth_outcome(scope)  # raises when the API-key middleware is not in front
-        sessions: StreamableHTTPSessionManager = scope["state"]["mcp"]
-        await sessions.handle_request(scope, receive, send)
+        key, _ = auth_outcome(scope)  # raises when the API-key middleware is not in front
+        state: McpState = scope["state"]
+        with contextlib.ExitStack() as held:
+            try:
+                held.enter_context(state["limits"].mcp_requests.slot(key))
+            except GatewayError as exc:
+                await error_response(exc)(scope, receive, send)
+                return
+            await state["mcp"].handle_request(scope, receive, send)
 
 
 MCP_ROUTE = Route(MCP_PATH, _McpEndpoint(), methods=["GET", "POST", "DELETE"])

@@ -3,7 +3,7 @@
 Each frame is an event named after its type; filing events carry `id: <cursor>`, so a browser's
 EventSource resumes after the last one by itself (`Last-Event-ID`). A comment line every 15 s
 keeps proxies from closing an idle stream. Problems found before streaming starts are plain
-HTTP errors (400, 401, 404, 429) with a JSON body naming the parameter.
+HTTP errors (400, 401, 404, 429 with Retry-After) with a JSON body naming the parameter.
 """
 
 from __future__ import annotations
@@ -48,10 +48,10 @@ async def stream_sse(request: Request[StreamState]) -> Response:
     # (the client went away, or the stream failed) or at once if the stream never starts.
     held = contextlib.AsyncExitStack()
     try:
-        await held.enter_async_context(stream_slot(request, "sse"))
+        key = await held.enter_async_context(stream_slot(request, "sse"))
         last_event_id = request.headers.get("last-event-id")
         session = await held.enter_async_context(
-            streams.session(streams.request(request.query_params, last_event_id))
+            streams.session(streams.request(request.query_params, last_event_id), key)
         )
         welcome = await session.resolve()
     except (BadParameterError, GatewayError) as exc:  # the client's request or key

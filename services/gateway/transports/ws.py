@@ -37,7 +37,7 @@ async def stream_websocket(websocket: WebSocket[StreamState]) -> None:
     await websocket.accept()
     async with contextlib.AsyncExitStack() as held:
         try:
-            await held.enter_async_context(stream_slot(websocket, "websocket"))
+            key = await held.enter_async_context(stream_slot(websocket, "websocket"))
             request = streams.request(websocket.query_params)
         except (BadParameterError, GatewayError) as exc:  # the client's request or key
             await close_websocket(websocket, as_gateway_error(exc), None, close_timeout_s)
@@ -46,7 +46,7 @@ async def stream_websocket(websocket: WebSocket[StreamState]) -> None:
         session: StreamSession | None = None
         try:
             durable = await held.enter_async_context(streams.durable(request))
-            session = await held.enter_async_context(streams.session(request, writer))
+            session = await held.enter_async_context(streams.session(request, key, writer))
             welcome = await session.resolve()
             if durable is not None:
                 await streams.claim(durable, session)

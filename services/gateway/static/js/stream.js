@@ -18,6 +18,13 @@ const CLOSE_BAD_PARAMETER = 4400;
 const CLOSE_UNKNOWN_TOPIC = 4404;
 const CLOSE_UNSUPPORTED_DATA = 1003;
 const CLOSE_SUPERSEDED = 4409;
+// Closes by one of the API key's limits (docs/gateway-protocol.md, "Limits per API key"):
+// worth retrying once the key's other streams or replays end; said in words, since the
+// gateway's message is for programs.
+const KEY_LIMIT_CLOSES = {
+  4429: "this API key has its maximum of open streams (other tabs or programs use it)",
+  4430: "this API key has its maximum of replays from history running",
+};
 
 function closeReason(code) {
   if (code === 1000 || code === 1001) return "gateway closed the stream";
@@ -170,15 +177,22 @@ export function openStream(filters, handlers) {
         setConnection("error", `error: ${message || `closed (${code})`}`);
         return;
       }
+      const limit = KEY_LIMIT_CLOSES[code];
+      if (limit) {
+        const wait = lastError ? Number(lastError.retry_after_s) || 0 : 0;
+        scheduleReconnect(limit, wait * 1000);
+        return;
+      }
       scheduleReconnect(message || closeReason(code));
     };
   }
 
-  // Exponential backoff with "equal jitter": half the step fixed, half random, capped.
-  function scheduleReconnect(reason) {
+  // Exponential backoff with "equal jitter": half the step fixed, half random, capped; at least
+  // `atLeastMs` (the wait a refusal by the key's limits asked for).
+  function scheduleReconnect(reason, atLeastMs = 0) {
     stopTimers();
     const step = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** state.attempt);
-    const delay = step / 2 + Math.random() * (step / 2);
+    const delay = Math.max(atLeastMs, step / 2 + Math.random() * (step / 2));
     state.attempt += 1;
     const due = Date.now() + delay;
     const show = () => {
