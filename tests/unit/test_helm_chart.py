@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from services.analyze.settings import AnalyzeSettings
-from services.common.settings import SchemaSettings, TopicSettings
+from services.common.settings import CommonSettings, SchemaSettings, TopicSettings
 from services.gateway.settings import GatewaySettings
 from services.ingest.settings import IngestSettings
 
@@ -450,3 +450,148 @@ def test_the_store_dsn_comes_from_a_secret(helm: Path, manifests: list[Manifest]
     reference = _env(container)["STORE_DSN"]["valueFrom"]["secretKeyRef"]
     assert reference == {"name": "filings-db", "key": "dsn"}
     assert "STORE_DSN" not in _config(rendered)  # never in the ConfigMap
+
+
+# Each container of the chart and the settings class its command reads.
+SETTINGS_OF = {
+    ("Deployment", "-ingest", "ingest"): IngestSettings,
+    ("StatefulSet", "-analyze", "analyze"): AnalyzeSettings,
+    ("Deployment", "-gateway", "gateway"): GatewaySettings,
+    ("Job", "-bootstrap", "topics-create"): TopicSettings,
+    ("Job", "-bootstrap", "schemas-register"): SchemaSettings,
+}
+# Values other than the defaults for everything the chart sets about scale, limits and outages.
+NON_DEFAULT = {
+    "kafka.outageToleranceS": "45",
+    "analyze.replicas": "2",
+    "analyze.podDisruptionBudget.maxUnavailable": "2",
+    "gateway.autoscaling.enabled": "false",
+    "gateway.replicas": "5",
+    "gateway.podDisruptionBudget.maxUnavailable": "2",
+    "gateway.maxConnectionsPerKey": "7",
+    "gateway.maxReplaysPerKey": "3",
+    "gateway.maxMcpRequestsPerKey": "2",
+    "gateway.replayProcesses": "3",
+    "ingest.podDisruptionBudget.maxUnavailable": "1",
+    "edgar.userAgent": "Example Corp ops@example.com",
+}
+
+
+def _environment(container: dict[str, Any], config: dict[str, str]) -> dict[str, str]:
+    """What a container's process finds in its environment: the ConfigMap (envFrom), then its
+    own env entries; a Secret's value as a placeholder, the pod name as a StatefulSet's."""
+    environment = dict(config) if "envFrom" in container else {}
+    for name, entry in _env(container).items():
+        if "value" in entry:
+            environment[name] = entry["value"]
+        elif "fieldRef" in entry["valueFrom"]:
+            environment[name] = f"{RELEASE}-analyze-0"
+        else:
+            environment[name] = "from-a-secret"
+    return environment
+
+
+def _loaded(cls: type[CommonSettings], environment: dict[str, str], where: str) -> CommonSettings:
+    """`cls` as the process builds it from `environment` (fields only: the ConfigMap is shared,
+    each service ignores the others' variables, as pydantic-settings does)."""
+    names = {name.upper(): name for name in cls.model_fields}
+    given = {names[key]: value for key, value in environment.items() if key in names}
+    try:
+        return cls(**given)
+    except ValueError as exc:
+        raise AssertionError(f"{where}: the chart's settings do not validate: {exc}") from exc
+
+
+def test_the_rendered_settings_are_each_services_own_and_agree_with_the_values(
+    helm: Path,
+) -> None:
+    manifests = _render(
+        helm, *(arg for k, v in NON_DEFAULT.items() for arg in ("--set", f"{k}={v}"))
+    )
+    config = _config(manifests)
+    consumers: set[str] = set()
+    loaded: dict[str, CommonSettings] = {}
+    for (kind, suffix, name), cls in SETTINGS_OF.items():
+        container = next(
+            c for c in _containers(_pod_spec(_one(manifests, kind, suffix))) if c["name"] == name
+        )
+        environment = _environment(container, config)
+        fields = {field.upper() for field in cls.model_fields}
+        if kind == "Job":  # its two commands share one env list: settings of either
+            fields |= {
+                field.upper()
+                for field in (*TopicSettings.model_fields, *SchemaSettings.model_fields)
+            }
+        # Its own entries are settings of this very process, not of another.
+        own = set(_env(container)) - NOT_SETTINGS
+        assert own <= fields, (name, own - fields)
+        consumers |= fields  # the ConfigMap is the settings of all (the Job's inlined)
+        loaded[name] = _loaded(cls, environment, name)
+    # Every variable of the shared ConfigMap is a setting of some process that reads it.
+    assert set(config) - NOT_SETTINGS <= consumers, set(config) - NOT_SETTINGS - consumers
+    # The outage tolerance reaches every process, the hook Job's included.
+    assert {name: s.kafka_outage_tolerance_s for name, s in loaded.items()} == dict.fromkeys(
+        loaded, 45.0
+    )
+    gateway = loaded["gateway"]
+    assert isinstance(gateway, GatewaySettings)
+    assert (
+        gateway.gateway_max_connections_per_key,
+        gateway.gateway_max_replays_per_key,
+        gateway.gateway_max_mcp_requests_per_key,
+        gateway.gateway_replay_processes,
+    ) == (7, 3, 2, 3)
+    analyze = loaded["analyze"]
+    assert isinstance(analyze, AnalyzeSettings)
+    assert analyze.analyze_replicas == 2
+    assert analyze.analyze_instance_id == f"{RELEASE}-analyze-0"
+    # Replicas and budgets as set; each budget lets a rolling restart or a drain proceed.
+    assert _one(manifests, "StatefulSet", "-analyze")["spec"]["replicas"] == 2
+    assert _one(manifests, "Deployment", "-gateway")["spec"]["replicas"] == 5
+    assert _one(manifests, "Deployment", "-ingest")["spec"]["replicas"] == 1
+    budgets = {
+        suffix: _one(manifests, "PodDisruptionBudget", suffix)["spec"]["maxUnavailable"]
+        for suffix in ("-ingest", "-analyze", "-gateway")
+    }
+    assert budgets == {"-ingest": 1, "-analyze": 2, "-gateway": 2}
+
+
+def test_the_defaults_of_the_chart_are_the_services_defaults(
+    default_manifests: list[Manifest],
+) -> None:
+    config = _config(default_manifests)
+    for name, field in (
+        ("KAFKA_OUTAGE_TOLERANCE_S", CommonSettings.model_fields["kafka_outage_tolerance_s"]),
+        *(
+            (key.upper(), GatewaySettings.model_fields[key])
+            for key in (
+                "gateway_max_connections_per_key",
+                "gateway_max_replays_per_key",
+                "gateway_max_mcp_requests_per_key",
+            )
+        ),
+    ):
+        assert float(config[name]) == field.default, name
+
+
+def test_a_budget_that_blocks_every_disruption_is_refused(helm: Path) -> None:
+    result = _run(
+        helm,
+        "template",
+        RELEASE,
+        str(CHART),
+        "--set",
+        "gateway.podDisruptionBudget.maxUnavailable=0",
+    )
+    assert result.returncode != 0
+    assert "gateway.podDisruptionBudget.maxUnavailable must be at least 1" in result.stderr
+
+
+def test_readiness_gates_the_gateways_traffic(manifests: list[Manifest]) -> None:
+    gateway = _one(manifests, "Deployment", "-gateway")
+    (container,) = _pod_spec(gateway)["containers"]
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    # A new pod takes traffic, and the rollout goes on, only once it is ready.
+    assert gateway["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+    service = _one(manifests, "Service", "-gateway")
+    assert not service["spec"].get("publishNotReadyAddresses", False)

@@ -85,6 +85,12 @@ app.kubernetes.io/component: {{ .component }}
 {{- if and .Values.gateway.autoscaling.enabled (gt (int .Values.gateway.autoscaling.minReplicas) (int .Values.gateway.autoscaling.maxReplicas)) }}
 {{- fail "gateway.autoscaling.minReplicas is more than gateway.autoscaling.maxReplicas" }}
 {{- end }}
+{{- range $component := list "ingest" "analyze" "gateway" }}
+{{- $budget := (index $.Values $component).podDisruptionBudget }}
+{{- if and $budget.enabled (not (kindIs "string" $budget.maxUnavailable)) (lt (int $budget.maxUnavailable) 1) }}
+{{- fail (printf "%s.podDisruptionBudget.maxUnavailable must be at least 1: 0 blocks every node drain and rolling node restart" $component) }}
+{{- end }}
+{{- end }}
 {{- range $name, $value := .Values.extraEnv }}
 {{- if has $name (list "KAFKA_SASL_PASSWORD" "SCHEMA_REGISTRY_BASIC_AUTH" "GATEWAY_API_KEYS" "ANALYZE_INSTANCE_ID" "ANALYZE_REPLICAS") }}
 {{- fail (printf "extraEnv.%s: set it through the chart's own value (secrets come from existingSecret values; ANALYZE_* per pod from analyze.replicas)" $name) }}
@@ -118,6 +124,7 @@ KAFKA_SASL_USERNAME: {{ . | quote }}
 {{- if .Values.kafka.tls.caSecret }}
 KAFKA_SSL_CA_LOCATION: {{ printf "/etc/sec-digester/kafka-ca/%s" .Values.kafka.tls.caKey | quote }}
 {{- end }}
+KAFKA_OUTAGE_TOLERANCE_S: {{ .Values.kafka.outageToleranceS | toString | quote }}
 SCHEMA_REGISTRY_URL: {{ .Values.schemaRegistry.url | quote }}
 SCHEMA_COMPATIBILITY: {{ .Values.schemaRegistry.compatibility | quote }}
 TOPIC_RAW: {{ .Values.topics.raw | quote }}
@@ -159,6 +166,8 @@ LLM_MAX_CONCURRENCY: {{ .Values.llm.maxConcurrency | toString | quote }}
 GATEWAY_HOST: "0.0.0.0"
 GATEWAY_PORT: {{ .Values.gateway.port | toString | quote }}
 GATEWAY_MAX_CONNECTIONS_PER_KEY: {{ .Values.gateway.maxConnectionsPerKey | toString | quote }}
+GATEWAY_MAX_REPLAYS_PER_KEY: {{ .Values.gateway.maxReplaysPerKey | toString | quote }}
+GATEWAY_MAX_MCP_REQUESTS_PER_KEY: {{ .Values.gateway.maxMcpRequestsPerKey | toString | quote }}
 {{- with .Values.gateway.corsOrigins }}
 GATEWAY_CORS_ORIGINS: {{ . | quote }}
 {{- end }}
