@@ -453,7 +453,7 @@ def test_the_store_dsn_comes_from_a_secret(helm: Path, manifests: list[Manifest]
 
 
 # Each container of the chart and the settings class its command reads.
-SETTINGS_OF = {
+SETTINGS_OF: dict[tuple[str, str, str], type[CommonSettings]] = {
     ("Deployment", "-ingest", "ingest"): IngestSettings,
     ("StatefulSet", "-analyze", "analyze"): AnalyzeSettings,
     ("Deployment", "-gateway", "gateway"): GatewaySettings,
@@ -497,7 +497,7 @@ def _loaded(cls: type[CommonSettings], environment: dict[str, str], where: str) 
     names = {name.upper(): name for name in cls.model_fields}
     given = {names[key]: value for key, value in environment.items() if key in names}
     try:
-        return cls(**given)
+        return cls.model_validate(given)
     except ValueError as exc:
         raise AssertionError(f"{where}: the chart's settings do not validate: {exc}") from exc
 
