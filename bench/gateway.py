@@ -25,10 +25,21 @@ side is not the bottleneck. Each record carries its publish time (wall clock, mi
    to /dev/null) twice, before and after the gateway, and plain confluent-kafka consumers. The
    ratio: the gateway from Kafka against the faster kcat run (goal >= 0.3x).
 
+4. fairness: a gateway with two API keys, at its defaults (but for room for key B's clients,
+   and no filings store to feed), over a topic whose history is five times its ring. Key B's
+   200 Node clients (`from=latest`) are timed as in part 2 at 10 records/s, unloaded and, in
+   turn, while key A replays from `earliest` over and over with as many concurrent replays as
+   its limit allows (GATEWAY_MAX_REPLAYS_PER_KEY), each restarted as it finishes: five rounds,
+   then unloaded once more. Reported: key B's p99 in each phase, the median loaded / median
+   unloaded (goal <= 1.5x) and each loaded phase against the unloaded ones either side, with
+   key A's replays meanwhile and plain consumers' latency (Kafka's share). The gateway's
+   GATEWAY_REPLAY_RECORDS_PER_S_PER_KEY is its default unless the bench's environment sets
+   one (0: unpaced, to see what pacing buys).
+
 Usage: python -m bench.gateway [--quick] [--only replay] [log dir]   (needs node and npm;
 `npm ci` is run in bench/ws_clients when its node_modules is missing; the replay needs `kcat`
 on PATH: apt-get install kcat). `--only replay`: just part 3, from Kafka (a gateway with a ring
-of 100, kcat and the plain consumers) on a topic of its own.
+of 100, kcat and the plain consumers) on a topic of its own; `--only fairness`: just part 4.
 """
 
 from __future__ import annotations
@@ -41,6 +52,7 @@ import os
 import queue
 import resource
 import shutil
+import statistics
 import subprocess
 import threading
 import time
@@ -65,6 +77,7 @@ from services.common.record_json import record_json
 from services.common.registry import open_registry, subject_for
 from services.common.schemas import SchemaName
 from services.common.settings import TopicSettings
+from services.gateway.settings import GatewaySettings
 from services.gateway.stream.fanout import filing_frame
 from tests.support.gateway import GatewayProcess
 from tests.support.infra import provision
@@ -76,6 +89,12 @@ RATE = 10  # records/s during the latency runs, unless a load says otherwise
 # Analyze commits a transaction per batch; under load it batches rather than commit more often.
 TRANSACTIONS_PER_S = 10
 WORKERS = 2  # the gateway of the workers part (`--workers`)
+FAIRNESS_CLIENTS = 200  # key B's live clients in the fairness part
+FAIRNESS_ROUNDS = 5  # unloaded and loaded phases in turn, then unloaded once more
+# The history key A replays: five times the ring a gateway keeps by default, so that most of
+# each replay is read from Kafka.
+FAIRNESS_HISTORY = 5 * GatewaySettings().gateway_tail_buffer
+LIVE_KEY, REPLAY_KEY = "bench-live-key", "bench-replay-key"
 
 
 @dataclass(frozen=True)
@@ -872,7 +891,121 @@ def replay_only(settings: TopicSettings, plan: Plan, log_dir: Path) -> None:
     print(f"   load average at end: {_load()}  ({os.cpu_count()} CPUs)")
 
 
-PARTS = ("memory", "fanout", "replay", "workers")
+# -- 4. fairness -----------------------------------------------------------------------------
+def bench_fairness(settings: TopicSettings, plan: Plan, log_dir: Path) -> None:
+    """Key B's live p99 unloaded, while key A replays from earliest as much as its limit
+    allows, and unloaded again; on a gateway at its defaults but for the keys, key B's room for
+    its clients and no store feeder."""
+    start = time.perf_counter()
+    publish_many(settings, "history", FAIRNESS_HISTORY)
+    published_s = time.perf_counter() - start
+    replays = GatewaySettings().gateway_max_replays_per_key
+    env = {
+        "GATEWAY_API_KEYS": f"{LIVE_KEY},{REPLAY_KEY}",
+        # Room for key B's clients (the default is 100 streams per key).
+        "GATEWAY_MAX_CONNECTIONS_PER_KEY": str(FAIRNESS_CLIENTS),
+        # Not feeding the filings store: it would be catching up on the history meanwhile.
+        "GATEWAY_STORE_FEEDER": "false",
+    }
+    # A replay rate per key given to the bench is the gateway's (unset: its default; 0: none).
+    rate = os.environ.get("GATEWAY_REPLAY_RECORDS_PER_S_PER_KEY")
+    if rate:
+        env["GATEWAY_REPLAY_RECORDS_PER_S_PER_KEY"] = rate
+    with GatewayProcess(settings, log_dir, name="gateway-bench-fairness", **env) as gateway:
+        pid = pid_listening_on(gateway.port)
+        print(
+            f"   fairness: topic {settings.topic_analyzed} with {FAIRNESS_HISTORY:,} records more "
+            f"(published in {published_s:.1f} s; the gateway's ring holds the last "
+            f"{GatewaySettings().gateway_tail_buffer:,}); key B: {FAIRNESS_CLIENTS} Node clients "
+            f"from=latest at {RATE} records/s, {plan.seconds:.0f} s per phase; key A: {replays} "
+            "concurrent replays from=earliest (its GATEWAY_MAX_REPLAYS_PER_KEY), each restarted "
+            f"as it finishes; GATEWAY_REPLAY_RECORDS_PER_S_PER_KEY {rate or 'unset'}"
+        )
+        _header(plan)
+        cpu = CpuMeter(pid)
+        load = Load(FAIRNESS_CLIENTS, RATE)
+        # Kafka's share, the broker's load: plain consumers timing the same records.
+        probes = [KafkaProbe(settings), KafkaProbe(settings, batch=(1000, 0.2))]
+        for probe in probes:
+            probe.start()
+
+        def publish(phase: str, seconds: float, rate: int) -> int:
+            return publish_steady(settings, phase, seconds, rate)
+
+        def measure(name: str, node: Node) -> FanoutResult:
+            result = _measure(name, node, cpu, load, plan, f"f{uuid4().hex[:6]}", publish)
+            print(_line(result, probes, result.report["phase"]), flush=True)
+            return result
+
+        live_url = f"{gateway.ws_url}?from=latest&api_key={LIVE_KEY}"
+        replay_url = f"{gateway.ws_url}?from=earliest&api_key={REPLAY_KEY}"
+        unloaded, loaded, replayed = [], [], []
+        try:
+            with Node(log_dir, "clients.js", "fanout", live_url, str(FAIRNESS_CLIENTS)) as live:
+                live.read(_connect_s(FAIRNESS_CLIENTS))
+                # Unloaded and loaded in turn, so that what else the machine runs meanwhile
+                # weighs on both alike.
+                for _ in range(FAIRNESS_ROUNDS):
+                    unloaded.append(measure("B unloaded", live))
+                    with Node(
+                        log_dir, "clients.js", "replays", replay_url, str(replays)
+                    ) as replaying:
+                        replaying.read(60)
+                        time.sleep(3)  # the replays under way
+                        replaying.send("report")
+                        before = replaying.read(30)
+                        tree_cpu_s, since = _tree_cpu_s(pid), time.monotonic()
+                        loaded.append(measure("B, A replaying", live))
+                        tree_cpu = (_tree_cpu_s(pid) - tree_cpu_s) / (time.monotonic() - since)
+                        replaying.send("report")
+                        after = replaying.read(30)
+                    replayed.append((before, after, tree_cpu))
+                unloaded.append(measure("B unloaded", live))
+        finally:
+            for probe in probes:
+                probe.stop()
+    for before, after, tree_cpu in replayed:
+        records = after["records"] - before["records"]
+        print(
+            f"     key A while B was measured: {after['replays_done'] - before['replays_done']} "
+            f"replays finished, {records:,} records ({records / plan.seconds:,.0f}/s), "
+            f"{after['refused'] - before['refused']} refused (4430), "
+            f"{after['failed'] - before['failed']} failed; the gateway's CPU with its replay "
+            f"workers {100 * tree_cpu:.0f}% ({os.cpu_count()} CPUs)"
+        )
+    quiet = [r.report["p99_ms"] for r in unloaded]
+    busy = [r.report["p99_ms"] for r in loaded]
+    # What the gateway adds to Kafka's own p99 (the plain poll() consumer, same records, same
+    # phase): the machine's other load reaches both alike.
+    kafka = {
+        r.report["phase"]: _percentile(probes[0].latencies_ms[r.report["phase"]], 0.99)
+        for r in (*unloaded, *loaded)
+    }
+    added = {
+        name: statistics.median(r.report["p99_ms"] - kafka[r.report["phase"]] for r in results)
+        for name, results in (("unloaded", unloaded), ("loaded", loaded))
+    }
+    print(
+        f"   key B p99 minus the plain consumer's p99 (what the gateway adds), median: unloaded "
+        f"{added['unloaded']:.1f} ms, while key A replayed {added['loaded']:.1f} ms"
+    )
+    print(
+        f"   key B p99 unloaded {' '.join(f'{v:.1f}' for v in quiet)} ms, while key A "
+        f"replayed {' '.join(f'{v:.1f}' for v in busy)} ms"
+    )
+    ratios = [
+        b / ((quiet[n] + quiet[n + 1]) / 2) for n, b in enumerate(busy)
+    ]  # each against the unloaded phases either side
+    median = statistics.median(busy) / statistics.median(quiet)
+    print(
+        f"   key B p99 loaded / unloaded: median {statistics.median(busy):.1f} / "
+        f"{statistics.median(quiet):.1f} ms = {median:.2f}x; each loaded phase against the "
+        f"unloaded ones either side: {' '.join(f'{r:.2f}x' for r in ratios)}   (goal <= 1.5x)"
+        + ("" if median <= 1.5 else "  OVER")
+    )
+
+
+PARTS = ("memory", "fanout", "replay", "workers", "fairness")
 
 
 def main() -> None:
@@ -895,6 +1028,10 @@ def main() -> None:
     args.log_dir.mkdir(parents=True, exist_ok=True)
     if parts == {"replay"}:  # from Kafka only: no running gateway to fill a ring first
         replay_only(settings, plan, args.log_dir)
+        return
+    if parts == {"fairness"}:  # a gateway of its own
+        bench_fairness(settings, plan, args.log_dir)
+        print(f"   load average at end: {_load()}  ({os.cpu_count()} CPUs)")
         return
     # The running gateway's ring holds every record of the run, so a replay from earliest
     # is served from memory; the cold gateway of the replay bench shows the path from Kafka.
@@ -920,6 +1057,8 @@ def main() -> None:
         workers = {"GATEWAY_MAX_CONNECTIONS_PER_KEY": "1000000", "GATEWAY_WORKERS": str(WORKERS)}
         with GatewayProcess(settings, args.log_dir, name="gateway-bench-2", **workers) as two:
             bench_workers(settings, two, plan, args.log_dir, results)
+    if "fairness" in parts:
+        bench_fairness(settings, plan, args.log_dir)
     print(f"   load average at end: {_load()}  ({os.cpu_count()} CPUs)")
 
 

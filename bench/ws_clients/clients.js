@@ -3,6 +3,9 @@
 //   node clients.js fanout URL N     N clients; "ready" once every one has its caught_up frame
 //   node clients.js idle URL N1,N2   open N1 clients, report, wait for "next", open up to N2...
 //   node clients.js replay URL       one client: filing frames until caught_up, records/s
+//   node clients.js replays URL N    N clients replaying over and over: each from URL until
+//                                    caught_up, then again at once (after a 4430 refusal, after
+//                                    its retry_after_s); "report" on stdin: how many so far
 //
 // Commands on stdin (one per line):  "wait PHASE EXPECTED TIMEOUT_S"  (fanout: report the
 // records of PHASE once every client has EXPECTED of them, or at the timeout), "next" (idle),
@@ -21,6 +24,7 @@ const WebSocket = require('ws');
 const MARKER = Buffer.from('"bench:');
 const FILING = Buffer.from('{"type":"filing"');
 const CAUGHT_UP = Buffer.from('{"type":"caught_up"');
+const ERROR = Buffer.from('{"type":"error"');
 const OPENING_AT_ONCE = 200;
 
 const nowUs = () => (performance.timeOrigin + performance.now()) * 1000;
@@ -212,9 +216,61 @@ async function replay(url) {
   process.exit(0);
 }
 
+async function replays(url, clients) {
+  const counts = { replays_done: 0, refused: 0, failed: 0, records: 0 };
+  const sockets = new Set();
+  let stopping = false;
+  const once = () => new Promise((resolve) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: true });
+    sockets.add(ws);
+    let waitMs = 0;
+    let caughtUp = false;
+    ws.on('message', (data) => {
+      if (startsWith(data, FILING)) {
+        counts.records += 1;
+      } else if (startsWith(data, CAUGHT_UP)) {
+        caughtUp = true;
+        counts.replays_done += 1;
+        ws.terminate();
+      } else if (startsWith(data, ERROR)) {
+        const frame = JSON.parse(data.toString());
+        if (frame.code === 'too_many_replays') {
+          counts.refused += 1;
+          waitMs = 1000 * (Number(frame.retry_after_s) || 1);
+        }
+      }
+    });
+    ws.on('error', () => {});
+    ws.on('close', (code) => {
+      sockets.delete(ws);
+      if (!caughtUp && code !== 4430 && !stopping) counts.failed += 1;
+      resolve(waitMs || (caughtUp ? 0 : 1000));
+    });
+  });
+  const loop = async () => {
+    while (!stopping) {
+      const waitMs = await once();
+      if (waitMs && !stopping) await new Promise((r) => setTimeout(r, waitMs));
+    }
+  };
+  const loops = Array.from({ length: clients }, loop);
+  emit({ event: 'started', clients });
+  const lines = readline.createInterface({ input: process.stdin });
+  for await (const line of lines) {
+    const command = line.trim();
+    if (command === 'report') emit({ event: 'report', ...counts });
+    else if (command === 'exit') break;
+  }
+  stopping = true;
+  for (const ws of sockets) ws.terminate();
+  await Promise.race([Promise.all(loops), new Promise((r) => setTimeout(r, 2000))]);
+  process.exit(0);
+}
+
 const [mode, url, arg] = process.argv.slice(2);
 const fail = (err) => { emit({ event: 'error', message: String(err && err.stack || err) }); process.exit(1); };
 if (mode === 'fanout') fanout(url, Number(arg)).catch(fail);
 else if (mode === 'idle') idle(url, arg.split(',').map(Number)).catch(fail);
 else if (mode === 'replay') replay(url).catch(fail);
-else fail(`unknown mode ${mode}: use fanout, idle or replay`);
+else if (mode === 'replays') replays(url, Number(arg)).catch(fail);
+else fail(`unknown mode ${mode}: use fanout, idle, replay or replays`);

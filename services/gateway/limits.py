@@ -8,6 +8,11 @@ One `KeyLimit` per limit (`KeyLimits`, from the settings):
                   (GATEWAY_MAX_REPLAYS_PER_KEY)
     mcp_requests  /mcp requests in flight (GATEWAY_MAX_MCP_REQUESTS_PER_KEY)
 
+and `ReplayRates`: the records a second one key's replays read from Kafka, together
+(GATEWAY_REPLAY_RECORDS_PER_S_PER_KEY). The replay limit bounds how many Kafka consumers a key
+holds; the rate bounds how much of the gateway's and the brokers' CPU its history takes, which
+is what slows other keys' live delivery (bench/gateway.py --only fairness).
+
 A slot is held with `slot(key)`, a context manager: it is given back when the stream, the
 replay or the request ends, however it ends. Past the limit it refuses at once with the limit's
 `GatewayError` (too_many_connections 4429, too_many_replays 4430, too_many_requests: HTTP 429
@@ -26,6 +31,8 @@ Only the event loop calls these.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -115,3 +122,36 @@ class KeyLimits:
                 retry_after_s=1,
             ),
         )
+
+
+class RecordRate:
+    """At most `per_s` records a second for whoever shares it (one key's replays): each
+    `take` waits its turn, so the key's replays divide the rate between them."""
+
+    def __init__(self, per_s: float) -> None:
+        self._per_s = per_s
+        self._next = time.monotonic()  # when the next record may go
+
+    async def take(self, records: int) -> None:
+        now = time.monotonic()
+        start = max(self._next, now)
+        self._next = start + records / self._per_s
+        if start > now:
+            await asyncio.sleep(start - now)
+
+
+class ReplayRates:
+    """Each API key's `RecordRate` for reading history from Kafka
+    (GATEWAY_REPLAY_RECORDS_PER_S_PER_KEY; 0: unpaced, as is every replay without keys)."""
+
+    def __init__(self, per_s: float) -> None:
+        self._per_s = per_s
+        self._rates: dict[str, RecordRate] = {}  # the configured keys: a bounded set
+
+    async def take(self, key: str | None, records: int) -> None:
+        if key is None or not self._per_s:
+            return
+        rate = self._rates.get(key)
+        if rate is None:
+            rate = self._rates[key] = RecordRate(self._per_s)
+        await rate.take(records)

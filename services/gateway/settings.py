@@ -27,6 +27,11 @@ class GatewaySettings(StoreSettings):
     gateway_max_connections_per_key: Annotated[int, Field(ge=1)] = 100
     gateway_max_replays_per_key: Annotated[int, Field(ge=1)] = 4
     gateway_max_mcp_requests_per_key: Annotated[int, Field(ge=1)] = 8
+    # Records a second one key's replays from Kafka read together, at most (0: as fast as the
+    # gateway can). Replays compete with live delivery for the CPU of the gateway and of the
+    # brokers: unpaced, one key's four replays from `earliest` pushed another key's live p99 to
+    # 2.4-7x its unloaded value on 2 cores, at 5000 to 1.2x (bench/gateway.py --only fairness).
+    gateway_replay_records_per_s_per_key: Annotated[float, Field(ge=0)] = 5000.0
     # Clients only send acks and pings: anything bigger is a mistake or an attack.
     gateway_max_frame_bytes: Annotated[int, Field(ge=256, le=1_048_576)] = 4096
     # Comma-separated origins allowed to call the API from a browser ("" = same origin only).

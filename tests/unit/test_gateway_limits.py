@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
+import time
 
 import pytest
 from prometheus_client import REGISTRY
 
 from services.gateway.errors import ErrorCode, GatewayError, error_frame, error_response
-from services.gateway.limits import KeyLimit, KeyLimits
+from services.gateway.limits import KeyLimit, KeyLimits, ReplayRates
 from services.gateway.settings import GatewaySettings
 
 
@@ -120,3 +122,23 @@ def test_errors_without_a_wait_carry_no_retry_after() -> None:
     error = GatewayError(ErrorCode.BAD_PARAMETER, "from: no")
     assert "retry-after" not in error_response(error).headers
     assert "retry_after_s" not in json.loads(error_frame(error))
+
+
+@pytest.mark.asyncio
+async def test_one_keys_replays_share_its_record_rate_and_other_keys_have_their_own() -> None:
+    rates = ReplayRates(per_s=1000)
+    started = time.monotonic()
+    # Key a: 300 records in three batches = 0.3 s at 1000/s (the first goes at once).
+    await asyncio.gather(*(rates.take("a", 100) for _ in range(3)))
+    shared = time.monotonic() - started
+    started = time.monotonic()
+    await rates.take("b", 100)  # its own rate: not behind key a's
+    await rates.take(None, 10_000)  # without keys: unlimited
+    others = time.monotonic() - started
+    assert shared >= 0.2
+    assert others < 0.1
+    unlimited = ReplayRates(per_s=0)
+    started = time.monotonic()
+    for _ in range(10):
+        await unlimited.take("a", 10_000)
+    assert time.monotonic() - started < 0.1

@@ -471,6 +471,7 @@ NON_DEFAULT = {
     "gateway.maxConnectionsPerKey": "7",
     "gateway.maxReplaysPerKey": "3",
     "gateway.maxMcpRequestsPerKey": "2",
+    "gateway.replayRecordsPerSPerKey": "1500",
     "gateway.replayProcesses": "3",
     "ingest.podDisruptionBudget.maxUnavailable": "1",
     "edgar.userAgent": "Example Corp ops@example.com",
@@ -539,8 +540,9 @@ def test_the_rendered_settings_are_each_services_own_and_agree_with_the_values(
         gateway.gateway_max_connections_per_key,
         gateway.gateway_max_replays_per_key,
         gateway.gateway_max_mcp_requests_per_key,
+        gateway.gateway_replay_records_per_s_per_key,
         gateway.gateway_replay_processes,
-    ) == (7, 3, 2, 3)
+    ) == (7, 3, 2, 1500.0, 3)
     analyze = loaded["analyze"]
     assert isinstance(analyze, AnalyzeSettings)
     assert analyze.analyze_replicas == 2
@@ -568,6 +570,7 @@ def test_the_defaults_of_the_chart_are_the_services_defaults(
                 "gateway_max_connections_per_key",
                 "gateway_max_replays_per_key",
                 "gateway_max_mcp_requests_per_key",
+                "gateway_replay_records_per_s_per_key",
             )
         ),
     ):

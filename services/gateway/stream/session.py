@@ -21,8 +21,10 @@ replay workers' time) holds a slot of the client's key for as long as it reads K
 (`replay_slot`, services/gateway/limits.py). One the start already needs is taken by
 `resolve`, so that a refusal comes before the stream starts (nothing to resume: the client
 asks again the same way); one needed later (a subscribe from an older cursor, a client the ring
-outran) ends the stream with its cursor. Reading Kafka only because the client is ahead of the
-shared tail (a `latest` just resolved) is not a replay and takes no slot.
+outran) ends the stream with its cursor. Such a replay also reads no faster than the key's
+records a second allow, shared by its replays (`replay_pace`): history waits, live clients of
+other keys do not. Reading Kafka only because the client is ahead of the shared tail (a
+`latest` just resolved) is not a replay: no slot, no pace.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 
@@ -117,6 +119,7 @@ class StreamSession:
         queue_size: int,
         writer: WireWriter | None,
         replay_slot: Callable[[], AbstractContextManager[None]],
+        replay_pace: Callable[[int], Awaitable[None]],
     ) -> None:
         self.request = request
         self._tail = tail
@@ -127,6 +130,7 @@ class StreamSession:
         self._queue: asyncio.Queue[Frame] = asyncio.Queue(maxsize=queue_size)
         self._writer = writer
         self._replay_slot = replay_slot
+        self._replay_pace = replay_pace  # waits until the key may read that many more records
         # The slot `resolve` took for a start older than the ring, until the feed uses it.
         self._start_replay: contextlib.ExitStack | None = None
         self._sending = False  # the transport holds a frame from the queue
@@ -291,22 +295,21 @@ class StreamSession:
         """Replay from Kafka until the ring covers the position, from the ring, then live."""
         positions = dict(start)
         while not await self._replay_ring(positions):
-            with self._replay_slot_for(positions):
+            history = self._start_replay is not None or not self._tail.ring.covers(positions)
+            with self._replay_slot_for(history):
                 REPLAYING.inc()
                 try:
-                    await self._replay_kafka(positions)
+                    await self._replay_kafka(positions, paced=history)
                 finally:
                     REPLAYING.dec()
 
-    def _replay_slot_for(self, positions: Positions) -> AbstractContextManager[object]:
-        """The key's replay slot for reading Kafka from `positions`: the one `resolve` took,
-        a new one for history older than the ring, none when only ahead of the tail."""
+    def _replay_slot_for(self, history: bool) -> AbstractContextManager[object]:
+        """The key's replay slot for reading Kafka: the one `resolve` took, a new one for
+        `history` (older than the ring), none when only ahead of the tail."""
         held, self._start_replay = self._start_replay, None
         if held is not None:
             return held
-        if self._tail.ring.covers(positions):
-            return contextlib.nullcontext()
-        return self._replay_slot()
+        return self._replay_slot() if history else contextlib.nullcontext()
 
     def _from_ring(self, positions: Positions) -> bool:
         # Not when ahead of the tail: its live frames carry its cursor, which must never be
@@ -356,10 +359,11 @@ class StreamSession:
         self._offer(Frame(_json({"type": "caught_up", "cursor": cursor}), cursor, "caught_up"))
         return True
 
-    async def _replay_kafka(self, positions: Positions) -> None:
+    async def _replay_kafka(self, positions: Positions, *, paced: bool) -> None:
         """Batches from a consumer of this session's own, each made JSON in a worker process;
         while one batch is there, the next ones are consumed and sent to the workers, so the
-        workers, the consumer and this loop (frames, the socket) run side by side."""
+        workers, the consumer and this loop (frames, the socket) run side by side. `paced`
+        (history): each batch waits for the key's replay rate first."""
         # Batches with the workers while one is framed: two per process, so that a worker
         # finding its next batch waiting never idles while this loop frames and writes.
         ahead = 2 * self._transcoder.processes
@@ -369,6 +373,8 @@ class StreamSession:
                 await consumer.assign(partitions_at(self._resolver.topic, positions))
                 while not self._from_ring(positions):
                     batch = await consumer.consume_with_ends(_REPLAY_BATCH, wait_s=0.2)
+                    if batch and paced:
+                        await self._replay_pace(len(batch))
                     if batch:
                         pending.append((batch, asyncio.create_task(self._transcode(batch))))
                     # At the end of what is there, everything sent off is framed at once.

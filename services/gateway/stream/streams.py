@@ -22,7 +22,7 @@ from services.common.kafka import KafkaConsumer, consumer_config
 from services.common.positions import PositionResolver, parse_cursor, parse_from
 from services.common.settings import CommonSettings
 from services.gateway.errors import ErrorCode, GatewayError
-from services.gateway.limits import KeyLimit
+from services.gateway.limits import KeyLimit, ReplayRates
 from services.gateway.settings import GatewaySettings
 from services.gateway.stream.acks import AckCommitter, DurableConnection
 from services.gateway.stream.fanout import TopicTail
@@ -74,6 +74,7 @@ class Streams:
         self.acks = acks
         self._transcoder = transcoder
         self._replays = replays
+        self._replay_rates = ReplayRates(settings.gateway_replay_records_per_s_per_key)
 
     def request(self, params: Mapping[str, str], last_event_id: str | None = None) -> StreamRequest:
         """The stream a client asks for; BadParameterError names what is wrong, GatewayError
@@ -141,6 +142,7 @@ class Streams:
             self._settings.gateway_client_queue,
             writer,
             functools.partial(self._replays.slot, key),
+            functools.partial(self._replay_rates.take, key),
         )
         try:
             yield session

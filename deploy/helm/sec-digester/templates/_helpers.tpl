@@ -168,6 +168,7 @@ GATEWAY_PORT: {{ .Values.gateway.port | toString | quote }}
 GATEWAY_MAX_CONNECTIONS_PER_KEY: {{ .Values.gateway.maxConnectionsPerKey | toString | quote }}
 GATEWAY_MAX_REPLAYS_PER_KEY: {{ .Values.gateway.maxReplaysPerKey | toString | quote }}
 GATEWAY_MAX_MCP_REQUESTS_PER_KEY: {{ .Values.gateway.maxMcpRequestsPerKey | toString | quote }}
+GATEWAY_REPLAY_RECORDS_PER_S_PER_KEY: {{ .Values.gateway.replayRecordsPerSPerKey | toString | quote }}
 {{- with .Values.gateway.corsOrigins }}
 GATEWAY_CORS_ORIGINS: {{ . | quote }}
 {{- end }}
