@@ -8,7 +8,7 @@ integration test that needs them errors: nothing is skipped.
 
 Ports: the session's offset (`SEC_DIGESTER_TEST_PORT_OFFSET`) plus a fixed offset per instance
 below; each instance spans at most ten ports from its base, so a session spans 40, and each
-xdist worker (`make test` runs two) takes the next 40: sessions side by side on one machine
+xdist worker (`make test` runs three) takes the next 40: sessions side by side on one machine
 need offsets at least 40 times the workers apart.
 """
 
