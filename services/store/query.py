@@ -59,6 +59,9 @@ class Dialect:
     words_among_few: str
     words_among_many: str
     postgres: bool  # the words' argument: plainto_tsquery's text, not FTS5's quoted terms
+    # filing_tags holds each filing's sort key too (filing_accepted_at, filing_accession),
+    # indexed after (kind, value): a one-valued tag filter is read newest first from there.
+    tags_sorted: bool = False
 
     def marks(self, count: int) -> str:
         return ",".join([self.mark] * count)
@@ -86,6 +89,7 @@ POSTGRES = Dialect(
     words_among_many=f"EXISTS (SELECT 1 FROM filings_text WHERE {_PG_MATCH}"  # noqa: S608
     " AND filings_text.filing_id = filings.id)",
     postgres=True,
+    tags_sorted=True,
 )
 
 
@@ -144,13 +148,25 @@ class StoreQuery:
         store counts before it asks). The newest are then found by walking the time index and
         testing each row (a seek by its id; the walk stops after a page); otherwise the few
         matches are looked up and sorted. Either way the sort and the page carry ids only; the
-        bodies are read for the page's rows."""
+        bodies are read for the page's rows.
+
+        With `dialect.tags_sorted`, the first tag filter of one value is read from its rows
+        of filing_tags newest first (their copy of the sort key) and each filing tested: the
+        walk stops after a page however many filings have the tag, where sorting them all
+        reads every one (the planner still chooses; it may start elsewhere)."""
         where: list[str] = []
         args: list[object] = []
         chosen = self.filter
         mark = dialect.mark
-
-        for kind, values in self.tags():
+        tags = self.tags()
+        driving = (
+            next((kind for kind, values in tags if len(values) == 1), None)
+            if dialect.tags_sorted
+            else None
+        )
+        for kind, values in tags:
+            if kind == driving:
+                continue
             matches, tag_args = tag_matches(kind, values, dialect)
             where.append(
                 f"EXISTS ({matches} AND filing_id = filings.id)"
@@ -174,12 +190,7 @@ class StoreQuery:
         if chosen.stake_kind is not None:
             where.append(f"stake_kind = {mark}")
             args.append(chosen.stake_kind)
-        if self.since is not None:
-            where.append(f"accepted_at >= {mark}")
-            args.append(stored_time(self.since))
-        if self.until is not None:
-            where.append(f"accepted_at < {mark}")
-            args.append(stored_time(self.until))
+        self._time_conditions("accepted_at", "accession", mark, where, args)
         if self.words == ():
             where.append(dialect.false)  # a q with no word in it matches nothing
         elif self.words:
@@ -188,9 +199,7 @@ class StoreQuery:
             where.append(dialect.words_among_many if common_words else dialect.words_among_few)
             args.append(dialect.words_argument(self.words))
         if self.before is not None:
-            accepted_at, accession, as_of = self.before
-            where.append(f"(accepted_at < {mark} OR (accepted_at = {mark} AND accession < {mark}))")
-            args.extend([accepted_at, accepted_at, accession])
+            as_of = self.before[2]
             # Only what the first page's snapshot held: a filing stored since (even one older
             # by accepted_at) is after as_of, so the stream from as_of gives it, not this walk.
             where.append(
@@ -202,14 +211,46 @@ class StoreQuery:
             )
             for partition, offset in sorted(as_of.items()):
                 args.extend([partition, offset])
-        condition = f"WHERE {' AND '.join(where)} " if where else ""
-        # The SQL text is fixed fragments and marks; every value of the user's is an argument.
         order = "ORDER BY accepted_at DESC, accession DESC"
+        if driving is None:
+            condition = f"WHERE {' AND '.join(where)} " if where else ""
+            ids = f"SELECT id FROM filings {condition}{order}"  # noqa: S608
+        else:
+            # The window and the page on the tag's copy of the sort key too: the index's range.
+            (value,) = dict(tags)[driving]
+            on_tag = ["filing_tags.kind = " + mark, "filing_tags.value = " + mark]
+            on_tag_args: list[object] = [driving, value]
+            self._time_conditions("filing_accepted_at", "filing_accession", mark, on_tag, on_tag_args)
+            ids = (
+                "SELECT filings.id FROM filing_tags JOIN filings"  # noqa: S608
+                f" ON filings.id = filing_tags.filing_id WHERE {' AND '.join(on_tag + where)}"
+                " ORDER BY filing_accepted_at DESC, filing_accession DESC"
+            )
+            args = [*on_tag_args, *args]
+        # The SQL text is fixed fragments and marks; every value of the user's is an argument.
         statement = (
             "SELECT accepted_at, accession, body FROM filings WHERE id IN"  # noqa: S608
-            f" (SELECT id FROM filings {condition}{order} LIMIT {mark}) {order}"
+            f" ({ids} LIMIT {mark}) {order}"
         )
         return statement, [*args, self.limit + 1]
+
+    def _time_conditions(
+        self, accepted_at: str, accession: str, mark: str, where: list[str], args: list[object]
+    ) -> None:
+        """The window (`since`, `until`) and the page (after `before`'s filing), on these
+        columns: the filing's sort key, or filing_tags' copy of it."""
+        if self.since is not None:
+            where.append(f"{accepted_at} >= {mark}")
+            args.append(stored_time(self.since))
+        if self.until is not None:
+            where.append(f"{accepted_at} < {mark}")
+            args.append(stored_time(self.until))
+        if self.before is not None:
+            at, last, _ = self.before
+            where.append(
+                f"({accepted_at} < {mark} OR ({accepted_at} = {mark} AND {accession} < {mark}))"
+            )
+            args.extend([at, at, last])
 
     @property
     def match_expression(self) -> str:
