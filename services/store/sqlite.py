@@ -55,6 +55,10 @@ _COMMON_MATCHES = 2000
 # _WALK_COST_RATIO, some (a walk against the matches' set) between: never sorting thousands
 # nor searching for each of tens of thousands of rows.
 _WALK_COST_RATIO = 8
+# Many or some is told by the density of the matches among the newest filings (the largest
+# ids, where the walk starts): counting every match up to many's threshold (tens of thousands)
+# would cost a common word more than its walk. This many matches are counted at most.
+_DENSITY_PROBE = 200
 
 
 class SqliteStore:
@@ -406,10 +410,16 @@ def _word_matches(db: sqlite3.Connection, query: StoreQuery, *, few_tags: bool) 
     # Ids only grow (a row replaced keeps its id): the largest is about the count, at once.
     filings = int(db.execute("SELECT coalesce(max(id), 0) FROM filings").fetchone()[0])
     balance = math.isqrt((query.limit + 1) * filings)
-    counted = _counted(db, matches, [query.match_expression], balance * _WALK_COST_RATIO + 1)
-    if counted > balance * _WALK_COST_RATIO:
-        return "many"
-    return "some" if counted * _WALK_COST_RATIO > balance else "few"
+    few = balance // _WALK_COST_RATIO
+    if _counted(db, matches, [query.match_expression], few + 1) <= few:
+        return "few"
+    # The newest ids in which many's density (balance x _WALK_COST_RATIO / filings) would put
+    # _DENSITY_PROBE matches.
+    window = _DENSITY_PROBE * filings // (balance * _WALK_COST_RATIO) + 1
+    near = _counted(
+        db, f"{matches} AND rowid > ?", [query.match_expression, filings - window], _DENSITY_PROBE
+    )
+    return "many" if near >= _DENSITY_PROBE else "some"
 
 
 def _count(db: sqlite3.Connection) -> int:
