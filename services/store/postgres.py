@@ -2,14 +2,18 @@
 each partition has one writer at a time (the feeder's consumer group), fenced by its position.
 
 psycopg 3 on asyncio, a small connection pool. The tables mirror layout 2 (layout.py) in a
-schema of their own (STORE_PG_SCHEMA), with these differences:
+schema of their own (STORE_PG_SCHEMA), with these differences (LAYOUT_VERSION, PostgreSQL's):
 - the full-text index is `filings_text`: a `described` tsvector (summary and names) and a
   `document` tsvector (the document text, which may come after the row), both of the 'simple'
   configuration (lower-cased words, no stemming, no stop words: as near FTS5's unicode61 as
   PostgreSQL comes), with a GIN index on (described || document); the text itself is kept
   too, as FTS5 keeps it;
 - the text columns that are compared or sorted are COLLATE "C": times and accession numbers
-  sort as their bytes do, whatever the database's locale.
+  sort as their bytes do, whatever the database's locale;
+- `filing_tags` rows carry their filing's sort key (`filing_accepted_at`, `filing_accession`,
+  written with the row and replaced with it), indexed after (kind, value): a filter on a tag
+  many filings have (a transaction code) reads that tag's filings newest first and stops after
+  a page, where the planner otherwise fetched and sorted all of them (query.py).
 
 Reads run in REPEATABLE READ READ ONLY transactions: the rows and the positions that give
 `as_of` are one snapshot. Each write is one READ COMMITTED transaction that moves the positions
@@ -39,13 +43,16 @@ from services.store.backend import (
     StoreError,
     cursor_of,
 )
-from services.store.layout import LAYOUT_VERSION
+from services.store.layout import LAYOUT_VERSION as SQLITE_LAYOUT_VERSION
 from services.store.query import POSTGRES, AfterQuery, StoreQuery, next_token
 from services.store.rows import FilingRow, TextRow
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
 Connection = psycopg.AsyncConnection[tuple[Any, ...]]
+# PostgreSQL's own layout: SQLite's (layout.py) and, since "2.1", each filing's sort key
+# (accepted_at, accession) copied into its filing_tags rows, for a tag read newest first.
+LAYOUT_VERSION = f"{SQLITE_LAYOUT_VERSION}.1"
 _POOL_SIZE = 4
 _CONNECT_TIMEOUT_S = 30.0
 
@@ -74,9 +81,16 @@ CREATE TABLE filing_tags (
     filing_id bigint NOT NULL REFERENCES filings (id) ON DELETE CASCADE,
     kind text COLLATE "C" NOT NULL,
     value text COLLATE "C" NOT NULL,
+    filing_accepted_at text COLLATE "C" NOT NULL,
+    filing_accession text COLLATE "C" NOT NULL,
     PRIMARY KEY (kind, value, filing_id)
 );
 CREATE INDEX filing_tags_of ON filing_tags (filing_id);
+CREATE INDEX filing_tags_newest
+    ON filing_tags (kind, value, filing_accepted_at DESC, filing_accession DESC);
+-- A value is of one kind ('P' is a code): without this the planner multiplies the two columns'
+-- frequencies, counts a code's filings 30 times too few, and sorts them all.
+CREATE STATISTICS filing_tags_values (mcv) ON kind, value FROM filing_tags;
 CREATE TABLE filings_text (
     filing_id bigint PRIMARY KEY REFERENCES filings (id) ON DELETE CASCADE,
     described tsvector NOT NULL,
@@ -116,8 +130,9 @@ _UPSERT_FILINGS = (
     " body = excluded.body RETURNING accession, id"
 )
 _INSERT_TAGS = (
-    "INSERT INTO filing_tags (filing_id, kind, value)"
-    " SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[]) ON CONFLICT DO NOTHING"
+    "INSERT INTO filing_tags (filing_id, kind, value, filing_accepted_at, filing_accession)"
+    " SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[])"
+    " ON CONFLICT DO NOTHING"
 )
 _INSERT_TEXTS = (
     "INSERT INTO filings_text (filing_id, described, document, text)"
@@ -182,6 +197,9 @@ class PostgresStore:
         await connection.execute(
             sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema))
         )
+        # Every read is a page: starting a parallel worker (milliseconds) costs more than it
+        # saves, and the planner, misled by a filter's correlation with a tag, chose them.
+        await connection.execute("SET max_parallel_workers_per_gather = 0")
 
     # ------------------------------------------------------------------ writing (the feeder)
 
@@ -479,7 +497,7 @@ async def _write_rows(db: Connection, rows: Sequence[FilingRow]) -> None:
         await cursor.execute("DELETE FROM filings_text WHERE filing_id = ANY(%s)", (ids,))
         documents = await _take_texts(cursor, latest)
         tags = [
-            (filing_id, kind, _text(value))
+            (filing_id, kind, _text(value), row.accepted_at, row.accession)
             for filing_id, row in zip(ids, latest, strict=True)
             for kind, value in row.tags
         ]

@@ -25,6 +25,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 
 from services.common.errors import BadParameterError
 from services.common.filters import Filter, parse_filter
@@ -46,6 +47,8 @@ NEXT_PATTERN = (
     r"_([0-9]{10}-[0-9]{2}-[0-9]{6})_([0-9]{1,9}:[0-9]{1,19}(?:,[0-9]{1,9}:[0-9]{1,19}){0,999})$"
 )
 _NEXT = re.compile(NEXT_PATTERN)
+# How many filings a `q` matches, for the plan (StoreQuery.sql).
+WordMatches = Literal["few", "some", "many"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,11 +57,16 @@ class Dialect:
 
     mark: str  # a parameter's placeholder
     false: str
-    # The filings matching the words (one argument), among few (sorted) or many (each row of
-    # the time index tested).
+    # The filings matching the words (one argument), among few (looked up and sorted), some
+    # (each row of the time index tested against the set of the matches, made once) or many
+    # (each row of the time index tested by a search of its own).
     words_among_few: str
+    words_among_some: str
     words_among_many: str
     postgres: bool  # the words' argument: plainto_tsquery's text, not FTS5's quoted terms
+    # filing_tags holds each filing's sort key too (filing_accepted_at, filing_accession),
+    # indexed after (kind, value): a one-valued tag filter is read newest first from there.
+    tags_sorted: bool = False
 
     def marks(self, count: int) -> str:
         return ",".join([self.mark] * count)
@@ -73,6 +81,8 @@ SQLITE = Dialect(
     mark="?",
     false="0",
     words_among_few="id IN (SELECT rowid FROM filings_text WHERE filings_text MATCH ?)",
+    # `+id`: not a lookup by rowid, so the time index is walked (covering: no row is read).
+    words_among_some="+id IN (SELECT rowid FROM filings_text WHERE filings_text MATCH ?)",
     words_among_many="EXISTS (SELECT 1 FROM filings_text WHERE filings_text MATCH ?"
     " AND filings_text.rowid = filings.id)",
     postgres=False,
@@ -83,9 +93,11 @@ POSTGRES = Dialect(
     mark="%s",
     false="FALSE",
     words_among_few=f"id IN (SELECT filing_id FROM filings_text WHERE {_PG_MATCH})",  # noqa: S608
+    words_among_some=f"id IN (SELECT filing_id FROM filings_text WHERE {_PG_MATCH})",  # noqa: S608
     words_among_many=f"EXISTS (SELECT 1 FROM filings_text WHERE {_PG_MATCH}"  # noqa: S608
     " AND filings_text.filing_id = filings.id)",
     postgres=True,
+    tags_sorted=True,
 )
 
 
@@ -133,24 +145,38 @@ class StoreQuery:
     def sql(
         self,
         *,
-        common_words: bool = False,
+        word_matches: WordMatches = "few",
         common_tags: frozenset[str] = frozenset(),
         dialect: Dialect = SQLITE,
     ) -> tuple[str, list[object]]:
         """SELECT accepted_at, accession, body, newest first, one more than `limit` (to know
         whether there is a next page).
 
-        `common_words`, `common_tags` (kinds): `q`, or a tag filter, matches many filings (the
-        store counts before it asks). The newest are then found by walking the time index and
-        testing each row (a seek by its id; the walk stops after a page); otherwise the few
-        matches are looked up and sorted. Either way the sort and the page carry ids only; the
-        bodies are read for the page's rows."""
+        `word_matches`, `common_tags` (kinds): how many filings `q`, or a tag filter, matches
+        (the store counts before it asks). Many: the newest are found by walking the time index
+        and testing each row (a seek by its id; the walk stops after a page); few: the matches
+        are looked up and sorted; some (words only): the time index is walked, each row tested
+        against the set of the matches (made once: cheaper than a search per row, dearer than
+        a sort of a few). Either way the sort and the page carry ids only; the
+        bodies are read for the page's rows.
+
+        With `dialect.tags_sorted`, the first tag filter of one value is read from its rows
+        of filing_tags newest first (their copy of the sort key) and each filing tested: the
+        walk stops after a page however many filings have the tag, where sorting them all
+        reads every one (the planner still chooses; it may start elsewhere)."""
         where: list[str] = []
         args: list[object] = []
         chosen = self.filter
         mark = dialect.mark
-
-        for kind, values in self.tags():
+        tags = self.tags()
+        driving = (
+            next((kind for kind, values in tags if len(values) == 1), None)
+            if dialect.tags_sorted
+            else None
+        )
+        for kind, values in tags:
+            if kind == driving:
+                continue
             matches, tag_args = tag_matches(kind, values, dialect)
             where.append(
                 f"EXISTS ({matches} AND filing_id = filings.id)"
@@ -174,23 +200,19 @@ class StoreQuery:
         if chosen.stake_kind is not None:
             where.append(f"stake_kind = {mark}")
             args.append(chosen.stake_kind)
-        if self.since is not None:
-            where.append(f"accepted_at >= {mark}")
-            args.append(stored_time(self.since))
-        if self.until is not None:
-            where.append(f"accepted_at < {mark}")
-            args.append(stored_time(self.until))
+        self._time_conditions("accepted_at", "accession", mark, where, args)
         if self.words == ():
             where.append(dialect.false)  # a q with no word in it matches nothing
         elif self.words:
-            # Many matches: each row the time index gives is tested by its rowid (a seek in the
-            # term's list), and the walk stops after a page. Few: they are looked up and sorted.
-            where.append(dialect.words_among_many if common_words else dialect.words_among_few)
+            among = {
+                "few": dialect.words_among_few,
+                "some": dialect.words_among_some,
+                "many": dialect.words_among_many,
+            }
+            where.append(among[word_matches])
             args.append(dialect.words_argument(self.words))
         if self.before is not None:
-            accepted_at, accession, as_of = self.before
-            where.append(f"(accepted_at < {mark} OR (accepted_at = {mark} AND accession < {mark}))")
-            args.extend([accepted_at, accepted_at, accession])
+            as_of = self.before[2]
             # Only what the first page's snapshot held: a filing stored since (even one older
             # by accepted_at) is after as_of, so the stream from as_of gives it, not this walk.
             where.append(
@@ -202,14 +224,48 @@ class StoreQuery:
             )
             for partition, offset in sorted(as_of.items()):
                 args.extend([partition, offset])
-        condition = f"WHERE {' AND '.join(where)} " if where else ""
-        # The SQL text is fixed fragments and marks; every value of the user's is an argument.
         order = "ORDER BY accepted_at DESC, accession DESC"
+        if driving is None:
+            condition = f"WHERE {' AND '.join(where)} " if where else ""
+            ids = f"SELECT id FROM filings {condition}{order}"  # noqa: S608
+        else:
+            # The window and the page on the tag's copy of the sort key too: the index's range.
+            (value,) = dict(tags)[driving]
+            on_tag = ["filing_tags.kind = " + mark, "filing_tags.value = " + mark]
+            on_tag_args: list[object] = [driving, value]
+            self._time_conditions(
+                "filing_accepted_at", "filing_accession", mark, on_tag, on_tag_args
+            )
+            ids = (
+                "SELECT filings.id FROM filing_tags JOIN filings"  # noqa: S608
+                f" ON filings.id = filing_tags.filing_id WHERE {' AND '.join(on_tag + where)}"
+                " ORDER BY filing_accepted_at DESC, filing_accession DESC"
+            )
+            args = [*on_tag_args, *args]
+        # The SQL text is fixed fragments and marks; every value of the user's is an argument.
         statement = (
             "SELECT accepted_at, accession, body FROM filings WHERE id IN"  # noqa: S608
-            f" (SELECT id FROM filings {condition}{order} LIMIT {mark}) {order}"
+            f" ({ids} LIMIT {mark}) {order}"
         )
         return statement, [*args, self.limit + 1]
+
+    def _time_conditions(
+        self, accepted_at: str, accession: str, mark: str, where: list[str], args: list[object]
+    ) -> None:
+        """The window (`since`, `until`) and the page (after `before`'s filing), on these
+        columns: the filing's sort key, or filing_tags' copy of it."""
+        if self.since is not None:
+            where.append(f"{accepted_at} >= {mark}")
+            args.append(stored_time(self.since))
+        if self.until is not None:
+            where.append(f"{accepted_at} < {mark}")
+            args.append(stored_time(self.until))
+        if self.before is not None:
+            at, last, _ = self.before
+            where.append(
+                f"({accepted_at} < {mark} OR ({accepted_at} = {mark} AND {accession} < {mark}))"
+            )
+            args.extend([at, at, last])
 
     @property
     def match_expression(self) -> str:

@@ -14,6 +14,7 @@ opened with `writer=False` only reads: several gateway processes share the file 
 from __future__ import annotations
 
 import asyncio
+import math
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -35,15 +36,29 @@ from services.store.backend import (
     moved_since,
 )
 from services.store.layout import CREATE, DROP, LAYOUT_VERSION
-from services.store.query import AfterQuery, StoreQuery, next_token, tag_matches
+from services.store.query import AfterQuery, StoreQuery, WordMatches, next_token, tag_matches
 from services.store.rows import FilingRow, TextRow
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
 _READERS = 4
-# Past this many matches, a full-text or tag filter walks the time index instead of sorting
-# every match.
+# Past this many matches, a tag filter walks the time index (each row's tag a seek in
+# filing_tags' key) instead of sorting every match; so does a full-text filter beside a tag
+# filter of few matches (each of the tag's rows searched for the words).
 _COMMON_MATCHES = 2000
+# A full-text filter alone: a walk of the time index for a page reads about (limit + 1) x
+# filings / matches of its entries. Testing each by a search of its own (a seek in every
+# segment of the term's lists) costs about 64 times what reading one match into a set does,
+# and looking a match up to sort it (its row, not the index) about 64 times what reading an
+# entry of the (covering) time index does (measured at 1M filings). So: few matches (sorted)
+# below sqrt((limit + 1) x filings) / _WALK_COST_RATIO, many (a search per row) above it times
+# _WALK_COST_RATIO, some (a walk against the matches' set) between: never sorting thousands
+# nor searching for each of tens of thousands of rows.
+_WALK_COST_RATIO = 8
+# Many or some is told by the density of the matches among the newest filings (the largest
+# ids, where the walk starts): counting every match up to many's threshold (tens of thousands)
+# would cost a common word more than its walk. This many matches are counted at most.
+_DENSITY_PROBE = 200
 
 
 class SqliteStore:
@@ -331,15 +346,14 @@ class SqliteStore:
         return cursor_of(dict(db.execute("SELECT partition, next_offset FROM positions")))
 
     def _query(self, db: sqlite3.Connection, query: StoreQuery) -> Page:
-        common_words = bool(query.words) and _many(
-            db,
-            "SELECT rowid FROM filings_text WHERE filings_text MATCH ?",
-            [query.match_expression],
-        )
+        tags = query.tags()
         common_tags = frozenset(
-            kind for kind, values in query.tags() if _many(db, *tag_matches(kind, values))
+            kind for kind, values in tags if _many(db, *tag_matches(kind, values))
         )
-        statement, args = query.sql(common_words=common_words, common_tags=common_tags)
+        statement, args = query.sql(
+            word_matches=_word_matches(db, query, few_tags=len(common_tags) < len(tags)),
+            common_tags=common_tags,
+        )
         rows = db.execute(statement, args).fetchall()
         more = len(rows) > query.limit
         rows = rows[: query.limit]
@@ -374,11 +388,38 @@ class SqliteStore:
 
 def _many(db: sqlite3.Connection, matches: str, args: list[object]) -> bool:
     """Whether `matches` (a SELECT) has more than _COMMON_MATCHES rows; it stops counting there."""
+    return _counted(db, matches, args, _COMMON_MATCHES + 1) > _COMMON_MATCHES
+
+
+def _counted(db: sqlite3.Connection, matches: str, args: list[object], most: int) -> int:
+    """How many rows `matches` (a SELECT) has, counting no further than `most`."""
     counted = db.execute(
         f"SELECT count(*) FROM ({matches} LIMIT ?)",  # noqa: S608 (fixed SQL of query.py's)
-        [*args, _COMMON_MATCHES + 1],
+        [*args, most],
     ).fetchone()[0]
-    return bool(counted > _COMMON_MATCHES)
+    return int(counted)
+
+
+def _word_matches(db: sqlite3.Connection, query: StoreQuery, *, few_tags: bool) -> WordMatches:
+    """How the filings `q` matches are found (_WALK_COST_RATIO says why)."""
+    if not query.words:
+        return "few"
+    matches = "SELECT rowid FROM filings_text WHERE filings_text MATCH ?"
+    if few_tags:  # the tag's few rows are the walk
+        return "many" if _many(db, matches, [query.match_expression]) else "few"
+    # Ids only grow (a row replaced keeps its id): the largest is about the count, at once.
+    filings = int(db.execute("SELECT coalesce(max(id), 0) FROM filings").fetchone()[0])
+    balance = math.isqrt((query.limit + 1) * filings)
+    few = balance // _WALK_COST_RATIO
+    if _counted(db, matches, [query.match_expression], few + 1) <= few:
+        return "few"
+    # The newest ids in which many's density (balance x _WALK_COST_RATIO / filings) would put
+    # _DENSITY_PROBE matches.
+    window = _DENSITY_PROBE * filings // (balance * _WALK_COST_RATIO) + 1
+    near = _counted(
+        db, f"{matches} AND rowid > ?", [query.match_expression, filings - window], _DENSITY_PROBE
+    )
+    return "many" if near >= _DENSITY_PROBE else "some"
 
 
 def _count(db: sqlite3.Connection) -> int:
