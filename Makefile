@@ -54,8 +54,8 @@ debian: $(STAMP)
 setup: $(STAMP)
 	$(MAKE) --no-print-directory -j4 --output-sync=target lint infra-artifacts helm debian
 
-# Three workers (pytest-xdist; the integration tests mostly wait, so three beat two on two
-# cores), each a session with its own broker, registry and ports
+# Three workers (pytest-xdist; the integration tests mostly wait, so a third overlaps more of
+# the waiting on two cores), each a session with its own broker, registry and ports
 # (tests/support/infra.py). loadgroup hands tests out one at a time as a worker runs short, the
 # longest (integration) first, and keeps the tests on a three-node cluster together on one
 # worker (tests/integration/conftest.py): the plain `load` mode sent one worker nearly every
