@@ -61,7 +61,7 @@ async def missing(settings: CommonSettings, needs: Needs) -> list[str]:
         absent.append(f"Kafka ({settings.kafka_bootstrap_servers}) does not answer")
     else:
         absent += [
-            f"topic {topic} does not exist (`sec-digester topics create`)"
+            f"topic {topic} does not exist or has no leader yet (`sec-digester topics create`)"
             for topic in needs.topics
             if topic not in topics
         ]

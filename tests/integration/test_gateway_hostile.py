@@ -10,6 +10,7 @@ Query strings come from Hypothesis (tests/hypothesis_profiles.py), over the netw
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import socket
 import time
@@ -36,8 +37,15 @@ from tests.support.records import sample_analysis
 DOCUMENTED_CLOSES = {4400, 4401, 4404, 1009, 1003}
 DOCUMENTED_STATUSES = {200, 400, 401, 404, 408, 414, 429}
 PARAMETERS = ["from", "client_id", "topic", "tickers", "forms", "min_priority", "items", "api_key"]
-# Over the network each example is a connection: fewer of them than the pure properties.
-NETWORK = settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# Over the network each example is a connection: fewer of them than the pure properties, each
+# with the profiles' one-second deadline (tests/hypothesis_profiles.py). A settings object built
+# here does not inherit the profile, and Hypothesis's own 200 ms is a round trip on a busy
+# machine (seen: 320 ms at load 12), not a finding.
+NETWORK = settings(
+    max_examples=60,
+    deadline=dt.timedelta(seconds=1),
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 
 
 @pytest.fixture(scope="module")

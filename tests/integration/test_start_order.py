@@ -126,7 +126,11 @@ async def test_services_started_before_kafka_and_the_registry_wait_then_deliver_
         # The subjects are there, the topics not yet: each service names what it waits for.
         for name, service in services.items():
             await wait_for_async(
-                functools.partial(_says, service, "does not exist (`sec-digester topics create`)"),
+                functools.partial(
+                    _says,
+                    service,
+                    "does not exist or has no leader yet (`sec-digester topics create`)",
+                ),
                 timeout_s=60,
                 what=f"{name} naming the missing topics",
             )

@@ -160,8 +160,17 @@ def probe_broker(config: dict[str, Any], wait_s: float) -> int:
 
 
 def probe_topics(config: dict[str, Any], wait_s: float) -> set[str]:
-    """Blocking metadata request; the names of the cluster's topics. For start-up checks."""
-    return set(_cluster_metadata(config, wait_s).topics)
+    """Blocking metadata request; the names of the cluster's topics whose every partition has a
+    leader. For start-up checks: a topic created a moment ago is listed before its leaders are
+    elected, and reading its offsets then fails with NOT_LEADER_FOR_PARTITION (seen when a
+    service started before `topics create`)."""
+    return {
+        name
+        for name, topic in _cluster_metadata(config, wait_s).topics.items()
+        if topic.error is None
+        and topic.partitions
+        and all(p.leader >= 0 and p.error is None for p in topic.partitions.values())
+    }
 
 
 def _cluster_metadata(config: dict[str, Any], wait_s: float) -> Any:

@@ -11,6 +11,8 @@ be called from several threads at once).
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable, Mapping
 from typing import Any, Literal, NamedTuple, Self, cast, final
 
@@ -51,6 +53,10 @@ class Rebalance(NamedTuple):
 
 
 Marked = Consumed | Rebalance
+
+# librdkafka's names of a broker's answers while a partition has no leader to ask.
+_LEADER_MOVING = frozenset({"NOT_LEADER_FOR_PARTITION", "LEADER_NOT_AVAILABLE"})
+_LEADER_RETRY_S = 0.5
 
 
 class KafkaConsumer(ClientThread):
@@ -217,11 +223,24 @@ class KafkaConsumer(ClientThread):
     async def watermarks(
         self, partition: confluent_kafka.TopicPartition, wait_s: float = 10
     ) -> tuple[int, int]:
-        """Low and high watermark, asked of the broker (not librdkafka's cache)."""
-        low, high = await self._call(
-            "watermarks", self._handle.get_watermark_offsets, partition, wait_s, False
-        )
-        return low, high
+        """Low and high watermark, asked of the broker (not librdkafka's cache). While the
+        partition's leader is being elected (a topic just created, a broker restarting) the
+        broker answers that it is not the leader: asked again until `wait_s` has passed."""
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                low, high = await self._call(
+                    "watermarks",
+                    self._handle.get_watermark_offsets,
+                    partition,
+                    max(0.1, deadline - time.monotonic()),
+                    False,
+                )
+                return low, high
+            except KafkaClientError as exc:
+                if exc.code not in _LEADER_MOVING or time.monotonic() + _LEADER_RETRY_S > deadline:
+                    raise
+            await asyncio.sleep(_LEADER_RETRY_S)
 
     async def offsets_for_times(
         self, partitions: TopicPartitions, wait_s: float = 30
