@@ -337,6 +337,10 @@ def tag_matches(
     return select, [kind, *sorted(values)]
 
 
+_PARTITION_MAX = 2**31 - 1
+_OFFSET_MAX = 2**63 - 1
+
+
 def next_token(accepted_at: str, accession: str, as_of: str) -> str:
     return f"{accepted_at}_{accession}_{as_of}"
 
@@ -347,8 +351,12 @@ def _token(value: str) -> tuple[str, str, dict[int, int]]:
         raise BadParameterError("before", "not a `next` token of this API's answers")
     as_of = {}
     for pair in match.group(3).split(","):
-        partition, offset = pair.split(":")
-        as_of[int(partition)] = int(offset)
+        partition, offset = (int(number) for number in pair.split(":"))
+        # Kafka's partitions are int32 and offsets int64: larger numbers were never in a token
+        # (and do not fit the databases' integers).
+        if partition > _PARTITION_MAX or offset > _OFFSET_MAX:
+            raise BadParameterError("before", "not a `next` token of this API's answers")
+        as_of[partition] = offset
     return match.group(1), match.group(2), as_of
 
 

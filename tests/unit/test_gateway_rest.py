@@ -132,6 +132,12 @@ async def test_since_is_an_instant_in_any_zone(client: httpx.AsyncClient, since:
         ("limit=-3", "limit"),
         ("since=yesterday", "since"),
         ("since=2026-13-01", "since"),
+        # Shaped as a token, with numbers no Kafka position has (found by schemathesis: a 500).
+        (
+            "before=2026-01-02T00:00:00.000000Z_0000320193-26-000001_0:9223372036854775808",
+            "before",
+        ),
+        ("before=2026-01-02T00:00:00.000000Z_0000320193-26-000001_2147483648:0", "before"),
     ],
 )
 @pytest.mark.asyncio
