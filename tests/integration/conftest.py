@@ -16,7 +16,6 @@ from tests.support.infra import (
     session_port_offset,
     topic_settings,
 )
-from tests.support.postgres import pg_schema, postgres  # noqa: F401 (fixtures)
 from tests.support.records import CORPUS_DIR
 
 # The tests on a three-node cluster run one after another on one xdist worker (`make test` runs

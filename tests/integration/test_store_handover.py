@@ -64,7 +64,13 @@ async def test_query_then_subscribe_has_no_gap_and_no_duplicate_under_live_traff
                 await asyncio.sleep(0.05)
 
         publisher = asyncio.create_task(traffic())
-        await asyncio.sleep(1.0)  # the store and the topic both moving
+        # The store and the topic both moving: the query comes once the store holds some of it
+        # (on a busy machine the feeder's first batch may take a while).
+        async with httpx.AsyncClient(base_url=gateway.base_url, timeout=30) as http:
+            for _ in range(300):  # 60 s at most; the assertion below says if it never did
+                if (await http.get("/api/filings?tickers=JPM")).json()["filings"]:
+                    break
+                await asyncio.sleep(0.2)
         answered, as_of = await _query_everything(
             gateway.base_url, {"tickers": "JPM", "limit": "100"}
         )

@@ -15,7 +15,6 @@ from services.common.edgar import EdgarClient
 from services.common.ratelimit import RequestLimiter
 from services.common.retry import RetryPolicy
 from tests.hypothesis_profiles import load_profile
-from tests.support.postgres import pg_schema, postgres  # noqa: F401 (fixtures)
 
 load_profile()
 
