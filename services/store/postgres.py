@@ -470,23 +470,7 @@ async def _write_rows(db: Connection, rows: Sequence[FilingRow]) -> None:
     async with db.cursor() as cursor:
         columns = list(
             zip(
-                *(
-                    (
-                        row.accession,
-                        row.partition,
-                        row.offset,
-                        row.accepted_at,
-                        row.form,
-                        row.base_form,
-                        row.priority,
-                        row.max_value_usd,
-                        row.stake_percent,
-                        row.stake_kind,
-                        row.analyzed_at,
-                        row.body,
-                    )
-                    for row in latest
-                ),
+                *(row.columns() for row in latest),
                 strict=True,
             )
         )

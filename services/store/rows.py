@@ -42,6 +42,24 @@ class FilingRow:
     # stores the row once that text is in, so an answer never holds it without its text.
     awaits_text: bool
 
+    def columns(self) -> tuple[Any, ...]:
+        """The `filings` row's columns in the layout's order (accession ... body), as both
+        backends insert them."""
+        return (
+            self.accession,
+            self.partition,
+            self.offset,
+            self.accepted_at,
+            self.form,
+            self.base_form,
+            self.priority,
+            self.max_value_usd,
+            self.stake_percent,
+            self.stake_kind,
+            self.analyzed_at,
+            self.body,
+        )
+
     @classmethod
     def of(cls, partition: int, offset: int, record: Mapping[str, Any]) -> FilingRow:
         """The row of a decoded FilingAnalysis (any schema version) at its topic position."""

@@ -267,20 +267,7 @@ class SqliteStore:
                     " priority = excluded.priority, max_value_usd = excluded.max_value_usd,"
                     " stake_percent = excluded.stake_percent, stake_kind = excluded.stake_kind,"
                     " analyzed_at = excluded.analyzed_at, body = excluded.body RETURNING id",
-                    (
-                        row.accession,
-                        row.partition,
-                        row.offset,
-                        row.accepted_at,
-                        row.form,
-                        row.base_form,
-                        row.priority,
-                        row.max_value_usd,
-                        row.stake_percent,
-                        row.stake_kind,
-                        row.analyzed_at,
-                        row.body,
-                    ),
+                    row.columns(),
                 ).fetchone()
                 # A record analyzed again replaces the row: its tags and text too.
                 db.execute("DELETE FROM filing_tags WHERE filing_id = ?", (filing_id,))
